@@ -1,0 +1,57 @@
+//! coldfront: measures serverless functions against a persistent server.
+//!
+//! Pipeline: scenario file → [`scenario`] (validated [`scenario::Plan`]) → [`orchestrate`]
+//! (targets) → [`load`] (schedule, connections, one [`load::Sample`] per request) →
+//! [`record`] (histograms, per-second series, the result set on disk).
+
+pub mod cli;
+pub mod load;
+pub mod orchestrate;
+pub mod progress;
+pub mod record;
+pub mod scenario;
+pub mod thresholds;
+
+use std::process::ExitCode;
+
+/// Documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything ran and every threshold held.
+    Success = 0,
+    /// A threshold failed (or, for compare, a regression beyond tolerance).
+    ThresholdFailed = 1,
+    /// Bad usage or bad input (a scenario with an error, an unreadable result set).
+    UsageOrInput = 2,
+    /// Stopped by Ctrl-C; the result set is marked `interrupted`.
+    Interrupted = 130,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        cli::Command::Validate(args) => Ok(validate(&args)),
+        cli::Command::Run(args) => orchestrate::run_command(&args),
+    }
+}
+
+fn validate(args: &cli::ValidateArgs) -> Exit {
+    let (plans, errors) = scenario::load_paths(&args.scenarios);
+    for plan in &plans {
+        println!("ok: {} ({})", plan.source.display(), plan.name);
+    }
+    for error in &errors {
+        eprintln!("error: {error}");
+    }
+    if errors.is_empty() {
+        Exit::Success
+    } else {
+        Exit::UsageOrInput
+    }
+}

@@ -1,0 +1,414 @@
+//! The connection-accounting HTTP client of the load path. It drives hyper's connection-level
+//! API (`hyper::client::conn`) over sockets it opens itself, so every connection opened,
+//! reused, closed and failed is counted exactly and the connect time of each is known.
+//! HTTP/1.1 always; HTTP/2 when TLS negotiates it (ALPN) with an `https://` target.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST};
+use http::{HeaderValue, Request, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use parking_lot::Mutex;
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+
+use super::sample::Outcome;
+use crate::scenario::{ConnectionPolicy, RequestTemplate};
+
+/// Counters of everything that happened to connections. Shared with the per-second sampler.
+#[derive(Debug, Default)]
+pub struct ConnectionStats {
+    pub opened: AtomicU64,
+    pub closed: AtomicU64,
+    pub failed: AtomicU64,
+    pub reused: AtomicU64,
+    open: AtomicI64,
+    max_open: AtomicI64,
+}
+
+/// A consistent-enough copy of [`ConnectionStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionCounts {
+    pub opened: u64,
+    pub closed: u64,
+    pub failed: u64,
+    pub reused: u64,
+    pub open: u64,
+    pub max_open: u64,
+}
+
+impl ConnectionStats {
+    pub fn snapshot(&self) -> ConnectionCounts {
+        ConnectionCounts {
+            opened: self.opened.load(Ordering::Relaxed),
+            closed: self.closed.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            reused: self.reused.load(Ordering::Relaxed),
+            open: self.open.load(Ordering::Relaxed).max(0) as u64,
+            max_open: self.max_open.load(Ordering::Relaxed).max(0) as u64,
+        }
+    }
+
+    fn on_open(&self) {
+        self.opened.fetch_add(1, Ordering::Relaxed);
+        let now_open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
+        self.max_open.fetch_max(now_open, Ordering::Relaxed);
+    }
+
+    fn on_close(&self) {
+        self.closed.fetch_add(1, Ordering::Relaxed);
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Decrements the open-connection gauge when the connection task ends, however it ends.
+struct OpenGuard(Arc<ConnectionStats>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.on_close();
+    }
+}
+
+/// Where the target is and how to reach it.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// Scheme, authority and optional path prefix of the target.
+    pub base_url: Uri,
+    /// Resolved socket addresses (tried in order).
+    pub addrs: Vec<SocketAddr>,
+    /// `Some` for `https://` targets.
+    pub tls: Option<TlsSettings>,
+}
+
+#[derive(Clone)]
+pub struct TlsSettings {
+    pub config: Arc<rustls::ClientConfig>,
+    pub server_name: rustls::pki_types::ServerName<'static>,
+}
+
+impl TlsSettings {
+    /// Web PKI roots plus any extra CA certificates (PEM bytes); ALPN offers h2 and http/1.1.
+    pub fn new(host: &str, extra_roots_pem: Option<&[u8]>) -> anyhow::Result<Self> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(pem) = extra_roots_pem {
+            for cert in rustls_pemfile_certs(pem)? {
+                roots.add(cert)?;
+            }
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let server_name = rustls::pki_types::ServerName::try_from(host.to_string())?;
+        Ok(TlsSettings {
+            config: Arc::new(config),
+            server_name,
+        })
+    }
+}
+
+fn rustls_pemfile_certs(
+    pem: &[u8],
+) -> anyhow::Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("reading CA certificates: {e}"))
+}
+
+/// A request ready to send: built once per template, cloned per request.
+#[derive(Clone)]
+pub struct PreparedRequest {
+    method: http::Method,
+    uri_origin: Uri,
+    uri_absolute: Uri,
+    headers: http::HeaderMap,
+    body: Bytes,
+}
+
+impl PreparedRequest {
+    pub fn new(template: &RequestTemplate, endpoint: &Endpoint) -> anyhow::Result<Self> {
+        let base = &endpoint.base_url;
+        let prefix = base.path().trim_end_matches('/');
+        let path = format!("{prefix}{}", template.path_and_query);
+        let authority = base
+            .authority()
+            .ok_or_else(|| anyhow::anyhow!("target URL {base} has no host"))?;
+        let scheme = base.scheme_str().unwrap_or("http");
+        let uri_origin: Uri = path.parse()?;
+        let uri_absolute: Uri = format!("{scheme}://{authority}{path}").parse()?;
+        let mut headers = http::HeaderMap::new();
+        headers.insert(HOST, HeaderValue::from_str(authority.as_str())?);
+        for (name, value) in &template.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        if !template.body.is_empty() && !headers.contains_key(CONTENT_LENGTH) {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(template.body.len()));
+        }
+        Ok(PreparedRequest {
+            method: template.method.clone(),
+            uri_origin,
+            uri_absolute,
+            headers,
+            body: template.body.clone(),
+        })
+    }
+
+    fn build(&self, http2: bool, close: bool) -> Request<Full<Bytes>> {
+        let uri = if http2 { &self.uri_absolute } else { &self.uri_origin };
+        let mut request = Request::new(Full::new(self.body.clone()));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        if http2 {
+            request.headers_mut().remove(HOST);
+        } else if close {
+            request
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        request
+    }
+}
+
+enum Sender {
+    Http1(http1::SendRequest<Full<Bytes>>),
+    Http2(http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::Http1(s) => s.is_closed(),
+            Sender::Http2(s) => s.is_closed(),
+        }
+    }
+}
+
+/// What became of one request, with the clock readings the sample needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange {
+    pub outcome: Outcome,
+    /// When the request started to be written (after any connect); `None` if never sent.
+    pub sent_at: Option<Instant>,
+    /// When the response ended, or the request failed or was given up.
+    pub done_at: Instant,
+    /// Set when this request opened a connection.
+    pub connect_time: Option<Duration>,
+    /// From the `x-coldfront-cold` header.
+    pub cold: Option<bool>,
+}
+
+/// The client: a bounded set of connections to one endpoint, with a connection policy.
+pub struct Client {
+    endpoint: Endpoint,
+    policy: ConnectionPolicy,
+    permits: Arc<Semaphore>,
+    idle: Mutex<Vec<Sender>>,
+    stats: Arc<ConnectionStats>,
+}
+
+/// Why a request failed before it got an HTTP status.
+enum Failure {
+    Connect,
+    Io,
+}
+
+impl Client {
+    pub fn new(endpoint: Endpoint, policy: ConnectionPolicy, max_connections: usize) -> Self {
+        Client {
+            endpoint,
+            policy,
+            permits: Arc::new(Semaphore::new(max_connections.max(1))),
+            idle: Mutex::new(Vec::new()),
+            stats: Arc::new(ConnectionStats::default()),
+        }
+    }
+
+    pub fn stats(&self) -> &Arc<ConnectionStats> {
+        &self.stats
+    }
+
+    /// Sends one request and reads the whole response, giving up at `deadline`.
+    pub async fn execute(&self, request: &PreparedRequest, deadline: Instant) -> Exchange {
+        let mut sent_at = None;
+        let mut connect_time = None;
+        let result = tokio::time::timeout_at(
+            deadline.into(),
+            self.exchange(request, &mut sent_at, &mut connect_time),
+        )
+        .await;
+        let done_at = Instant::now();
+        let (outcome, cold) = match result {
+            Ok(Ok((status, cold))) => (Outcome::from_status(status), cold),
+            Ok(Err(Failure::Connect)) => (Outcome::ConnectError, None),
+            Ok(Err(Failure::Io)) => (Outcome::IoError, None),
+            Err(_elapsed) => (Outcome::ClientTimeout, None),
+        };
+        Exchange {
+            outcome,
+            sent_at,
+            done_at,
+            connect_time,
+            cold,
+        }
+    }
+
+    async fn exchange(
+        &self,
+        request: &PreparedRequest,
+        sent_at: &mut Option<Instant>,
+        connect_time: &mut Option<Duration>,
+    ) -> Result<(u16, Option<bool>), Failure> {
+        let _permit = self.permits.acquire().await.expect("semaphore never closed");
+        let mut sender = match self.take_idle() {
+            Some(sender) => {
+                self.stats.reused.fetch_add(1, Ordering::Relaxed);
+                sender
+            }
+            None => {
+                let started = Instant::now();
+                let sender = self.connect().await?;
+                *connect_time = Some(started.elapsed());
+                sender
+            }
+        };
+        let close = self.policy == ConnectionPolicy::PerRequest;
+        *sent_at = Some(Instant::now());
+        let response = match &mut sender {
+            Sender::Http1(s) => {
+                s.ready().await.map_err(|_| Failure::Io)?;
+                s.send_request(request.build(false, close)).await
+            }
+            Sender::Http2(s) => {
+                s.ready().await.map_err(|_| Failure::Io)?;
+                s.send_request(request.build(true, close)).await
+            }
+        }
+        .map_err(|_| Failure::Io)?;
+        let status = response.status().as_u16();
+        let cold = response
+            .headers()
+            .get("x-coldfront-cold")
+            .and_then(|v| match v.as_bytes() {
+                b"1" | b"true" => Some(true),
+                b"0" | b"false" => Some(false),
+                _ => None,
+            });
+        let mut body = response.into_body();
+        while let Some(frame) = body.frame().await {
+            frame.map_err(|_| Failure::Io)?;
+        }
+        if !close && !sender.is_closed() {
+            self.idle.lock().push(sender);
+        }
+        Ok((status, cold))
+    }
+
+    fn take_idle(&self) -> Option<Sender> {
+        if self.policy == ConnectionPolicy::PerRequest {
+            return None;
+        }
+        let mut idle = self.idle.lock();
+        while let Some(sender) = idle.pop() {
+            if !sender.is_closed() {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    async fn connect(&self) -> Result<Sender, Failure> {
+        let stream = match self.connect_tcp().await {
+            Ok(stream) => stream,
+            Err(_) => {
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                return Err(Failure::Connect);
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        match &self.endpoint.tls {
+            None => self.handshake_http1(TokioIo::new(stream)).await,
+            Some(tls) => {
+                let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
+                let stream = match connector.connect(tls.server_name.clone(), stream).await {
+                    Ok(stream) => stream,
+                    Err(_) => {
+                        self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                        return Err(Failure::Connect);
+                    }
+                };
+                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                if h2 {
+                    self.handshake_http2(TokioIo::new(stream)).await
+                } else {
+                    self.handshake_http1(TokioIo::new(stream)).await
+                }
+            }
+        }
+    }
+
+    async fn connect_tcp(&self) -> std::io::Result<TcpStream> {
+        let mut last_error = None;
+        for addr in &self.endpoint.addrs {
+            match TcpStream::connect(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
+    }
+
+    async fn handshake_http1<T>(&self, io: TokioIo<T>) -> Result<Sender, Failure>
+    where
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (sender, connection) = http1::handshake(io).await.map_err(|_| {
+            self.stats.failed.fetch_add(1, Ordering::Relaxed);
+            Failure::Connect
+        })?;
+        self.spawn_connection(connection);
+        Ok(Sender::Http1(sender))
+    }
+
+    async fn handshake_http2<T>(&self, io: TokioIo<T>) -> Result<Sender, Failure>
+    where
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+            .await
+            .map_err(|_| {
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                Failure::Connect
+            })?;
+        self.spawn_connection(connection);
+        Ok(Sender::Http2(sender))
+    }
+
+    fn spawn_connection<F>(&self, connection: F)
+    where
+        F: std::future::Future + Send + 'static,
+    {
+        self.stats.on_open();
+        let guard = OpenGuard(self.stats.clone());
+        tokio::spawn(async move {
+            let _guard = guard;
+            let _ = connection.await;
+        });
+    }
+
+    /// Drops idle connections so their tasks end and are counted closed.
+    pub fn close_idle(&self) {
+        self.idle.lock().clear();
+    }
+}

@@ -1,0 +1,84 @@
+//! The load generator: turns a [`LoadPlan`] into requests on the wire and one [`Sample`] per
+//! request, under one of two models that share everything else (client, mix, recorder).
+//!
+//! - Open model ([`open`]): a dispatcher thread releases each request at its intended send
+//!   time from the [`schedule`]; latency counts from that time, so a slow target cannot slow
+//!   the load down (no coordinated omission).
+//! - Closed model ([`closed`]): `concurrency` workers per phase, each sending, waiting and
+//!   thinking in turn; latency counts from the actual start of each request.
+
+pub mod client;
+mod closed;
+pub mod mix;
+mod open;
+pub mod sample;
+pub mod schedule;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+pub use client::{Client, ConnectionCounts, ConnectionStats, Endpoint, PreparedRequest};
+pub use mix::RequestMix;
+pub use sample::{Outcome, Sample};
+
+use crate::record::Recorder;
+use crate::scenario::{LoadModel, LoadPlan};
+
+/// Everything a request needs, shared by all requests of one target's run.
+pub struct LoadContext {
+    pub client: Client,
+    pub requests: Vec<PreparedRequest>,
+    pub mix: RequestMix,
+    pub recorder: Arc<Recorder>,
+    pub timeout: Duration,
+    pub cancel: CancellationToken,
+}
+
+/// How long in-flight requests may still finish after an interruption.
+pub const INTERRUPT_GRACE: Duration = Duration::from_millis(800);
+
+impl LoadContext {
+    /// Sends request `seq` (open model: intended at `intended_at`; closed: now) and records it.
+    async fn send_and_record(&self, seq: u64, intended_at: Instant, deadline: Instant) {
+        let request_index = self.mix.pick(seq);
+        let exchange = self
+            .client
+            .execute(&self.requests[request_index], deadline)
+            .await;
+        let sample = Sample {
+            outcome: exchange.outcome,
+            latency: exchange.done_at.saturating_duration_since(intended_at),
+            service_time: exchange
+                .sent_at
+                .map(|sent| exchange.done_at.saturating_duration_since(sent)),
+            connect_time: exchange.connect_time,
+            send_lag: exchange
+                .sent_at
+                .unwrap_or(exchange.done_at)
+                .saturating_duration_since(intended_at)
+                .saturating_sub(exchange.connect_time.unwrap_or_default()),
+            cold: exchange.cold,
+            request_index,
+        };
+        self.recorder.record(&sample);
+    }
+}
+
+/// How the drive ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DriveReport {
+    /// Cancelled before the schedule ended.
+    pub interrupted: bool,
+    /// Requests still in flight when the drive gave up waiting for them.
+    pub abandoned: u64,
+}
+
+/// Runs every phase of `plan` against the context's target, starting at `start`.
+pub async fn drive(plan: &LoadPlan, seed: u64, ctx: Arc<LoadContext>, start: Instant) -> DriveReport {
+    match plan.model {
+        LoadModel::Open { arrivals } => open::drive(plan, arrivals, seed, ctx, start).await,
+        LoadModel::Closed => closed::drive(plan, ctx, start).await,
+    }
+}

@@ -1,0 +1,144 @@
+//! `coldfront run`: checks every scenario and target before any load, then runs each scenario
+//! (each target in turn, under the same schedule) into its result set, handling Ctrl-C.
+
+mod environment;
+mod scenario_run;
+pub mod targets;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::RunArgs;
+use crate::progress;
+use crate::scenario::{self, Plan};
+use crate::Exit;
+
+pub use scenario_run::ScenarioOutcome;
+use targets::LaunchOptions;
+
+/// Everything about a run that is not in the scenario file.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub out: PathBuf,
+    pub targets: Vec<String>,
+    pub launch: LaunchOptions,
+    pub duration_scale: f64,
+    pub progress: progress::Mode,
+    pub command: Vec<String>,
+}
+
+pub fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
+    let (plans, errors) = scenario::load_paths(&args.scenarios);
+    if !errors.is_empty() {
+        for error in &errors {
+            eprintln!("error: {error}");
+        }
+        return Ok(Exit::UsageOrInput);
+    }
+    if plans.is_empty() {
+        anyhow::bail!("no scenario files (*.toml) found in the given paths");
+    }
+    if !(args.duration_scale > 0.0 && args.duration_scale.is_finite()) {
+        anyhow::bail!("--duration-scale must be a positive number, got {}", args.duration_scale);
+    }
+    let ca_pem = match &args.ca_cert {
+        Some(path) => Some(std::fs::read(path).with_context(|| format!("reading --ca-cert {}", path.display()))?),
+        None => None,
+    };
+    let options = RunOptions {
+        out: args.out.clone(),
+        targets: args.targets.clone(),
+        launch: LaunchOptions {
+            allow_remote: args.allow_remote,
+            ca_pem,
+        },
+        duration_scale: args.duration_scale,
+        progress: progress::Mode::detect(args.quiet),
+        command: std::env::args().collect(),
+    };
+    let plans: Vec<Plan> = plans
+        .into_iter()
+        .map(|plan| scale_durations(plan, args.duration_scale))
+        .collect();
+    check_target_filter(&plans, &options.targets)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(environment::generator_cpus())
+        .thread_name("coldfront-load")
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    let exit = runtime.block_on(run_plans(&plans, &options));
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    exit
+}
+
+async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit> {
+    // A scenario that cannot start (remote target, unresolvable host) fails before any load.
+    for plan in plans {
+        for target in selected_targets(plan, &options.targets) {
+            if let Err(error) = targets::preflight(target, &options.launch).await {
+                eprintln!("error: {}: {error}", plan.source.display());
+                return Ok(Exit::UsageOrInput);
+            }
+        }
+    }
+    let cancel = CancellationToken::new();
+    spawn_interrupt_handler(cancel.clone());
+    let mut exit = Exit::Success;
+    for plan in plans {
+        let outcome = scenario_run::run_scenario(plan, options, &cancel).await?;
+        if outcome.interrupted {
+            eprintln!("interrupted: result set marked `interrupted` in {}", outcome.dir.display());
+            return Ok(Exit::Interrupted);
+        }
+        if outcome.thresholds_failed {
+            exit = Exit::ThresholdFailed;
+        }
+    }
+    Ok(exit)
+}
+
+/// First Ctrl-C: stop the load and write what was measured. Second: leave at once.
+fn spawn_interrupt_handler(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping load (Ctrl-C again to quit without saving)…");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(Exit::Interrupted as i32);
+            }
+        }
+    });
+}
+
+pub(crate) fn selected_targets<'a>(
+    plan: &'a Plan,
+    filter: &'a [String],
+) -> impl Iterator<Item = &'a scenario::TargetPlan> + 'a {
+    plan.targets
+        .iter()
+        .filter(move |t| filter.is_empty() || filter.contains(&t.name))
+}
+
+fn check_target_filter(plans: &[Plan], filter: &[String]) -> anyhow::Result<()> {
+    for name in filter {
+        if !plans.iter().any(|p| p.targets.iter().any(|t| &t.name == name)) {
+            anyhow::bail!("--target {name}: no scenario defines a target of that name");
+        }
+    }
+    Ok(())
+}
+
+/// Multiplies every phase duration by `factor`, keeping each phase's shape (rates unchanged).
+fn scale_durations(mut plan: Plan, factor: f64) -> Plan {
+    if factor != 1.0 {
+        for phase in &mut plan.load.phases {
+            phase.duration = phase.duration.mul_f64(factor).max(Duration::from_millis(1));
+        }
+    }
+    plan
+}

@@ -1,0 +1,254 @@
+//! One scenario into one result set: manifest first (status `running`), then each target in
+//! turn (launch → load with the per-second ticker → summary), then summary, series and the
+//! final manifest, written even when the run is interrupted.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use super::environment;
+use super::targets::{self, RunningTarget};
+use super::RunOptions;
+use crate::load::{self, Client, LoadContext, PreparedRequest, RequestMix};
+use crate::progress::{self, TargetProgress};
+use crate::record::io::StreamedFile;
+use crate::record::resultset::{
+    self, Manifest, PhaseRecord, RequestRecord, RunStatus, ScenarioRecord, Summary, TargetRecord,
+    SCHEMA_VERSION,
+};
+use crate::record::series;
+use crate::record::summary::{self, RunFacts};
+use crate::record::ticker::{self, TickerInputs, TickerOutputs};
+use crate::record::{Recorder, TargetSummary};
+use crate::scenario::{Arrivals, ConnectionPolicy, LoadModel, Phase, PhaseLoad, Plan, Rate, TargetKind};
+use crate::thresholds;
+
+/// Time between setting up a target's load and its first intended send.
+const START_LEAD: Duration = Duration::from_millis(20);
+
+pub struct ScenarioOutcome {
+    pub dir: PathBuf,
+    pub interrupted: bool,
+    pub thresholds_failed: bool,
+}
+
+pub async fn run_scenario(
+    plan: &Plan,
+    options: &RunOptions,
+    cancel: &CancellationToken,
+) -> anyhow::Result<ScenarioOutcome> {
+    let dir = options.out.join(&plan.name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut manifest = new_manifest(plan, options);
+    resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest)?;
+
+    let mut series = StreamedFile::create(&dir.join(resultset::TIMESERIES_FILE))?;
+    {
+        use std::io::Write;
+        writeln!(series.writer(), "{}", series::HEADER)?;
+    }
+    let mut targets = BTreeMap::new();
+    for target in super::selected_targets(plan, &options.targets) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let running = targets::start(target, &options.launch).await?;
+        record_target_url(&mut manifest, &target.name, &running);
+        let (summary, returned) = run_target(plan, &target.name, &running, series, &dir, options, cancel).await?;
+        series = returned;
+        targets.insert(target.name.clone(), summary);
+    }
+    series.finish()?;
+
+    let interrupted = cancel.is_cancelled();
+    let status = if interrupted { RunStatus::Interrupted } else { RunStatus::Complete };
+    for (name, target_summary) in &mut targets {
+        target_summary.thresholds = thresholds::evaluate(&plan.thresholds, name, target_summary);
+    }
+    let thresholds_failed = targets
+        .values()
+        .any(|t| t.thresholds.iter().any(|v| !v.passed));
+    let summary = Summary {
+        schema_version: SCHEMA_VERSION,
+        scenario: plan.name.clone(),
+        status,
+        targets,
+    };
+    resultset::write_json(&dir.join(resultset::SUMMARY_FILE), &summary)?;
+    manifest.status = status;
+    manifest.ended_at = Some(environment::rfc3339(SystemTime::now()));
+    resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest)?;
+    if options.progress != progress::Mode::Quiet {
+        println!("\n{} → {}", plan.name, dir.display());
+        print!("{}", progress::summary_table(&summary));
+    }
+    Ok(ScenarioOutcome {
+        dir,
+        interrupted,
+        thresholds_failed,
+    })
+}
+
+async fn run_target(
+    plan: &Plan,
+    name: &str,
+    running: &RunningTarget,
+    series: StreamedFile,
+    dir: &Path,
+    options: &RunOptions,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(TargetSummary, StreamedFile)> {
+    let requests = plan
+        .requests
+        .iter()
+        .map(|t| PreparedRequest::new(t, &running.endpoint))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let recorder = Arc::new(Recorder::new());
+    let ctx = Arc::new(LoadContext {
+        client: Client::new(running.endpoint.clone(), plan.load.connections, plan.load.max_connections),
+        requests,
+        mix: RequestMix::new(plan.requests.iter().map(|r| r.weight), plan.seed),
+        recorder: recorder.clone(),
+        timeout: plan.load.timeout,
+        cancel: cancel.clone(),
+    });
+    let start = Instant::now() + START_LEAD;
+    let start_wall = SystemTime::now() + START_LEAD;
+    let hlog = StreamedFile::create(&dir.join(resultset::hlog_file(name)))?;
+    let (stop_ticker, stop) = tokio::sync::oneshot::channel();
+    let mut view = TargetProgress::new(options.progress, name, &phase_records(&plan.load.phases));
+    let ticker = tokio::spawn(ticker::run(
+        TickerInputs {
+            target: name.to_string(),
+            recorder: recorder.clone(),
+            connections: ctx.client.stats().clone(),
+            start,
+            start_wall,
+        },
+        TickerOutputs { series, hlog },
+        move |tick| view.on_tick(tick),
+        stop,
+    ));
+    let report = load::drive(&plan.load, plan.seed, ctx.clone(), start).await;
+    let elapsed = start.elapsed();
+    ctx.client.close_idle();
+    let _ = stop_ticker.send(());
+    let outputs = ticker.await.context("per-second ticker")??;
+    outputs.hlog.finish()?;
+    if report.abandoned > 0 {
+        eprintln!("{name}: {} requests were still in flight when the run stopped", report.abandoned);
+    }
+    let facts = RunFacts {
+        duration: elapsed,
+        connections: ctx.client.stats().snapshot(),
+        db_connections_max: None,
+    };
+    Ok((summary::target_summary(&recorder.totals(), &facts), outputs.series))
+}
+
+fn record_target_url(manifest: &mut Manifest, name: &str, running: &RunningTarget) {
+    if let Some(record) = manifest.scenario.targets.iter_mut().find(|t| t.name == name) {
+        record.url = Some(running.url());
+    }
+}
+
+fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
+    Manifest {
+        schema_version: SCHEMA_VERSION,
+        status: RunStatus::Running,
+        scenario: scenario_record(plan, options.duration_scale),
+        coldfront_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_revision: environment::git_revision(),
+        host: environment::host_info(),
+        started_at: environment::rfc3339(SystemTime::now()),
+        ended_at: None,
+        command: options.command.clone(),
+    }
+}
+
+fn scenario_record(plan: &Plan, duration_scale: f64) -> ScenarioRecord {
+    let (model, arrivals) = match plan.load.model {
+        LoadModel::Open { arrivals } => (
+            "open",
+            Some(match arrivals {
+                Arrivals::Uniform => "uniform",
+                Arrivals::Poisson => "poisson",
+            }),
+        ),
+        LoadModel::Closed => ("closed", None),
+    };
+    ScenarioRecord {
+        name: plan.name.clone(),
+        description: plan.description.clone(),
+        source: plan.source.clone(),
+        source_text: std::fs::read_to_string(&plan.source).unwrap_or_default(),
+        seed: plan.seed,
+        model: model.into(),
+        arrivals: arrivals.map(Into::into),
+        connections: match plan.load.connections {
+            ConnectionPolicy::KeepAlive => "keep-alive".into(),
+            ConnectionPolicy::PerRequest => "per-request".into(),
+        },
+        max_connections: plan.load.max_connections,
+        timeout_ms: plan.load.timeout.as_secs_f64() * 1000.0,
+        duration_scale,
+        phases: phase_records(&plan.load.phases),
+        targets: plan
+            .targets
+            .iter()
+            .map(|t| TargetRecord {
+                name: t.name.clone(),
+                kind: match &t.kind {
+                    TargetKind::External { .. } => "external",
+                    TargetKind::Serverless(_) => "serverless",
+                    TargetKind::Persistent(_) => "persistent",
+                }
+                .into(),
+                url: None,
+            })
+            .collect(),
+        requests: plan
+            .requests
+            .iter()
+            .map(|r| RequestRecord {
+                name: r.name.clone(),
+                weight: r.weight,
+                method: r.method.to_string(),
+                path: r.path_and_query.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn phase_records(phases: &[Phase]) -> Vec<PhaseRecord> {
+    let mut start_s = 0.0;
+    phases
+        .iter()
+        .enumerate()
+        .map(|(index, phase)| {
+            let duration_s = phase.duration.as_secs_f64();
+            let (rate_from, rate_to, concurrency, think_time_ms) = match phase.load {
+                PhaseLoad::Rate(Rate::Constant(r)) => (Some(r), Some(r), None, None),
+                PhaseLoad::Rate(Rate::Ramp { from, to }) => (Some(from), Some(to), None, None),
+                PhaseLoad::Concurrency { workers, think_time } => {
+                    (None, None, Some(workers), Some(think_time.as_secs_f64() * 1000.0))
+                }
+            };
+            let record = PhaseRecord {
+                name: phase.name.clone().unwrap_or_else(|| format!("phase {}", index + 1)),
+                start_s,
+                duration_s,
+                rate_from,
+                rate_to,
+                concurrency,
+                think_time_ms,
+            };
+            start_s += duration_s;
+            record
+        })
+        .collect()
+}

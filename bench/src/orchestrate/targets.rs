@@ -1,0 +1,123 @@
+//! The target launcher seam: turns a [`TargetPlan`] into an address the load can be sent to.
+//! External targets are only resolved and checked; built-in targets (started and stopped by
+//! the harness) plug in here.
+
+use std::net::SocketAddr;
+
+use http::Uri;
+
+use crate::load::client::{Endpoint, TlsSettings};
+use crate::scenario::{TargetKind, TargetPlan};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("target `{target}`: {url} resolves to {addr}, which is not on this machine; pass --allow-remote to send load to a remote address")]
+    Remote {
+        target: String,
+        url: String,
+        addr: SocketAddr,
+    },
+    #[error("target `{target}`: cannot resolve {url}: {reason}")]
+    Resolve {
+        target: String,
+        url: String,
+        reason: String,
+    },
+    #[error("target `{target}`: TLS setup for {url}: {reason}")]
+    Tls {
+        target: String,
+        url: String,
+        reason: String,
+    },
+    #[error("target `{target}`: built-in `{kind}` targets are not part of this build yet; point the target at a running server with `url = \"http://127.0.0.1:PORT\"`")]
+    BuiltinUnavailable { target: String, kind: &'static str },
+}
+
+/// Options that apply to every target of a run.
+#[derive(Debug, Clone, Default)]
+pub struct LaunchOptions {
+    pub allow_remote: bool,
+    /// Extra trusted CA certificates (PEM) for `https://` targets.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// A target ready to receive load.
+pub struct RunningTarget {
+    pub endpoint: Endpoint,
+    /// "external" | "serverless" | "persistent"
+    pub kind: &'static str,
+}
+
+impl RunningTarget {
+    pub fn url(&self) -> String {
+        self.endpoint.base_url.to_string()
+    }
+}
+
+/// Checks what can be checked without starting anything (so a bad run fails before any load).
+pub async fn preflight(target: &TargetPlan, options: &LaunchOptions) -> Result<(), LaunchError> {
+    start(target, options).await.map(|_| ())
+}
+
+pub async fn start(target: &TargetPlan, options: &LaunchOptions) -> Result<RunningTarget, LaunchError> {
+    match &target.kind {
+        TargetKind::External { base_url } => external(&target.name, base_url, options).await,
+        TargetKind::Serverless(_) => Err(LaunchError::BuiltinUnavailable {
+            target: target.name.clone(),
+            kind: "serverless",
+        }),
+        TargetKind::Persistent(_) => Err(LaunchError::BuiltinUnavailable {
+            target: target.name.clone(),
+            kind: "persistent",
+        }),
+    }
+}
+
+async fn external(name: &str, url: &Uri, options: &LaunchOptions) -> Result<RunningTarget, LaunchError> {
+    let https = url.scheme_str() == Some("https");
+    let host = url.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| LaunchError::Resolve {
+            target: name.to_string(),
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?
+        .collect();
+    if addrs.is_empty() {
+        return Err(LaunchError::Resolve {
+            target: name.to_string(),
+            url: url.to_string(),
+            reason: "no addresses".into(),
+        });
+    }
+    if !options.allow_remote {
+        if let Some(addr) = addrs.iter().find(|a| !a.ip().is_loopback()) {
+            return Err(LaunchError::Remote {
+                target: name.to_string(),
+                url: url.to_string(),
+                addr: *addr,
+            });
+        }
+    }
+    let tls = if https {
+        Some(
+            TlsSettings::new(host, options.ca_pem.as_deref()).map_err(|e| LaunchError::Tls {
+                target: name.to_string(),
+                url: url.to_string(),
+                reason: format!("{e:#}"),
+            })?,
+        )
+    } else {
+        None
+    };
+    Ok(RunningTarget {
+        endpoint: Endpoint {
+            base_url: url.clone(),
+            addrs,
+            tls,
+        },
+        kind: "external",
+    })
+}

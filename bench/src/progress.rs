@@ -1,0 +1,169 @@
+//! What the user sees while and after a run: a progress bar per target and phase on a terminal,
+//! plain periodic lines otherwise, nothing with `--quiet`; and the end-of-run summary table.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::record::resultset::{PhaseRecord, Summary};
+use crate::record::ticker::Tick;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Bars,
+    Lines,
+    Quiet,
+}
+
+impl Mode {
+    pub fn detect(quiet: bool) -> Mode {
+        if quiet {
+            Mode::Quiet
+        } else if std::io::stdout().is_terminal() {
+            Mode::Bars
+        } else {
+            Mode::Lines
+        }
+    }
+}
+
+/// Plain lines are printed this often (and at each phase change).
+const LINE_EVERY: Duration = Duration::from_secs(5);
+
+/// Progress of one target through the phases.
+pub struct TargetProgress {
+    mode: Mode,
+    target: String,
+    phases: Vec<PhaseRecord>,
+    phase: Option<usize>,
+    bar: Option<ProgressBar>,
+    since_line: Duration,
+    phase_errors: u64,
+}
+
+impl TargetProgress {
+    pub fn new(mode: Mode, target: &str, phases: &[PhaseRecord]) -> Self {
+        TargetProgress {
+            mode,
+            target: target.to_string(),
+            phases: phases.to_vec(),
+            phase: None,
+            bar: None,
+            since_line: Duration::ZERO,
+            phase_errors: 0,
+        }
+    }
+
+    pub fn on_tick(&mut self, tick: &Tick) {
+        if self.mode == Mode::Quiet {
+            return;
+        }
+        let at = tick.elapsed.saturating_sub(Duration::from_millis(1)).as_secs_f64();
+        let phase = self
+            .phases
+            .iter()
+            .position(|p| at < p.start_s + p.duration_s)
+            .unwrap_or(self.phases.len().saturating_sub(1));
+        let changed = self.phase != Some(phase);
+        if changed {
+            self.finish_bar();
+            self.phase = Some(phase);
+            self.phase_errors = 0;
+            self.since_line = LINE_EVERY;
+        }
+        self.phase_errors += tick.errors;
+        let record = &self.phases[phase];
+        let in_phase = (at - record.start_s).clamp(0.0, record.duration_s);
+        let rps = tick.completed as f64 / tick.length.as_secs_f64().max(1e-3);
+        let p99 = tick.p99_ms.map_or("-".to_string(), |v| format!("{v:.2} ms"));
+        let message = format!("{rps:>8.0} req/s  p99 {p99:>10}  errors {}", self.phase_errors);
+        match self.mode {
+            Mode::Bars => {
+                let bar = self.bar.get_or_insert_with(|| new_bar(&self.target, phase, record));
+                bar.set_position(in_phase.round() as u64);
+                bar.set_message(message);
+            }
+            Mode::Lines => {
+                self.since_line += tick.length;
+                if self.since_line >= LINE_EVERY {
+                    self.since_line = Duration::ZERO;
+                    println!(
+                        "{} | {} | {:.0}/{:.0} s | {message}",
+                        self.target,
+                        phase_label(phase, record),
+                        in_phase,
+                        record.duration_s
+                    );
+                }
+            }
+            Mode::Quiet => {}
+        }
+    }
+
+    fn finish_bar(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+
+    pub fn finish(mut self) {
+        self.finish_bar();
+    }
+}
+
+fn phase_label(index: usize, phase: &PhaseRecord) -> String {
+    format!("phase {} {}", index + 1, phase.name)
+}
+
+fn new_bar(target: &str, index: usize, phase: &PhaseRecord) -> ProgressBar {
+    let bar = ProgressBar::new(phase.duration_s.round().max(1.0) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:<28} [{bar:24}] {pos:>4}/{len}s {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("{target} {}", phase_label(index, phase)));
+    bar
+}
+
+/// The end-of-run table and threshold verdicts, as text.
+pub fn summary_table(summary: &Summary) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<16} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
+        "target", "requests", "req/s", "errors", "timeouts", "p50 ms", "p90 ms", "p99 ms", "max ms", "cold", "conns"
+    );
+    for (name, t) in &summary.targets {
+        let _ = writeln!(
+            out,
+            "{:<16} {:>9} {:>9.1} {:>7.2}% {:>8.2}% {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>7}",
+            name,
+            t.requests,
+            t.throughput_rps,
+            t.error_rate * 100.0,
+            t.timeout_rate * 100.0,
+            t.latency_ms.p50,
+            t.latency_ms.p90,
+            t.latency_ms.p99,
+            t.latency_ms.max,
+            t.cold_starts.map_or("-".to_string(), |n| n.to_string()),
+            t.connections.opened,
+        );
+    }
+    for (name, t) in &summary.targets {
+        for verdict in &t.thresholds {
+            let actual = verdict.actual.map_or("not measured".to_string(), |v| format!("{v:.4}"));
+            let _ = writeln!(
+                out,
+                "{} {name}: {} {} (actual {actual})",
+                if verdict.passed { "PASS" } else { "FAIL" },
+                verdict.key,
+                verdict.condition
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,279 @@
+//! The per-target recorder: the hot path every finished request goes through. It keeps whole-run
+//! HdrHistograms (latency, service time, connect time, send lag; latency and service time also
+//! split cold/warm) and the current one-second interval, which the per-second ticker takes.
+//! Memory is fixed at creation: nothing grows with the length of the run.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use parking_lot::Mutex;
+
+use crate::load::{Outcome, Sample};
+
+/// Lowest and highest trackable values, in microseconds (1 µs to 1 h), 3 significant digits.
+pub const LOWEST_US: u64 = 1;
+pub const HIGHEST_US: u64 = 3_600_000_000;
+pub const SIGFIG: u8 = 3;
+
+/// A histogram with coldfront's range and precision (microseconds).
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(LOWEST_US, HIGHEST_US, SIGFIG).expect("valid histogram bounds")
+}
+
+/// Records `d` in microseconds, clamped into the trackable range so nothing is dropped.
+pub fn record_duration(histogram: &mut Histogram<u64>, d: Duration) {
+    let us = (d.as_micros() as u64).clamp(LOWEST_US, HIGHEST_US);
+    histogram.record(us).expect("value clamped into range");
+}
+
+/// Number of outcome kinds.
+pub const OUTCOMES: usize = Outcome::ALL.len();
+
+/// Whole-run distributions of one target.
+#[derive(Debug, Clone)]
+pub struct Distributions {
+    pub latency: Histogram<u64>,
+    pub service_time: Histogram<u64>,
+    pub connect_time: Histogram<u64>,
+    pub send_lag: Histogram<u64>,
+    pub cold_latency: Histogram<u64>,
+    pub warm_latency: Histogram<u64>,
+    pub cold_service_time: Histogram<u64>,
+    pub warm_service_time: Histogram<u64>,
+}
+
+impl Distributions {
+    fn new() -> Self {
+        Distributions {
+            latency: new_histogram(),
+            service_time: new_histogram(),
+            connect_time: new_histogram(),
+            send_lag: new_histogram(),
+            cold_latency: new_histogram(),
+            warm_latency: new_histogram(),
+            cold_service_time: new_histogram(),
+            warm_service_time: new_histogram(),
+        }
+    }
+}
+
+/// Counts by outcome kind, indexed by [`Outcome::index`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutcomeCounts(pub [u64; OUTCOMES]);
+
+impl OutcomeCounts {
+    pub fn get(&self, outcome: Outcome) -> u64 {
+        self.0[outcome.index()]
+    }
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+    /// Everything that is not `ok`.
+    pub fn errors(&self) -> u64 {
+        self.total() - self.get(Outcome::Ok)
+    }
+}
+
+/// What happened during one interval (normally one second).
+#[derive(Debug, Clone)]
+pub struct Interval {
+    /// Corrected latency of the requests that completed in the interval.
+    pub latency: Histogram<u64>,
+    pub outcomes: OutcomeCounts,
+    pub cold_starts: u64,
+    /// Requests dispatched (intended send times reached) in the interval.
+    pub sent: u64,
+}
+
+impl Interval {
+    fn new() -> Self {
+        Interval {
+            latency: new_histogram(),
+            outcomes: OutcomeCounts::default(),
+            cold_starts: 0,
+            sent: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.latency.reset();
+        self.outcomes = OutcomeCounts::default();
+        self.cold_starts = 0;
+        self.sent = 0;
+    }
+
+    pub fn completed(&self) -> u64 {
+        self.outcomes.total()
+    }
+}
+
+struct State {
+    totals: Distributions,
+    outcomes: OutcomeCounts,
+    cold_starts: u64,
+    cold_known: bool,
+    interval: Interval,
+}
+
+/// Thread-safe recorder of one target's samples.
+pub struct Recorder {
+    state: Mutex<State>,
+    sent: AtomicU64,
+    interval_sent: AtomicU64,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Recorder {
+            state: Mutex::new(State {
+                totals: Distributions::new(),
+                outcomes: OutcomeCounts::default(),
+                cold_starts: 0,
+                cold_known: false,
+                interval: Interval::new(),
+            }),
+            sent: AtomicU64::new(0),
+            interval_sent: AtomicU64::new(0),
+        }
+    }
+
+    /// A request was dispatched (its intended send time came).
+    pub fn record_sent(&self) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.interval_sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request finished.
+    pub fn record(&self, sample: &Sample) {
+        let mut state = self.state.lock();
+        let state = &mut *state;
+        let totals = &mut state.totals;
+        record_duration(&mut totals.latency, sample.latency);
+        record_duration(&mut totals.send_lag, sample.send_lag);
+        if let Some(service_time) = sample.service_time {
+            record_duration(&mut totals.service_time, service_time);
+        }
+        if let Some(connect_time) = sample.connect_time {
+            record_duration(&mut totals.connect_time, connect_time);
+        }
+        match sample.cold {
+            Some(true) => {
+                state.cold_known = true;
+                state.cold_starts += 1;
+                state.interval.cold_starts += 1;
+                record_duration(&mut totals.cold_latency, sample.latency);
+                if let Some(service_time) = sample.service_time {
+                    record_duration(&mut totals.cold_service_time, service_time);
+                }
+            }
+            Some(false) => {
+                state.cold_known = true;
+                record_duration(&mut totals.warm_latency, sample.latency);
+                if let Some(service_time) = sample.service_time {
+                    record_duration(&mut totals.warm_service_time, service_time);
+                }
+            }
+            None => {}
+        }
+        state.outcomes.0[sample.outcome.index()] += 1;
+        state.interval.outcomes.0[sample.outcome.index()] += 1;
+        record_duration(&mut state.interval.latency, sample.latency);
+    }
+
+    /// Swaps the current interval out into `into` (which is overwritten) and starts a new one.
+    pub fn take_interval(&self, into: &mut Interval) {
+        into.reset();
+        {
+            let mut state = self.state.lock();
+            std::mem::swap(&mut state.interval, into);
+        }
+        into.sent = self.interval_sent.swap(0, Ordering::Relaxed);
+    }
+
+    /// An empty interval to pass to [`Recorder::take_interval`].
+    pub fn empty_interval() -> Interval {
+        Interval::new()
+    }
+
+    /// Whether any response so far carried `x-coldfront-cold`.
+    pub fn reports_cold_starts(&self) -> bool {
+        self.state.lock().cold_known
+    }
+
+    /// A copy of the whole-run state.
+    pub fn totals(&self) -> Totals {
+        let state = self.state.lock();
+        Totals {
+            distributions: state.totals.clone(),
+            outcomes: state.outcomes,
+            cold_starts: state.cold_known.then_some(state.cold_starts),
+            sent: self.sent.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Whole-run results of one target.
+#[derive(Debug, Clone)]
+pub struct Totals {
+    pub distributions: Distributions,
+    pub outcomes: OutcomeCounts,
+    /// `None` when no response carried `x-coldfront-cold`.
+    pub cold_starts: Option<u64>,
+    pub sent: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(outcome: Outcome, latency_ms: u64, cold: Option<bool>) -> Sample {
+        Sample {
+            outcome,
+            latency: Duration::from_millis(latency_ms),
+            service_time: Some(Duration::from_millis(latency_ms / 2)),
+            connect_time: None,
+            send_lag: Duration::ZERO,
+            cold,
+            request_index: 0,
+        }
+    }
+
+    #[test]
+    fn records_totals_and_intervals_separately() {
+        let recorder = Recorder::new();
+        recorder.record_sent();
+        recorder.record(&sample(Outcome::Ok, 10, Some(true)));
+        recorder.record(&sample(Outcome::Throttled, 20, Some(false)));
+        let mut interval = Recorder::empty_interval();
+        recorder.take_interval(&mut interval);
+        assert_eq!(interval.completed(), 2);
+        assert_eq!(interval.sent, 1);
+        assert_eq!(interval.cold_starts, 1);
+        recorder.record(&sample(Outcome::Ok, 30, None));
+        recorder.take_interval(&mut interval);
+        assert_eq!(interval.completed(), 1);
+        assert_eq!(interval.sent, 0);
+        let totals = recorder.totals();
+        assert_eq!(totals.outcomes.total(), 3);
+        assert_eq!(totals.outcomes.errors(), 1);
+        assert_eq!(totals.cold_starts, Some(1));
+        assert_eq!(totals.distributions.cold_latency.len(), 1);
+        assert_eq!(totals.distributions.warm_latency.len(), 1);
+        assert_eq!(totals.distributions.latency.max(), 30_015); // 3 significant digits
+    }
+
+    #[test]
+    fn out_of_range_values_are_clamped_not_dropped() {
+        let mut h = new_histogram();
+        record_duration(&mut h, Duration::ZERO);
+        record_duration(&mut h, Duration::from_secs(10_000));
+        assert_eq!(h.len(), 2);
+    }
+}

@@ -1,0 +1,155 @@
+//! The per-second series (`timeseries.csv`): one row per second of load and target.
+//!
+//! Columns: `target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,
+//! connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,
+//! client_timeouts,function_timeouts`. `second` counts from the start of that target's load
+//! (1 = the first second). `errors` counts every outcome but ok; `timeouts` is client plus
+//! function timeouts. A value that is not known for that target (no cold-start header, no
+//! database sampler, no completed request that second) is empty, not zero.
+
+use std::io::Write;
+
+/// One row of `timeseries.csv`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SeriesRow {
+    pub target: String,
+    pub second: u64,
+    pub sent: u64,
+    pub completed: u64,
+    pub ok: u64,
+    pub errors: u64,
+    pub timeouts: u64,
+    pub throttled: u64,
+    pub cold_starts: Option<u64>,
+    pub connections_open: u64,
+    pub connections_opened: u64,
+    pub instances: Option<u64>,
+    pub db_connections: Option<u64>,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub client_timeouts: u64,
+    pub function_timeouts: u64,
+}
+
+pub const HEADER: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts";
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl SeriesRow {
+    pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            self.target,
+            self.second,
+            self.sent,
+            self.completed,
+            self.ok,
+            self.errors,
+            self.timeouts,
+            self.throttled,
+            opt(self.cold_starts),
+            self.connections_open,
+            self.connections_opened,
+            opt(self.instances),
+            opt(self.db_connections),
+            opt(self.p50_ms),
+            opt(self.p99_ms),
+            self.client_timeouts,
+            self.function_timeouts,
+        )
+    }
+}
+
+/// Reads `timeseries.csv` text back into rows.
+pub fn parse_csv(text: &str) -> Result<Vec<SeriesRow>, String> {
+    let mut lines = text.lines().enumerate();
+    match lines.next() {
+        Some((_, header)) if header == HEADER => {}
+        Some((_, header)) => return Err(format!("line 1: unexpected header {header:?}")),
+        None => return Err("empty file".into()),
+    }
+    lines
+        .filter(|(_, line)| !line.is_empty())
+        .map(|(index, line)| parse_row(line).map_err(|e| format!("line {}: {e}", index + 1)))
+        .collect()
+}
+
+fn parse_row(line: &str) -> Result<SeriesRow, String> {
+    let fields: Vec<&str> = line.split(',').collect();
+    if fields.len() != HEADER.split(',').count() {
+        return Err(format!("{} fields, expected {}", fields.len(), HEADER.split(',').count()));
+    }
+    let int = |i: usize| -> Result<u64, String> {
+        fields[i].parse().map_err(|_| format!("field {} is not a count: {:?}", i + 1, fields[i]))
+    };
+    let opt_int = |i: usize| -> Result<Option<u64>, String> {
+        if fields[i].is_empty() { Ok(None) } else { int(i).map(Some) }
+    };
+    let opt_float = |i: usize| -> Result<Option<f64>, String> {
+        if fields[i].is_empty() {
+            return Ok(None);
+        }
+        fields[i]
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("field {} is not a number: {:?}", i + 1, fields[i]))
+    };
+    Ok(SeriesRow {
+        target: fields[0].to_string(),
+        second: int(1)?,
+        sent: int(2)?,
+        completed: int(3)?,
+        ok: int(4)?,
+        errors: int(5)?,
+        timeouts: int(6)?,
+        throttled: int(7)?,
+        cold_starts: opt_int(8)?,
+        connections_open: int(9)?,
+        connections_opened: int(10)?,
+        instances: opt_int(11)?,
+        db_connections: opt_int(12)?,
+        p50_ms: opt_float(13)?,
+        p99_ms: opt_float(14)?,
+        client_timeouts: int(15)?,
+        function_timeouts: int(16)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_round_trip_with_empty_unknowns() {
+        let rows = vec![
+            SeriesRow {
+                target: "a".into(),
+                second: 1,
+                sent: 10,
+                completed: 9,
+                ok: 8,
+                errors: 1,
+                p50_ms: Some(1.5),
+                p99_ms: Some(2.25),
+                ..Default::default()
+            },
+            SeriesRow {
+                target: "a".into(),
+                second: 2,
+                cold_starts: Some(3),
+                db_connections: Some(0),
+                ..Default::default()
+            },
+        ];
+        let mut text = format!("{HEADER}\n").into_bytes();
+        for row in &rows {
+            row.write_csv(&mut text).unwrap();
+        }
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.lines().nth(1).unwrap().starts_with("a,1,10,9,8,1,0,0,,0,0,,,1.5,2.25,"));
+        assert_eq!(parse_csv(&text).unwrap(), rows);
+    }
+}

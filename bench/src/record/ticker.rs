@@ -1,0 +1,124 @@
+//! The per-second ticker of one target's run: every second it takes the recorder's interval,
+//! writes one `.hlog` interval and one `timeseries.csv` row, and reports to the progress view.
+//! It runs beside the load and ends with a last, possibly shorter, interval.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::oneshot;
+
+use super::hlog::HlogWriter;
+use super::io::StreamedFile;
+use super::recorder::{Interval, Recorder};
+use super::series::SeriesRow;
+use crate::load::{ConnectionStats, Outcome};
+
+/// What the progress view hears each second.
+#[derive(Debug, Clone, Copy)]
+pub struct Tick {
+    /// Time since the start of the target's load.
+    pub elapsed: Duration,
+    pub length: Duration,
+    pub sent: u64,
+    pub completed: u64,
+    pub errors: u64,
+    pub p99_ms: Option<f64>,
+}
+
+/// Where the ticker writes.
+pub struct TickerOutputs {
+    pub series: StreamedFile,
+    pub hlog: StreamedFile,
+}
+
+pub struct TickerInputs {
+    pub target: String,
+    pub recorder: Arc<Recorder>,
+    pub connections: Arc<ConnectionStats>,
+    pub start: Instant,
+    pub start_wall: SystemTime,
+}
+
+/// Runs until `stop` fires, then writes the last interval and returns the outputs.
+pub async fn run(
+    inputs: TickerInputs,
+    mut outputs: TickerOutputs,
+    mut on_tick: impl FnMut(&Tick) + Send,
+    mut stop: oneshot::Receiver<()>,
+) -> std::io::Result<TickerOutputs> {
+    let mut hlog = HlogWriter::begin(outputs.hlog.writer(), inputs.start_wall)?;
+    let mut interval = Recorder::empty_interval();
+    let mut last_opened = 0;
+    let mut last_tick = inputs.start;
+    let mut second = 0u64;
+    loop {
+        let next = inputs.start + Duration::from_secs(second + 1);
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep_until(next.into()) => false,
+            _ = &mut stop => true,
+        };
+        let now = if stopping { Instant::now() } else { next };
+        let length = now.saturating_duration_since(last_tick);
+        inputs.recorder.take_interval(&mut interval);
+        // On stop, an empty sliver of a second adds nothing worth a row.
+        let worth_a_row = !stopping || interval.completed() + interval.sent > 0;
+        if worth_a_row {
+            second += 1;
+            let connections = inputs.connections.snapshot();
+            let cold_known = inputs.recorder.reports_cold_starts();
+            let row = series_row(&inputs.target, second, &interval, cold_known, &connections, last_opened);
+            last_opened = connections.opened;
+            row.write_csv(outputs.series.writer())?;
+            let start_offset = last_tick.saturating_duration_since(inputs.start);
+            hlog.write_interval(outputs.hlog.writer(), &interval.latency, start_offset, length)?;
+            outputs.series.flush()?;
+            outputs.hlog.flush()?;
+            on_tick(&Tick {
+                elapsed: now.saturating_duration_since(inputs.start),
+                length,
+                sent: interval.sent,
+                completed: interval.completed(),
+                errors: interval.outcomes.errors(),
+                p99_ms: row.p99_ms,
+            });
+        }
+        last_tick = now;
+        if stopping {
+            return Ok(outputs);
+        }
+    }
+}
+
+fn series_row(
+    target: &str,
+    second: u64,
+    interval: &Interval,
+    cold_known: bool,
+    connections: &crate::load::ConnectionCounts,
+    last_opened: u64,
+) -> SeriesRow {
+    let outcomes = &interval.outcomes;
+    let quantile_ms = |q| {
+        (!interval.latency.is_empty())
+            .then(|| interval.latency.value_at_quantile(q) as f64 / 1000.0)
+    };
+    SeriesRow {
+        target: target.to_string(),
+        second,
+        sent: interval.sent,
+        completed: interval.completed(),
+        ok: outcomes.get(Outcome::Ok),
+        errors: outcomes.errors(),
+        timeouts: outcomes.get(Outcome::ClientTimeout) + outcomes.get(Outcome::FunctionTimeout),
+        throttled: outcomes.get(Outcome::Throttled),
+        cold_starts: cold_known.then_some(interval.cold_starts),
+        connections_open: connections.open,
+        connections_opened: connections.opened - last_opened,
+        instances: None,
+        db_connections: None,
+        p50_ms: quantile_ms(0.5),
+        p99_ms: quantile_ms(0.99),
+        client_timeouts: outcomes.get(Outcome::ClientTimeout),
+        function_timeouts: outcomes.get(Outcome::FunctionTimeout),
+    }
+}

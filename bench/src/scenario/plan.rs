@@ -1,0 +1,251 @@
+//! The validated, typed form of a scenario file: what every later stage consumes.
+//! Nothing here is a string that still needs parsing (durations, rates, URLs are typed).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, Uri};
+
+/// A scenario, checked and ready to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// `[a-z0-9-]+`, also the result-set directory name.
+    pub name: String,
+    pub description: String,
+    /// The file it came from.
+    pub source: PathBuf,
+    /// Seed of the request mix (and of Poisson arrivals); default 1.
+    pub seed: u64,
+    /// In file order; run one after another under the identical schedule.
+    pub targets: Vec<TargetPlan>,
+    pub load: LoadPlan,
+    /// At least one; weights are > 0.
+    pub requests: Vec<RequestTemplate>,
+    pub thresholds: Vec<Threshold>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetPlan {
+    /// The key under `[targets.NAME]`; `[a-z0-9_-]+`.
+    pub name: String,
+    pub kind: TargetKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetKind {
+    /// `url = "http://127.0.0.1:8080"`: an address the harness does not start.
+    External { base_url: Uri },
+    /// `kind = "serverless"`: the built-in platform emulator.
+    Serverless(ServerlessSpec),
+    /// `kind = "persistent"`: the built-in long-lived pooled server.
+    Persistent(PersistentSpec),
+}
+
+/// Keys of a `kind = "serverless"` target. `None` = take it from the preset or the default.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerlessSpec {
+    pub preset: Option<String>,
+    pub keep_warm: Option<Duration>,
+    pub init: Option<Duration>,
+    pub max_instances: Option<u32>,
+    pub max_duration: Option<Duration>,
+    pub queue_timeout: Option<Duration>,
+    pub db_connect: Option<DbConnect>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbConnect {
+    PerInstance,
+    PerRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PersistentSpec {
+    pub pool: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadPlan {
+    pub model: LoadModel,
+    /// Client timeout per request. Open model: counted from the intended send time.
+    pub timeout: Duration,
+    pub connections: ConnectionPolicy,
+    /// Upper bound of connections open at once (keep-alive pool size; also caps per-request).
+    pub max_connections: usize,
+    /// At least one.
+    pub phases: Vec<Phase>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadModel {
+    /// Arrival rate: requests are sent at scheduled times whatever the target does.
+    Open { arrivals: Arrivals },
+    /// Fixed concurrency: each worker sends, waits for the answer, thinks, repeats.
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrivals {
+    Uniform,
+    Poisson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionPolicy {
+    KeepAlive,
+    PerRequest,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    /// Optional label (`name = "burst"`); reports fall back to "phase N".
+    pub name: Option<String>,
+    pub duration: Duration,
+    pub load: PhaseLoad,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PhaseLoad {
+    /// Open model. `Rate::Constant(0.0)` is an idle gap.
+    Rate(Rate),
+    /// Closed model: `concurrency = N`, `think_time = "100ms"` (default 0).
+    Concurrency { workers: usize, think_time: Duration },
+}
+
+/// Requests per second (finite, >= 0).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rate {
+    Constant(f64),
+    /// Linear from `from` at the phase start to `to` at its end.
+    Ramp { from: f64, to: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestTemplate {
+    /// `name` key, or "METHOD path".
+    pub name: String,
+    /// > 0
+    pub weight: u32,
+    pub method: Method,
+    /// Path and query, starting with `/`; joined to the target's base URL.
+    pub path_and_query: String,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Bytes,
+}
+
+/// `"serverless.latency.p99" = "< 800ms"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// The key exactly as written, for messages.
+    pub key: String,
+    /// The condition exactly as written, for messages.
+    pub condition: String,
+    pub target: TargetSelector,
+    pub metric: Metric,
+    pub comparison: Comparison,
+    /// In the metric's unit: milliseconds for times, a fraction (0.01 = 1%) for rates,
+    /// requests/s for throughput, a count for counts.
+    pub limit: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSelector {
+    All,
+    Named(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+}
+
+/// What a threshold measures. Keys: `latency.p99`, `service_time.p50`, `connect_time.max`,
+/// `cold_latency.p99`, `warm_latency.mean`, `send_lag.p99`, `timeout_rate`, `error_rate`,
+/// `throttle_rate`, `throughput_rps`, `requests`, `cold_starts`, `db_connections.max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Latency(Stat),
+    ServiceTime(Stat),
+    ConnectTime(Stat),
+    ColdLatency(Stat),
+    WarmLatency(Stat),
+    SendLag(Stat),
+    TimeoutRate,
+    ErrorRate,
+    ThrottleRate,
+    ThroughputRps,
+    Requests,
+    ColdStarts,
+    DbConnectionsMax,
+}
+
+/// A statistic of a latency distribution (all in the summary's `*_ms` objects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    Min,
+    Mean,
+    P50,
+    P75,
+    P90,
+    P95,
+    P99,
+    P999,
+    P9999,
+    Max,
+}
+
+impl Stat {
+    pub const ALL: [Stat; 10] = [
+        Stat::Min,
+        Stat::Mean,
+        Stat::P50,
+        Stat::P75,
+        Stat::P90,
+        Stat::P95,
+        Stat::P99,
+        Stat::P999,
+        Stat::P9999,
+        Stat::Max,
+    ];
+
+    /// The name used in threshold keys and summary.json (`p99`, `p999`, `max`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            Stat::Min => "min",
+            Stat::Mean => "mean",
+            Stat::P50 => "p50",
+            Stat::P75 => "p75",
+            Stat::P90 => "p90",
+            Stat::P95 => "p95",
+            Stat::P99 => "p99",
+            Stat::P999 => "p999",
+            Stat::P9999 => "p9999",
+            Stat::Max => "max",
+        }
+    }
+
+    /// The quantile for percentile stats (0.99 for `p99`), `None` for min/mean/max.
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Stat::P50 => Some(0.50),
+            Stat::P75 => Some(0.75),
+            Stat::P90 => Some(0.90),
+            Stat::P95 => Some(0.95),
+            Stat::P99 => Some(0.99),
+            Stat::P999 => Some(0.999),
+            Stat::P9999 => Some(0.9999),
+            Stat::Min | Stat::Mean | Stat::Max => None,
+        }
+    }
+}
+
+impl LoadPlan {
+    /// Sum of phase durations.
+    pub fn total_duration(&self) -> Duration {
+        self.phases.iter().map(|p| p.duration).sum()
+    }
+}

@@ -1,0 +1,57 @@
+//! Threshold verdicts: each `[thresholds]` entry of the plan checked against each target's
+//! summary it selects.
+
+use crate::record::resultset::{LatencyStats, ThresholdVerdict};
+use crate::record::TargetSummary;
+use crate::scenario::{Comparison, Metric, TargetSelector, Threshold};
+
+/// The verdicts of every threshold that selects `target`.
+pub fn evaluate(thresholds: &[Threshold], target: &str, summary: &TargetSummary) -> Vec<ThresholdVerdict> {
+    thresholds
+        .iter()
+        .filter(|t| match &t.target {
+            TargetSelector::All => true,
+            TargetSelector::Named(name) => name == target,
+        })
+        .map(|t| {
+            let actual = metric_value(t.metric, summary);
+            ThresholdVerdict {
+                key: t.key.clone(),
+                condition: t.condition.clone(),
+                actual,
+                passed: actual.is_some_and(|value| holds(t.comparison, value, t.limit)),
+            }
+        })
+        .collect()
+}
+
+fn holds(comparison: Comparison, value: f64, limit: f64) -> bool {
+    match comparison {
+        Comparison::Less => value < limit,
+        Comparison::LessOrEqual => value <= limit,
+        Comparison::Greater => value > limit,
+        Comparison::GreaterOrEqual => value >= limit,
+    }
+}
+
+/// The metric's value in its threshold unit; `None` when it was not measured.
+pub fn metric_value(metric: Metric, s: &TargetSummary) -> Option<f64> {
+    let stat = |stats: Option<&LatencyStats>, stat| {
+        stats.filter(|l| l.count > 0).map(|l| l.stat(stat))
+    };
+    match metric {
+        Metric::Latency(st) => stat(Some(&s.latency_ms), st),
+        Metric::ServiceTime(st) => stat(Some(&s.service_time_ms), st),
+        Metric::ConnectTime(st) => stat(Some(&s.connect_time_ms), st),
+        Metric::SendLag(st) => stat(Some(&s.send_lag_ms), st),
+        Metric::ColdLatency(st) => stat(s.cold_latency_ms.as_ref(), st),
+        Metric::WarmLatency(st) => stat(s.warm_latency_ms.as_ref(), st),
+        Metric::TimeoutRate => Some(s.timeout_rate),
+        Metric::ErrorRate => Some(s.error_rate),
+        Metric::ThrottleRate => Some(s.throttle_rate),
+        Metric::ThroughputRps => Some(s.throughput_rps),
+        Metric::Requests => Some(s.requests as f64),
+        Metric::ColdStarts => s.cold_starts.map(|n| n as f64),
+        Metric::DbConnectionsMax => s.db_connections.map(|d| d.max as f64),
+    }
+}

@@ -1,0 +1,372 @@
+//! End-to-end tests of `coldfront run` against real sockets: rates, ramps, coordinated-omission
+//! correction, outcome classification, connection policies, the `.hlog` file and Ctrl-C.
+
+use std::time::Duration;
+
+use super::support::*;
+
+fn open_scenario(name: &str, url: &str, load: &str, path: &str) -> String {
+    format!(
+        r#"
+name = "{name}"
+[targets.t]
+url = "{url}"
+[load]
+{load}
+[[requests]]
+path = "{path}"
+"#
+    )
+}
+
+#[test]
+fn open_rate_sends_rate_times_duration() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "rate",
+        &open_scenario(
+            "rate",
+            &server.url(),
+            "[[load.phases]]\nduration = \"4s\"\nrate = 500",
+            "/ok",
+        ),
+    );
+    let out = dir.path().join("out");
+    let output = run_coldfront(&out, &[&scenario]);
+    assert_exit(&output, 0);
+    let summary = read_summary(&out.join("rate"));
+    let t = &summary.targets["t"];
+    assert!((t.requests as f64 - 2000.0).abs() <= 20.0, "requests {}", t.requests);
+    assert_eq!(t.ok, t.requests);
+    assert_eq!(server.requests(), t.requests);
+    // Keep-alive: a handful of connections carry everything.
+    assert!(t.connections.opened < 20, "opened {}", t.connections.opened);
+    assert_eq!(t.connections.reused + t.connections.opened, t.requests);
+    let series = read_series(&out.join("rate"));
+    let sent: u64 = series.iter().map(|r| r.sent).sum();
+    assert_eq!(sent, t.sent);
+    for row in series.iter().filter(|r| r.second <= 4) {
+        assert!((row.sent as f64 - 500.0).abs() <= 25.0, "second {}: {}", row.second, row.sent);
+        assert_eq!(row.cold_starts, None, "no cold header: unknown, not zero");
+    }
+}
+
+#[test]
+fn ramp_per_second_counts_follow_the_ramp() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "ramp",
+        &open_scenario(
+            "ramp",
+            &server.url(),
+            "[[load.phases]]\nduration = \"5s\"\nrate = { from = 0, to = 400 }",
+            "/ok",
+        ),
+    );
+    let out = dir.path().join("out");
+    assert_exit(&run_coldfront(&out, &[&scenario]), 0);
+    let series = read_series(&out.join("ramp"));
+    for row in series.iter().filter(|r| r.second <= 5) {
+        let expected = 80.0 * (row.second as f64 - 1.0) + 40.0;
+        assert!(
+            (row.sent as f64 - expected).abs() <= 0.05 * expected + 3.0,
+            "second {}: sent {} expected {expected}",
+            row.second,
+            row.sent
+        );
+    }
+    let summary = read_summary(&out.join("ramp"));
+    assert_eq!(summary.targets["t"].requests, 1000);
+}
+
+/// A server that stops answering for S = 200 ms of every P = 1 s, one connection, 200 req/s.
+/// Corrected latency: 20% of requests arrive inside a stall and wait for its end, a uniform
+/// 0..S, so p90 ≈ S/2 and p99 ≈ 0.95·S, while p50 is unaffected. Service time, measured from
+/// the actual send, sees the stall only on the one request in flight when it began (0.5%),
+/// so its p99 stays small: exactly the coordinated omission the correction removes.
+#[test]
+fn stalls_show_in_corrected_latency_not_in_service_time() {
+    let server = TestServer::start(Some(Stall {
+        period: Duration::from_secs(1),
+        pause: Duration::from_millis(200),
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "stall",
+        &open_scenario(
+            "stall",
+            &server.url(),
+            "max_connections = 1\n[[load.phases]]\nduration = \"10s\"\nrate = 200",
+            "/ok",
+        ),
+    );
+    let out = dir.path().join("out");
+    assert_exit(&run_coldfront(&out, &[&scenario]), 0);
+    let t = &read_summary(&out.join("stall")).targets["t"];
+    assert_eq!(t.connections.opened, 1);
+    let latency = &t.latency_ms;
+    assert!(latency.p50 < 10.0, "p50 {}", latency.p50);
+    assert!((latency.p90 - 100.0).abs() < 25.0, "p90 {}", latency.p90);
+    assert!((latency.p99 - 190.0).abs() < 20.0, "p99 {}", latency.p99);
+    assert!(latency.max > 180.0 && latency.max < 230.0, "max {}", latency.max);
+    let service = &t.service_time_ms;
+    assert!(service.p90 < 10.0, "service p90 {}", service.p90);
+    assert!(service.p99 < 20.0, "service p99 {}", service.p99);
+    assert!(service.max > 150.0, "the stalled request itself: {}", service.max);
+}
+
+fn outcome_of(url: &str, path: &str, timeout: &str) -> (String, String) {
+    let name = format!("outcome-{}", path.trim_matches('/').replace('/', "-"));
+    let text = format!(
+        r#"
+name = "{name}"
+[targets.t]
+url = "{url}"
+[load]
+timeout = "{timeout}"
+[[load.phases]]
+duration = "1s"
+rate = 20
+[[requests]]
+path = "{path}"
+"#
+    );
+    (name, text)
+}
+
+#[test]
+fn every_outcome_kind_is_produced_and_classified() {
+    let server = TestServer::start(None);
+    let reset = ResetServer::start();
+    let refused = closed_port_url();
+    let cases = [
+        (server.url(), "/ok", "ok"),
+        (server.url(), "/status/404", "http_4xx"),
+        (server.url(), "/status/500", "http_5xx"),
+        (server.url(), "/status/503", "http_5xx"),
+        (server.url(), "/status/429", "throttled"),
+        (server.url(), "/status/504", "function_timeout"),
+        (server.url(), "/sleep/2000", "client_timeout"),
+        (refused.clone(), "/ok", "connect_error"),
+        (reset.url(), "/reset", "io_error"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut expected = Vec::new();
+    for (url, path, kind) in &cases {
+        let (name, text) = outcome_of(url, path, "300ms");
+        files.push(write_scenario(dir.path(), &name, &text));
+        expected.push((name, *kind));
+    }
+    let out = dir.path().join("out");
+    let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    assert_exit(&run_coldfront(&out, &paths), 0);
+    for (name, kind) in expected {
+        let t = &read_summary(&out.join(&name)).targets["t"];
+        assert_eq!(t.requests, 20, "{name}");
+        let counted = if kind == "ok" { t.ok } else { t.errors[kind] };
+        assert_eq!(counted, 20, "{name}: {kind} in {:?} ok {}", t.errors, t.ok);
+        let total: u64 = t.ok + t.errors.values().sum::<u64>();
+        assert_eq!(total, t.requests, "{name}: each request has exactly one outcome");
+        if kind == "client_timeout" {
+            assert!(t.latency_ms.min >= 295.0, "gave up at the deadline: {}", t.latency_ms.min);
+            assert_eq!(t.timeouts, 20);
+        }
+    }
+}
+
+#[test]
+fn per_request_opens_a_connection_per_request_and_keep_alive_reuses() {
+    let per_request = TestServer::start(None);
+    let keep_alive = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let load = |policy| format!("connections = \"{policy}\"\n[[load.phases]]\nduration = \"2s\"\nrate = 100");
+    let a = write_scenario(
+        dir.path(),
+        "per-request",
+        &open_scenario("per-request", &per_request.url(), &load("per-request"), "/ok"),
+    );
+    let b = write_scenario(
+        dir.path(),
+        "keep-alive",
+        &open_scenario("keep-alive", &keep_alive.url(), &load("keep-alive"), "/ok"),
+    );
+    let out = dir.path().join("out");
+    assert_exit(&run_coldfront(&out, &[&a, &b]), 0);
+    let pr = &read_summary(&out.join("per-request")).targets["t"];
+    assert_eq!(pr.requests, 200);
+    assert_eq!(pr.connections.opened, 200);
+    assert_eq!(pr.connections.reused, 0);
+    assert_eq!(per_request.connections(), 200);
+    assert_eq!(pr.connect_time_ms.count, 200);
+    let ka = &read_summary(&out.join("keep-alive")).targets["t"];
+    assert_eq!(ka.requests, 200);
+    assert!(ka.connections.opened <= 5, "opened {}", ka.connections.opened);
+    assert_eq!(keep_alive.connections(), ka.connections.opened);
+    assert_eq!(ka.connections.reused, 200 - ka.connections.opened);
+}
+
+#[test]
+fn hlog_reads_back_to_the_summary_percentiles() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "hlog",
+        &open_scenario(
+            "hlog",
+            &server.url(),
+            "[[load.phases]]\nduration = \"3s\"\nrate = 300",
+            "/sleep/2",
+        ),
+    );
+    let out = dir.path().join("out");
+    assert_exit(&run_coldfront(&out, &[&scenario]), 0);
+    let set = out.join("hlog");
+    let intervals = coldfront::record::hlog::read(&set.join("t.hlog")).unwrap();
+    assert!(intervals.len() >= 3 && intervals.len() <= 5, "{} intervals", intervals.len());
+    assert!(intervals.windows(2).all(|w| w[0].start < w[1].start));
+    assert_eq!(intervals[0].length, Duration::from_secs(1));
+    let merged = coldfront::record::hlog::merged(&intervals);
+    let from_log = coldfront::record::resultset::LatencyStats::from_histogram(&merged);
+    let summary = read_summary(&set);
+    assert_eq!(from_log, summary.targets["t"].latency_ms);
+    let text = std::fs::read_to_string(set.join("t.hlog")).unwrap();
+    assert!(text.contains("#[StartTime: "), "{text}");
+    assert!(text.contains("\"StartTimestamp\",\"Interval_Length\""));
+}
+
+#[test]
+fn cold_header_splits_cold_and_warm() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "cold",
+        &open_scenario(
+            "cold",
+            &server.url(),
+            "connections = \"per-request\"\n[[load.phases]]\nduration = \"1s\"\nrate = 50\n[[load.phases]]\nduration = \"1s\"\nrate = 0",
+            "/cold",
+        ),
+    );
+    let out = dir.path().join("out");
+    assert_exit(&run_coldfront(&out, &[&scenario]), 0);
+    let t = &read_summary(&out.join("cold")).targets["t"];
+    // Every per-request connection is the first request on it: all cold.
+    assert_eq!(t.cold_starts, Some(50));
+    assert_eq!(t.cold_latency_ms.unwrap().count, 50);
+    assert_eq!(t.warm_latency_ms.unwrap().count, 0);
+    let series = read_series(&out.join("cold"));
+    assert_eq!(series.iter().filter_map(|r| r.cold_starts).sum::<u64>(), 50);
+}
+
+#[test]
+fn thresholds_fail_with_exit_1_and_verdicts_in_the_summary() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}\n[thresholds]\n\"t.latency.p99\" = \"< 1ms\"\n\"*.error_rate\" = \"< 1%\"\n",
+        open_scenario("thr", &server.url(), "[[load.phases]]\nduration = \"1s\"\nrate = 50", "/sleep/5")
+    );
+    let scenario = write_scenario(dir.path(), "thr", &text);
+    let out = dir.path().join("out");
+    let output = run_coldfront(&out, &[&scenario]);
+    assert_exit(&output, 1);
+    let t = &read_summary(&out.join("thr")).targets["t"];
+    assert_eq!(t.thresholds.len(), 2);
+    let p99 = t.thresholds.iter().find(|v| v.key == "t.latency.p99").unwrap();
+    assert!(!p99.passed);
+    assert!(p99.actual.unwrap() >= 5.0);
+    let errors = t.thresholds.iter().find(|v| v.key == "*.error_rate").unwrap();
+    assert!(errors.passed);
+    assert_eq!(errors.actual, Some(0.0));
+}
+
+#[test]
+fn closed_model_keeps_concurrency_requests_in_flight() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let text = open_scenario(
+        "closed",
+        &server.url(),
+        "model = \"closed\"\n[[load.phases]]\nduration = \"2s\"\nconcurrency = 4",
+        "/sleep/20",
+    );
+    let scenario = write_scenario(dir.path(), "closed", &text);
+    let out = dir.path().join("out");
+    assert_exit(&run_coldfront(&out, &[&scenario]), 0);
+    let t = &read_summary(&out.join("closed")).targets["t"];
+    // 4 workers × 2 s / ~20 ms each ≈ 400; each worker holds one connection.
+    assert!(t.requests > 300 && t.requests <= 404, "requests {}", t.requests);
+    assert_eq!(t.connections.opened, 4);
+    assert!(t.latency_ms.p50 >= 20.0 && t.latency_ms.p50 < 30.0);
+}
+
+#[test]
+fn remote_targets_need_allow_remote() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "remote",
+        &open_scenario("remote", "http://192.0.2.1:80", "[[load.phases]]\nduration = \"1s\"\nrate = 1", "/"),
+    );
+    let out = dir.path().join("out");
+    let output = run_coldfront(&out, &[&scenario]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--allow-remote"), "{stderr}");
+    assert!(!out.join("remote").exists(), "no load, no result set");
+}
+
+#[test]
+fn sigint_leaves_an_interrupted_result_set() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "long",
+        &open_scenario("long", &server.url(), "[[load.phases]]\nduration = \"60s\"\nrate = 100", "/ok"),
+    );
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"))
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .spawn()
+        .unwrap();
+    let set = out.join("long");
+    let started = std::time::Instant::now();
+    while !set.join("t.hlog.partial").exists() {
+        assert!(started.elapsed() < Duration::from_secs(20), "run did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: signalling our own child by its PID.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let signalled = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(5), "did not stop after SIGINT");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(signalled.elapsed() < Duration::from_millis(2500), "stopped in {:?}", signalled.elapsed());
+    assert_eq!(status.code(), Some(130));
+    let manifest: coldfront::record::Manifest =
+        coldfront::record::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
+    assert_eq!(manifest.status, coldfront::record::RunStatus::Interrupted);
+    assert!(manifest.ended_at.is_some());
+    let summary = read_summary(&set);
+    assert_eq!(summary.status, coldfront::record::RunStatus::Interrupted);
+    let t = &summary.targets["t"];
+    assert!(t.requests >= 100 && t.requests < 1000, "requests {}", t.requests);
+    assert!(!read_series(&set).is_empty());
+    assert!(set.join("t.hlog").exists());
+}

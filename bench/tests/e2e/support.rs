@@ -1,0 +1,232 @@
+//! Test fixtures: a real HTTP server on 127.0.0.1:0 with scripted behaviours, a raw TCP server
+//! that resets connections, scenario files in temporary directories, and the `coldfront` binary.
+//!
+//! Routes of [`TestServer`]:
+//! - `/ok` — 200 with a short body.
+//! - `/status/N` — status N.
+//! - `/sleep/MS` — 200 after MS milliseconds.
+//! - `/cold` — 200 with `x-coldfront-cold: 1` on the first request of each connection, else 0.
+//!
+//! Every route waits out the server's stall windows when it has a [`Stall`].
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+/// The server pauses every response for `pause` at the end of every `period`.
+#[derive(Debug, Clone, Copy)]
+pub struct Stall {
+    pub period: Duration,
+    pub pause: Duration,
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub connections: AtomicU64,
+    pub requests: AtomicU64,
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub counters: Arc<Counters>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl TestServer {
+    pub fn start(stall: Option<Stall>) -> TestServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let counters = Arc::new(Counters::default());
+        let listener = runtime
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let epoch = Instant::now();
+        let served = counters.clone();
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                served.connections.fetch_add(1, Ordering::Relaxed);
+                let _ = stream.set_nodelay(true);
+                let counters = served.clone();
+                tokio::spawn(async move {
+                    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+                    let service = service_fn(move |request| {
+                        let counters = counters.clone();
+                        let first = first.clone();
+                        async move {
+                            counters.requests.fetch_add(1, Ordering::Relaxed);
+                            let cold = first.swap(false, Ordering::Relaxed);
+                            respond(request, stall, epoch, cold).await
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        TestServer {
+            addr,
+            counters,
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.counters.connections.load(Ordering::Relaxed)
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.counters.requests.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+async fn respond(
+    request: Request<hyper::body::Incoming>,
+    stall: Option<Stall>,
+    epoch: Instant,
+    cold: bool,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if let Some(stall) = stall {
+        let period = stall.period.as_secs_f64();
+        let into = epoch.elapsed().as_secs_f64() % period;
+        let stall_from = period - stall.pause.as_secs_f64();
+        if into >= stall_from {
+            tokio::time::sleep(Duration::from_secs_f64(period - into)).await;
+        }
+    }
+    let path = request.uri().path().to_string();
+    let mut parts = path.trim_start_matches('/').splitn(2, '/');
+    let (route, arg) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let mut response = Response::new(Full::new(Bytes::from_static(b"hello from the test server\n")));
+    match route {
+        "status" => *response.status_mut() = hyper::StatusCode::from_u16(arg.parse().unwrap()).unwrap(),
+        "sleep" => tokio::time::sleep(Duration::from_millis(arg.parse().unwrap())).await,
+        "cold" => {
+            let value = if cold { "1" } else { "0" };
+            response.headers_mut().insert("x-coldfront-cold", value.parse().unwrap());
+        }
+        _ => {}
+    }
+    Ok(response)
+}
+
+/// A TCP server that accepts, reads the request, and resets the connection (RST).
+pub struct ResetServer {
+    pub addr: SocketAddr,
+}
+
+impl ResetServer {
+    pub fn start() -> ResetServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                let mut buf = [0u8; 1024];
+                let _ = std::io::Read::read(&mut &stream, &mut buf);
+                socket2_like::set_linger_zero(&stream);
+                drop(stream);
+            }
+        });
+        ResetServer { addr }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+mod socket2_like {
+    use std::os::fd::AsRawFd;
+
+    /// SO_LINGER with a zero timeout: close() then sends RST instead of FIN.
+    pub fn set_linger_zero(stream: &std::net::TcpStream) {
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: a valid fd and a correctly sized linger struct.
+        unsafe {
+            libc::setsockopt(
+                stream.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                &linger as *const libc::linger as *const libc::c_void,
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+    }
+}
+
+/// A loopback address on which nothing listens (bound, then released).
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// Writes `name.toml` with `text` into `dir` and returns its path.
+pub fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `coldfront run --quiet --out OUT SCENARIO...`, returning the finished process output.
+pub fn run_coldfront(out: &Path, scenarios: &[&Path]) -> std::process::Output {
+    let mut command = assert_cmd::Command::cargo_bin("coldfront").unwrap();
+    command.arg("run").arg("--quiet").arg("--out").arg(out);
+    for scenario in scenarios {
+        command.arg(scenario);
+    }
+    command.timeout(Duration::from_secs(120)).output().unwrap()
+}
+
+pub fn read_summary(dir: &Path) -> coldfront::record::Summary {
+    coldfront::record::resultset::read_json(&dir.join("summary.json"), "summary").unwrap()
+}
+
+pub fn read_series(dir: &Path) -> Vec<coldfront::record::series::SeriesRow> {
+    coldfront::record::series::parse_csv(&std::fs::read_to_string(dir.join("timeseries.csv")).unwrap())
+        .unwrap()
+}
+
+/// Asserts the process exited with `code`, printing its output otherwise.
+pub fn assert_exit(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
