@@ -120,8 +120,8 @@ fn stalls_show_in_corrected_latency_not_in_service_time() {
     assert!(service.max > 150.0, "the stalled request itself: {}", service.max);
 }
 
-fn outcome_of(url: &str, path: &str, timeout: &str) -> (String, String) {
-    let name = format!("outcome-{}", path.trim_matches('/').replace('/', "-"));
+fn outcome_of(index: usize, url: &str, path: &str, timeout: &str) -> (String, String) {
+    let name = format!("outcome-{index}");
     let text = format!(
         r#"
 name = "{name}"
@@ -158,8 +158,8 @@ fn every_outcome_kind_is_produced_and_classified() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     let mut expected = Vec::new();
-    for (url, path, kind) in &cases {
-        let (name, text) = outcome_of(url, path, "300ms");
+    for (index, (url, path, kind)) in cases.iter().enumerate() {
+        let (name, text) = outcome_of(index, url, path, "300ms");
         files.push(write_scenario(dir.path(), &name, &text));
         expected.push((name, *kind));
     }

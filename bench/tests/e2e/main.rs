@@ -2,3 +2,4 @@
 
 mod load;
 mod support;
+mod tls;

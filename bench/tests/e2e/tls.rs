@@ -1,0 +1,123 @@
+//! HTTPS targets: TLS with rustls, HTTP/2 negotiated by ALPN, a private CA via `--ca-cert`.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Response, Version};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use super::support::*;
+
+/// An HTTPS server for `localhost` offering h2 and http/1.1; counts HTTP/2 requests.
+struct TlsServer {
+    port: u16,
+    cert_pem: String,
+    http2_requests: Arc<AtomicU64>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TlsServer {
+    fn start() -> TlsServer {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let cert_pem = cert.cert.pem();
+        let chain = vec![CertificateDer::from(cert.cert.der().to_vec())];
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let http2_requests = Arc::new(AtomicU64::new(0));
+        let counter = http2_requests.clone();
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let acceptor = acceptor.clone();
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(stream).await else { return };
+                    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                    let service = service_fn(move |request: hyper::Request<_>| {
+                        if request.version() == Version::HTTP_2 {
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        }
+                        async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"tls ok")))) }
+                    });
+                    let io = TokioIo::new(tls);
+                    if h2 {
+                        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                            .serve_connection(io, service)
+                            .await;
+                    } else {
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service)
+                            .await;
+                    }
+                });
+            }
+        });
+        TlsServer {
+            port,
+            cert_pem,
+            http2_requests,
+            _runtime: runtime,
+        }
+    }
+}
+
+#[test]
+fn https_target_negotiates_http2_with_a_private_ca() {
+    let server = TlsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &server.cert_pem).unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "tls",
+        &format!(
+            "name = \"tls\"\n[targets.t]\nurl = \"https://localhost:{}\"\n[load]\n[[load.phases]]\nduration = \"1s\"\nrate = 50\n[[requests]]\npath = \"/\"\n",
+            server.port
+        ),
+    );
+    let out = dir.path().join("out");
+    let output = assert_cmd::Command::cargo_bin("coldfront")
+        .unwrap()
+        .args(["run", "--quiet", "--ca-cert"])
+        .arg(&ca)
+        .arg("--out")
+        .arg(&out)
+        .arg(&scenario)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let t = &read_summary(&out.join("tls")).targets["t"];
+    assert_eq!(t.ok, 50, "{:?}", t.errors);
+    assert_eq!(server.http2_requests.load(Ordering::Relaxed), 50);
+
+    // Without the CA the certificate is refused: connect errors, not a crash.
+    let out = dir.path().join("out-untrusted");
+    let output = run_coldfront(&out, &[&scenario]);
+    assert_exit(&output, 0);
+    let t = &read_summary(&out.join("tls")).targets["t"];
+    assert_eq!(t.errors["connect_error"], 50);
+}
