@@ -107,13 +107,22 @@ impl TargetProgress {
         }
     }
 
-    pub fn finish(mut self) {
+}
+
+impl Drop for TargetProgress {
+    fn drop(&mut self) {
         self.finish_bar();
     }
 }
 
+/// "phase 2", or "phase 2 (burst)" for a named phase.
 fn phase_label(index: usize, phase: &PhaseRecord) -> String {
-    format!("phase {} {}", index + 1, phase.name)
+    let number = format!("phase {}", index + 1);
+    if phase.name == number {
+        number
+    } else {
+        format!("{number} ({})", phase.name)
+    }
 }
 
 fn new_bar(target: &str, index: usize, phase: &PhaseRecord) -> ProgressBar {

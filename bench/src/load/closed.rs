@@ -27,7 +27,7 @@ pub(super) async fn drive(plan: &LoadPlan, ctx: Arc<LoadContext>, start: Instant
                     while Instant::now() < phase_end && !ctx.cancel.is_cancelled() {
                         let seq = next_seq.fetch_add(1, Ordering::Relaxed);
                         let started = Instant::now();
-                        ctx.recorder.record_sent();
+                        ctx.recorder.record_sent((started - start).as_secs());
                         ctx.send_and_record(seq, started, started + ctx.timeout).await;
                         if !think_time.is_zero() {
                             tokio::time::sleep(think_time).await;

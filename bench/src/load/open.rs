@@ -93,7 +93,7 @@ fn dispatch(
         if !sleep_until(intended_at, &ctx) {
             return;
         }
-        ctx.recorder.record_sent();
+        ctx.recorder.record_sent(arrival.at.as_secs());
         in_flight.start();
         let ctx = ctx.clone();
         let in_flight = in_flight.clone();

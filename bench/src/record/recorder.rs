@@ -120,8 +120,13 @@ struct State {
 pub struct Recorder {
     state: Mutex<State>,
     sent: AtomicU64,
-    interval_sent: AtomicU64,
+    /// Requests sent, by the second of the run they belong to (slot = second % SLOTS), so a
+    /// request due exactly at a second boundary counts in its own second whatever the ticker's
+    /// wake-up jitter.
+    sent_by_second: [AtomicU64; SENT_SLOTS],
 }
+
+const SENT_SLOTS: usize = 4;
 
 impl Default for Recorder {
     fn default() -> Self {
@@ -140,14 +145,14 @@ impl Recorder {
                 interval: Interval::new(),
             }),
             sent: AtomicU64::new(0),
-            interval_sent: AtomicU64::new(0),
+            sent_by_second: Default::default(),
         }
     }
 
-    /// A request was dispatched (its intended send time came).
-    pub fn record_sent(&self) {
+    /// A request was sent; `second` is the second of the run it is due in (0 = the first).
+    pub fn record_sent(&self, second: u64) {
         self.sent.fetch_add(1, Ordering::Relaxed);
-        self.interval_sent.fetch_add(1, Ordering::Relaxed);
+        self.sent_by_second[second as usize % SENT_SLOTS].fetch_add(1, Ordering::Relaxed);
     }
 
     /// A request finished.
@@ -187,14 +192,15 @@ impl Recorder {
         record_duration(&mut state.interval.latency, sample.latency);
     }
 
-    /// Swaps the current interval out into `into` (which is overwritten) and starts a new one.
-    pub fn take_interval(&self, into: &mut Interval) {
+    /// Swaps the current interval out into `into` (which is overwritten) and starts a new one;
+    /// `second` is the second of the run the interval covers (0 = the first).
+    pub fn take_interval(&self, second: u64, into: &mut Interval) {
         into.reset();
         {
             let mut state = self.state.lock();
             std::mem::swap(&mut state.interval, into);
         }
-        into.sent = self.interval_sent.swap(0, Ordering::Relaxed);
+        into.sent = self.sent_by_second[second as usize % SENT_SLOTS].swap(0, Ordering::Relaxed);
     }
 
     /// An empty interval to pass to [`Recorder::take_interval`].
@@ -248,18 +254,19 @@ mod tests {
     #[test]
     fn records_totals_and_intervals_separately() {
         let recorder = Recorder::new();
-        recorder.record_sent();
+        recorder.record_sent(0);
+        recorder.record_sent(1);
         recorder.record(&sample(Outcome::Ok, 10, Some(true)));
         recorder.record(&sample(Outcome::Throttled, 20, Some(false)));
         let mut interval = Recorder::empty_interval();
-        recorder.take_interval(&mut interval);
+        recorder.take_interval(0, &mut interval);
         assert_eq!(interval.completed(), 2);
         assert_eq!(interval.sent, 1);
         assert_eq!(interval.cold_starts, 1);
         recorder.record(&sample(Outcome::Ok, 30, None));
-        recorder.take_interval(&mut interval);
+        recorder.take_interval(1, &mut interval);
         assert_eq!(interval.completed(), 1);
-        assert_eq!(interval.sent, 0);
+        assert_eq!(interval.sent, 1, "sent in its own second");
         let totals = recorder.totals();
         assert_eq!(totals.outcomes.total(), 3);
         assert_eq!(totals.outcomes.errors(), 1);

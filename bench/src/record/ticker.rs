@@ -59,7 +59,7 @@ pub async fn run(
         };
         let now = if stopping { Instant::now() } else { next };
         let length = now.saturating_duration_since(last_tick);
-        inputs.recorder.take_interval(&mut interval);
+        inputs.recorder.take_interval(second, &mut interval);
         // On stop, an empty sliver of a second adds nothing worth a row.
         let worth_a_row = !stopping || interval.completed() + interval.sent > 0;
         if worth_a_row {
