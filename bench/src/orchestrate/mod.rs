@@ -2,6 +2,7 @@
 //! (each target in turn, under the same schedule) into its result set, handling Ctrl-C.
 
 mod environment;
+pub mod postgres;
 mod scenario_run;
 pub mod targets;
 

@@ -1,5 +1,6 @@
 //! The one end-to-end test binary: real processes, real sockets.
 
 mod load;
+mod postgres;
 mod support;
 mod tls;

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Whether coldfront's memory stays flat with the length of a run: peak RSS of `coldfront run`
+# at 5000 req/s (open model, uniform, keep-alive) for a short and a long run against the
+# minimal loopback target.
+#
+#   bench/scripts/memory.sh                       # SHORT=1m LONG=5m RATE=5000
+#   SHORT=20s LONG=100s bench/scripts/memory.sh   # a quick check
+#
+# Peak RSS: GNU time's "Maximum resident set size" (exact, from getrusage) when /usr/bin/time
+# is available, and VmHWM from /proc/PID/status polled every 200 ms in any case.
+# Generator on CPU 0 (taskset -c 0), target on CPU 1.
+# Goal: the long run's peak RSS within 10% of the short run's.
+set -euo pipefail
+
+SHORT="${SHORT:-1m}"
+LONG="${LONG:-5m}"
+RATE="${RATE:-5000}"
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+WORK="$(mktemp -d -t coldfront-memory.XXXXXX)"
+TARGET_PID=""
+CHILD_PID=""
+
+cleanup() {
+    for pid in "$CHILD_PID" "$TARGET_PID"; do
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ensure_command COMMAND DEBIAN_PACKAGE: installs the package when missing and running as root.
+ensure_command() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing $2 ..." >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq "$2" >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; }
+    fi
+    command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' not found; install the Debian package '$2'" >&2; exit 2; }
+}
+
+start_target() {
+    taskset -c 1 "$TARGET_DIR/release/examples/loopback_target" --port 0 --threads 1 >"$WORK/target.out" 2>&1 &
+    TARGET_PID=$!
+    for _ in $(seq 200); do
+        PORT="$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/target.out")"
+        [ -n "$PORT" ] && return 0
+        kill -0 "$TARGET_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "error: loopback_target did not start:" >&2
+    cat "$WORK/target.out" >&2
+    exit 1
+}
+
+status_kb() { # status_kb PID FIELD → the field's value in kB, or nothing once the process is gone
+    sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB$/\1/p" "/proc/$1/status" 2>/dev/null || true
+}
+
+ensure_command taskset util-linux
+ensure_command python3 python3
+if [ ! -x /usr/bin/time ] && [ "$(id -u)" -eq 0 ]; then
+    ensure_command /usr/bin/time time || true
+fi
+[ "$(nproc --all)" -ge 2 ] || { echo "error: needs 2 CPUs (generator on 0, target on 1)" >&2; exit 2; }
+
+echo "building (release) ..." >&2
+cargo build --release --quiet -p coldfront --bin coldfront --example loopback_target
+COLDFRONT="$TARGET_DIR/release/coldfront"
+
+start_target
+URL="http://127.0.0.1:$PORT"
+echo "target: $URL (pid $TARGET_PID, CPU 1); coldfront on CPU 0; $RATE req/s for $SHORT and $LONG" >&2
+
+# measure LABEL DURATION: runs coldfront, sets PEAK_KB (best figure), and appends a table row.
+ROWS="$WORK/rows.txt"
+: >"$ROWS"
+measure() {
+    local label=$1 duration=$2 name="memory-$1"
+    cat >"$WORK/$name.toml" <<TOML
+name = "$name"
+[targets.target]
+url = "$URL"
+[load]
+model = "open"
+arrivals = "uniform"
+timeout = "2s"
+connections = "keep-alive"
+max_connections = 256
+[[load.phases]]
+duration = "$duration"
+rate = $RATE
+[[requests]]
+path = "/"
+TOML
+    echo "$label run ($duration) ..." >&2
+    local gnu_time_file="$WORK/$name.time"
+    if [ -x /usr/bin/time ]; then
+        # time forks taskset, which execs coldfront: coldfront is time's only child.
+        /usr/bin/time -v -o "$gnu_time_file" taskset -c 0 "$COLDFRONT" run --quiet --out "$WORK/out" "$WORK/$name.toml" &
+    else
+        taskset -c 0 "$COLDFRONT" run --quiet --out "$WORK/out" "$WORK/$name.toml" &
+    fi
+    CHILD_PID=$!
+    local pid=$CHILD_PID
+    if [ -x /usr/bin/time ]; then
+        for _ in $(seq 100); do
+            pid="$(awk '{print $1}' "/proc/$CHILD_PID/task/$CHILD_PID/children" 2>/dev/null || true)"
+            [ -n "$pid" ] && break
+            sleep 0.01
+        done
+        pid="${pid:-$CHILD_PID}"
+    fi
+    local hwm=0 rss value samples=()
+    local started=$SECONDS
+    while kill -0 "$pid" 2>/dev/null; do
+        value="$(status_kb "$pid" VmHWM)"
+        [ -n "$value" ] && [ "$value" -gt "$hwm" ] && hwm=$value
+        rss="$(status_kb "$pid" VmRSS)"
+        [ -n "$rss" ] && samples+=("$((SECONDS - started)):$rss")
+        sleep 0.2
+    done
+    local rc=0
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=""
+    [ "$rc" -eq 0 ] || { echo "error: coldfront exited with $rc" >&2; exit 1; }
+    local gnu_kb="-"
+    if [ -f "$gnu_time_file" ]; then
+        gnu_kb="$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): \([0-9]*\)$/\1/p' "$gnu_time_file")"
+    fi
+    PEAK_KB=$hwm
+    [ "$gnu_kb" != "-" ] && [ -n "$gnu_kb" ] && PEAK_KB=$gnu_kb
+    # RSS at about 10%, 50% and 90% of the run: growth over time shows here.
+    local n=${#samples[@]} at10="-" at50="-" at90="-"
+    if [ "$n" -gt 0 ]; then
+        at10="${samples[$((n / 10))]}"
+        at50="${samples[$((n / 2))]}"
+        at90="${samples[$((n * 9 / 10))]}"
+    fi
+    read -r requests errors < <(python3 - "$WORK/out/$name/summary.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["targets"]["target"]
+print(t["requests"], sum(t["errors"].values()))
+PY
+)
+    printf '%-6s %8s %10s %14s %14s %12s %12s %12s\n' "$label" "$duration" "$requests/$errors" \
+        "$gnu_kb" "$hwm" "${at10#*:}@${at10%%:*}s" "${at50#*:}@${at50%%:*}s" "${at90#*:}@${at90%%:*}s" >>"$ROWS"
+}
+
+measure short "$SHORT"
+SHORT_KB=$PEAK_KB
+measure long "$LONG"
+LONG_KB=$PEAK_KB
+
+echo
+echo "== memory: open model $RATE req/s, uniform, keep-alive; peak RSS of coldfront run (kB) =="
+printf '%-6s %8s %10s %14s %14s %12s %12s %12s\n' "run" "duration" "req/errors" "maxrss (time)" "VmHWM (poll)" "RSS ~10%" "RSS ~50%" "RSS ~90%"
+cat "$ROWS"
+python3 - "$SHORT_KB" "$LONG_KB" <<'PY'
+import sys
+short, long_ = int(sys.argv[1]), int(sys.argv[2])
+ratio = long_ / short
+print(f"peak RSS: short {short / 1024:.1f} MiB, long {long_ / 1024:.1f} MiB, long/short {ratio:.3f}"
+      f" -> {'OK' if ratio <= 1.10 else 'FAIL'} (goal: long within 10% of short, ratio <= 1.10)")
+PY

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# How exactly coldfront's open model holds an asked arrival rate, and the highest rate one
+# generator core sustains: open model, uniform arrivals, keep-alive, against the minimal
+# loopback target. Rates 1000 and 10000 req/s, then 20000, 40000, 60000, ... until a step
+# fails: fewer than 99% of the asked requests completed in the planned time (or in the run's
+# actual time), or any error or timeout. A second verdict, "on time", is send-lag p99 < 1 ms.
+#
+#   bench/scripts/open-model-accuracy.sh          # DURATION_S=10 STEP=20000 MAX_RATE=400000
+#
+# Generator on CPU 0 (taskset -c 0), target on CPU 1 (loopback_target --threads 1).
+# Goal: request count within 0.1% of rate x duration, send lag p99 well under 1 ms at
+# 10000 req/s, and the highest sustained rate at least wrk's closed-model throughput.
+set -euo pipefail
+
+DURATION_S="${DURATION_S:-10}"
+STEP="${STEP:-20000}"
+MAX_RATE="${MAX_RATE:-400000}"
+MAX_CONNECTIONS="${MAX_CONNECTIONS:-512}"
+TIMEOUT="${TIMEOUT:-2s}"
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+WORK="$(mktemp -d -t coldfront-open.XXXXXX)"
+TARGET_PID=""
+CHILD_PID=""
+
+cleanup() {
+    for pid in "$CHILD_PID" "$TARGET_PID"; do
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ensure_command COMMAND DEBIAN_PACKAGE: installs the package when missing and running as root.
+ensure_command() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing $2 ..." >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq "$2" >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; }
+    fi
+    command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' not found; install the Debian package '$2'" >&2; exit 2; }
+}
+
+# run_child CMD...: runs CMD in the background (so the trap can stop it) and waits for it.
+run_child() {
+    "$@" &
+    CHILD_PID=$!
+    local rc=0
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=""
+    return "$rc"
+}
+
+start_target() {
+    taskset -c 1 "$TARGET_DIR/release/examples/loopback_target" --port 0 --threads 1 >"$WORK/target.out" 2>&1 &
+    TARGET_PID=$!
+    for _ in $(seq 200); do
+        PORT="$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/target.out")"
+        [ -n "$PORT" ] && return 0
+        kill -0 "$TARGET_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "error: loopback_target did not start:" >&2
+    cat "$WORK/target.out" >&2
+    exit 1
+}
+
+ensure_command taskset util-linux
+ensure_command python3 python3
+[ "$(nproc --all)" -ge 2 ] || { echo "error: needs 2 CPUs (generator on 0, target on 1)" >&2; exit 2; }
+
+echo "building (release) ..." >&2
+cargo build --release --quiet -p coldfront --bin coldfront --example loopback_target
+COLDFRONT="$TARGET_DIR/release/coldfront"
+
+start_target
+URL="http://127.0.0.1:$PORT"
+echo "target: $URL (pid $TARGET_PID, CPU 1); coldfront on CPU 0; ${DURATION_S}s per rate" >&2
+
+ROWS="$WORK/rows.txt"
+: >"$ROWS"
+
+# run_rate RATE: runs one open-model step, appends a table row, returns 0 when sustained.
+run_rate() {
+    local rate=$1 name="open-$1"
+    cat >"$WORK/$name.toml" <<TOML
+name = "$name"
+[targets.target]
+url = "$URL"
+[load]
+model = "open"
+arrivals = "uniform"
+timeout = "$TIMEOUT"
+connections = "keep-alive"
+max_connections = $MAX_CONNECTIONS
+[[load.phases]]
+duration = "${DURATION_S}s"
+rate = $rate
+[[requests]]
+path = "/"
+TOML
+    echo "rate $rate req/s ..." >&2
+    # (set -e does not apply inside a function called as an `if` condition: check by hand.)
+    local rc=0
+    run_child taskset -c 0 "$COLDFRONT" run --quiet --out "$WORK/out" "$WORK/$name.toml" || rc=$?
+    if [ "$rc" -ne 0 ] || [ ! -f "$WORK/out/$name/summary.json" ]; then
+        printf '%8s  coldfront run failed (exit %s)  NO\n' "$rate" "$rc" >>"$ROWS"
+        return 1
+    fi
+    python3 - "$WORK/out/$name/summary.json" "$rate" "$DURATION_S" >>"$ROWS" <<'PY'
+import json, sys
+path, rate, planned = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+t = json.load(open(path))["targets"]["target"]
+expected = rate * planned
+sent_rps = t["sent"] / planned
+done_rps = t["requests"] / planned
+actual_rps = t["requests"] / t["duration_s"] if t["duration_s"] > 0 else 0.0
+count_err = (t["requests"] - expected) / expected * 100
+errors = sum(t["errors"].values())
+lag, lat = t["send_lag_ms"], t["latency_ms"]
+ok = done_rps >= 0.99 * rate and actual_rps >= 0.99 * rate and errors == 0
+print(f'{rate:>8.0f} {sent_rps:>9.1f} {done_rps:>9.1f} {actual_rps:>9.1f} {t["duration_s"]:>7.2f} '
+      f'{count_err:>+8.3f} {lag["p50"]:>8.3f} {lag["p99"]:>8.3f} {lag["max"]:>8.2f} '
+      f'{lat["p50"]:>8.3f} {lat["p99"]:>8.3f} {errors:>7d}  {"yes" if lag["p99"] < 1.0 else "no":>7}  {"yes" if ok else "NO"}')
+PY
+    tail -1 "$ROWS" | grep -q ' yes$'
+}
+
+HIGHEST=0
+for rate in 1000 10000; do
+    if run_rate "$rate"; then HIGHEST=$rate; fi
+done
+rate=$STEP
+if [ "$HIGHEST" -eq 10000 ]; then
+    while [ "$rate" -le "$MAX_RATE" ]; do
+        if run_rate "$rate"; then HIGHEST=$rate; else break; fi
+        rate=$((rate + STEP))
+    done
+fi
+
+echo
+echo "== open-model accuracy: uniform arrivals, keep-alive, max_connections $MAX_CONNECTIONS, timeout $TIMEOUT, ${DURATION_S}s per rate, generator CPU 0, target CPU 1 =="
+echo "(sent/s and done/s over the planned ${DURATION_S}s; actual/s over the run's measured duration; count err = requests vs rate x duration; times in ms)"
+printf '%8s %9s %9s %9s %7s %8s %8s %8s %8s %8s %8s %7s  %7s  %s\n' \
+    "asked/s" "sent/s" "done/s" "actual/s" "dur_s" "count%" "lag_p50" "lag_p99" "lag_max" "lat_p50" "lat_p99" "errors" "on_time" "sustained"
+cat "$ROWS"
+ON_TIME="$(awk '$(NF-1) == "yes" {best = $1} END {print best + 0}' "$ROWS")"
+if [ "$HIGHEST" -ge "$MAX_RATE" ]; then
+    echo "highest sustained rate: >= $HIGHEST req/s (MAX_RATE reached)"
+else
+    echo "highest sustained rate: $HIGHEST req/s (first failing step: the last NO row)"
+fi
+echo "highest rate sent on time (send-lag p99 < 1 ms): $ON_TIME req/s"
+echo "goal: count within 0.1%, send-lag p99 < 1 ms at 10000 req/s, highest sustained rate >= wrk's closed-model req/s (throughput-vs-wrk.sh)"

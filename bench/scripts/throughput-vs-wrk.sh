@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# coldfront's maximum throughput (closed model, keep-alive, one generator core) against wrk -t1
+# on the same minimal loopback target, same connection count and duration. Each tool runs
+# twice in alternation (wrk, coldfront, wrk, coldfront); the best of each is reported.
+#
+#   bench/scripts/throughput-vs-wrk.sh            # CONNECTIONS=32 DURATION=10s
+#   CONNECTIONS=64 DURATION=5s bench/scripts/throughput-vs-wrk.sh
+#
+# Generator on CPU 0 (taskset -c 0), target on CPU 1 (loopback_target --threads 1).
+# Goal: coldfront/wrk >= 1.0x; below 0.8x is a defect.
+set -euo pipefail
+
+CONNECTIONS="${CONNECTIONS:-32}"
+DURATION="${DURATION:-10s}"
+ROUNDS=2
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+WORK="$(mktemp -d -t coldfront-throughput.XXXXXX)"
+TARGET_PID=""
+CHILD_PID=""
+
+cleanup() {
+    for pid in "$CHILD_PID" "$TARGET_PID"; do
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ensure_command COMMAND DEBIAN_PACKAGE: installs the package when missing and running as root.
+ensure_command() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing $2 ..." >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq "$2" >/dev/null 2>&1 \
+            || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; }
+    fi
+    command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' not found; install the Debian package '$2'" >&2; exit 2; }
+}
+
+# run_child CMD...: runs CMD in the background (so the trap can stop it) and waits for it.
+run_child() {
+    "$@" &
+    CHILD_PID=$!
+    local rc=0
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=""
+    return "$rc"
+}
+
+start_target() {
+    taskset -c 1 "$TARGET_DIR/release/examples/loopback_target" --port 0 --threads 1 >"$WORK/target.out" 2>&1 &
+    TARGET_PID=$!
+    for _ in $(seq 200); do
+        PORT="$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/target.out")"
+        [ -n "$PORT" ] && return 0
+        kill -0 "$TARGET_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "error: loopback_target did not start:" >&2
+    cat "$WORK/target.out" >&2
+    exit 1
+}
+
+ensure_command taskset util-linux
+ensure_command python3 python3
+ensure_command wrk wrk
+[ "$(nproc --all)" -ge 2 ] || { echo "error: needs 2 CPUs (generator on 0, target on 1)" >&2; exit 2; }
+
+echo "building (release) ..." >&2
+cargo build --release --quiet -p coldfront --bin coldfront --example loopback_target
+COLDFRONT="$TARGET_DIR/release/coldfront"
+
+start_target
+URL="http://127.0.0.1:$PORT"
+echo "target: $URL (pid $TARGET_PID, CPU 1); generators on CPU 0; $CONNECTIONS connections, $DURATION per run" >&2
+
+cat >"$WORK/max-throughput.toml" <<TOML
+name = "max-throughput"
+[targets.target]
+url = "$URL"
+[load]
+model = "closed"
+connections = "keep-alive"
+max_connections = $CONNECTIONS
+[[load.phases]]
+duration = "$DURATION"
+concurrency = $CONNECTIONS
+[[requests]]
+path = "/"
+TOML
+
+# A short warm-up so the first measured run does not pay for page faults and cold caches.
+taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d1s "$URL/" >/dev/null
+
+WRK_RPS=()
+WRK_LAT=()
+CF_RPS=()
+CF_LAT=()
+CF_ERR=()
+for round in $(seq "$ROUNDS"); do
+    echo "round $round/$ROUNDS: wrk ..." >&2
+    run_child taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$URL/" >"$WORK/wrk-$round.txt"
+    WRK_RPS+=("$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$round.txt")")
+    WRK_LAT+=("$(awk '$1 == "50%" {p50=$2} $1 == "99%" {p99=$2} END {print p50 " / " p99}' "$WORK/wrk-$round.txt")")
+    if grep -q "Non-2xx\|Socket errors" "$WORK/wrk-$round.txt"; then
+        echo "warning: wrk reported errors in round $round:" >&2
+        grep "Non-2xx\|Socket errors" "$WORK/wrk-$round.txt" >&2
+    fi
+
+    echo "round $round/$ROUNDS: coldfront ..." >&2
+    out="$WORK/cf-$round"
+    run_child taskset -c 0 "$COLDFRONT" run --quiet --out "$out" "$WORK/max-throughput.toml"
+    read -r rps lat errs < <(python3 - "$out/max-throughput/summary.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["targets"]["target"]
+lat = t["latency_ms"]
+print(f'{t["throughput_rps"]:.1f}', f'{lat["p50"]:.3f}ms/{lat["p99"]:.3f}ms', sum(t["errors"].values()))
+PY
+)
+    CF_RPS+=("$rps")
+    CF_LAT+=("${lat/\// / }")
+    CF_ERR+=("$errs")
+done
+
+best() { printf '%s\n' "$@" | sort -g | tail -1; }
+WRK_BEST="$(best "${WRK_RPS[@]}")"
+CF_BEST="$(best "${CF_RPS[@]}")"
+RATIO="$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$CF_BEST" "$WRK_BEST")"
+
+echo
+echo "== throughput vs wrk: closed model, keep-alive, $CONNECTIONS connections, $DURATION, generator CPU 0, target CPU 1 =="
+printf '%-22s %12s %12s %12s   %s\n' "tool" "run 1 req/s" "run 2 req/s" "best req/s" "latency p50 / p99 (per run)"
+printf '%-22s %12s %12s %12s   %s\n' "wrk -t1" "${WRK_RPS[0]}" "${WRK_RPS[1]}" "$WRK_BEST" "${WRK_LAT[0]} | ${WRK_LAT[1]}"
+printf '%-22s %12s %12s %12s   %s\n' "coldfront (closed)" "${CF_RPS[0]}" "${CF_RPS[1]}" "$CF_BEST" "${CF_LAT[0]} | ${CF_LAT[1]}"
+echo "coldfront errors per run: ${CF_ERR[*]}"
+echo "ratio coldfront/wrk: ${RATIO}x   (goal: >= 1.0x; below 0.8x is a defect)"

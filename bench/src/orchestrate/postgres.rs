@@ -1,0 +1,339 @@
+//! The throwaway PostgreSQL cluster the harness starts itself: find the server binaries,
+//! `initdb` a temporary cluster, start `postgres` on a free loopback port, and tear it all down
+//! when the [`PgCluster`] is dropped (on success, error, panic or Ctrl-C). As root, the server
+//! runs as an unprivileged user. If coldfront itself is killed, the kernel sends the server
+//! SIGQUIT (parent-death signal), PostgreSQL's immediate shutdown.
+
+use std::fs::File;
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The superuser (used by the harness: setup, sampling) and the application role (a
+/// non-superuser, so PostgreSQL's reserved superuser slots apply to the targets as in
+/// production).
+pub const SUPERUSER: &str = "coldfront";
+pub const APP_USER: &str = "app";
+pub const DATABASE: &str = "coldfront";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error(
+        "PostgreSQL server binaries (initdb, postgres) not found on PATH or in /usr/lib/postgresql/*/bin. \
+         Install them (Debian: `apt-get install postgresql`) or pass --database-url / set DATABASE_URL \
+         to use an existing server"
+    )]
+    NotInstalled,
+    #[error("{step}: {source}")]
+    Io {
+        step: String,
+        source: std::io::Error,
+    },
+    #[error("{step} failed ({status}); its output:\n{output}")]
+    Failed {
+        step: String,
+        status: String,
+        output: String,
+    },
+    #[error("PostgreSQL did not accept connections on port {port} within {waited:?}; server log:\n{log}")]
+    NotReady {
+        port: u16,
+        waited: Duration,
+        log: String,
+    },
+}
+
+fn io_error(step: impl Into<String>) -> impl FnOnce(std::io::Error) -> PgError {
+    let step = step.into();
+    move |source| PgError::Io { step, source }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// PostgreSQL's `max_connections` (its default is 100).
+    pub max_connections: u32,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions { max_connections: 100 }
+    }
+}
+
+/// The binaries of one PostgreSQL installation.
+#[derive(Debug, Clone)]
+pub struct PgBinaries {
+    pub initdb: PathBuf,
+    pub postgres: PathBuf,
+}
+
+impl PgBinaries {
+    /// PATH first, then the newest `/usr/lib/postgresql/*/bin`.
+    pub fn find() -> Result<PgBinaries, PgError> {
+        let on_path = |name: &str| {
+            std::env::var_os("PATH").and_then(|path| {
+                std::env::split_paths(&path)
+                    .map(|dir| dir.join(name))
+                    .find(|candidate| candidate.is_file())
+            })
+        };
+        if let (Some(initdb), Some(postgres)) = (on_path("initdb"), on_path("postgres")) {
+            return Ok(PgBinaries { initdb, postgres });
+        }
+        let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let version = entry.file_name().to_str()?.parse().ok()?;
+                let bin = entry.path().join("bin");
+                (bin.join("initdb").is_file() && bin.join("postgres").is_file()).then_some((version, bin))
+            })
+            .collect();
+        versions.sort();
+        let (_, bin) = versions.pop().ok_or(PgError::NotInstalled)?;
+        Ok(PgBinaries {
+            initdb: bin.join("initdb"),
+            postgres: bin.join("postgres"),
+        })
+    }
+}
+
+/// Who the server runs as: ourselves, or (as root) an unprivileged account.
+#[derive(Debug, Clone, Copy)]
+struct RunAs {
+    uid: u32,
+    gid: u32,
+}
+
+impl RunAs {
+    fn pick() -> Option<RunAs> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        ["postgres", "nobody"].iter().find_map(|name| lookup_user(name))
+    }
+
+    fn apply(self, command: &mut Command) {
+        command.uid(self.uid).gid(self.gid);
+    }
+}
+
+fn lookup_user(name: &str) -> Option<RunAs> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        if fields.len() < 4 || fields[0] != name {
+            return None;
+        }
+        Some(RunAs {
+            uid: fields[2].parse().ok()?,
+            gid: fields[3].parse().ok()?,
+        })
+    })
+}
+
+/// A running throwaway cluster. Dropping it stops the server and deletes its files.
+pub struct PgCluster {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    port: u16,
+}
+
+impl PgCluster {
+    pub fn start(options: &ClusterOptions) -> Result<PgCluster, PgError> {
+        let binaries = PgBinaries::find()?;
+        let run_as = RunAs::pick();
+        let dir = tempfile::Builder::new()
+            .prefix("coldfront-pg-")
+            .tempdir()
+            .map_err(io_error("creating the cluster directory"))?;
+        prepare_dir(dir.path(), run_as)?;
+        initdb(&binaries, dir.path(), run_as)?;
+        let mut cluster = PgCluster {
+            dir,
+            child: None,
+            port: 0,
+        };
+        let mut last_error = None;
+        // A free port can be taken between choosing and binding it: try a few.
+        for _ in 0..3 {
+            cluster.port = free_port().map_err(io_error("choosing a port"))?;
+            cluster.child = Some(spawn_postgres(&binaries, cluster.dir.path(), cluster.port, options, run_as)?);
+            match cluster.wait_ready(Duration::from_secs(30)) {
+                Ok(()) => return Ok(cluster),
+                Err(error) => {
+                    cluster.stop_server();
+                    last_error = Some(error);
+                }
+            }
+        }
+        Err(last_error.expect("at least one attempt"))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// URL of the application role's database (what targets use).
+    pub fn app_url(&self) -> String {
+        format!("postgres://{APP_USER}@127.0.0.1:{}/{DATABASE}", self.port)
+    }
+
+    /// URL of the superuser (for setup and sampling).
+    pub fn admin_url(&self) -> String {
+        format!("postgres://{SUPERUSER}@127.0.0.1:{}/{DATABASE}", self.port)
+    }
+
+    /// PID of the postmaster.
+    pub fn server_pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The cluster's data and log directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default()
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> Result<(), PgError> {
+        let started = Instant::now();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        while started.elapsed() < limit {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(PgError::Failed {
+                        step: "postgres".into(),
+                        status: status.to_string(),
+                        output: self.log(),
+                    });
+                }
+            }
+            // The database exists once initdb + bootstrap SQL ran; a TCP accept plus the log's
+            // ready line means it takes connections.
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok()
+                && self.log().contains("database system is ready to accept connections")
+            {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Err(PgError::NotReady {
+            port: self.port,
+            waited: limit,
+            log: self.log(),
+        })
+    }
+
+    /// Fast shutdown (SIGINT), then SIGKILL after 5 s.
+    fn stop_server(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        // SAFETY: signalling the server process we started, by its PID.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        self.stop_server();
+        // The TempDir removes the files when it drops, right after this.
+    }
+}
+
+fn prepare_dir(dir: &Path, run_as: Option<RunAs>) -> Result<(), PgError> {
+    std::fs::create_dir(dir.join("socket")).map_err(io_error("creating the socket directory"))?;
+    if let Some(run_as) = run_as {
+        for path in [dir.to_path_buf(), dir.join("socket")] {
+            std::os::unix::fs::chown(&path, Some(run_as.uid), Some(run_as.gid))
+                .map_err(io_error(format!("giving {} to the server's user", path.display())))?;
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(io_error("restricting the cluster directory"))?;
+    }
+    Ok(())
+}
+
+fn initdb(binaries: &PgBinaries, dir: &Path, run_as: Option<RunAs>) -> Result<(), PgError> {
+    let mut command = Command::new(&binaries.initdb);
+    command
+        .arg("--pgdata")
+        .arg(dir.join("data"))
+        .args(["--username", SUPERUSER, "--auth", "trust", "--encoding", "UTF8", "--locale", "C"])
+        .arg("--no-sync")
+        .env_remove("PGDATA")
+        .current_dir(dir);
+    if let Some(run_as) = run_as {
+        run_as.apply(&mut command);
+    }
+    let output = command.output().map_err(io_error(format!("running {}", binaries.initdb.display())))?;
+    if !output.status.success() {
+        return Err(PgError::Failed {
+            step: "initdb".into(),
+            status: output.status.to_string(),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn spawn_postgres(
+    binaries: &PgBinaries,
+    dir: &Path,
+    port: u16,
+    options: &ClusterOptions,
+    run_as: Option<RunAs>,
+) -> Result<Child, PgError> {
+    let log = File::create(dir.join("postgres.log")).map_err(io_error("creating the server log"))?;
+    if let Some(run_as) = run_as {
+        let _ = std::os::unix::fs::chown(dir.join("postgres.log"), Some(run_as.uid), Some(run_as.gid));
+    }
+    let mut command = Command::new(&binaries.postgres);
+    command
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
+        .arg(dir.join("socket"))
+        .args(["-c", &format!("max_connections={}", options.max_connections)])
+        // A throwaway cluster: durability off, so the database is not what gets measured.
+        .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(io_error("server log"))?)
+        .stderr(log)
+        .current_dir(dir);
+    if let Some(run_as) = run_as {
+        run_as.apply(&mut command);
+    }
+    // SAFETY: prctl and getppid are async-signal-safe; this runs in the child before exec, after
+    // the uid change (which would otherwise clear the parent-death signal).
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT as libc::c_ulong, 0, 0, 0);
+            Ok(())
+        });
+    }
+    command.spawn().map_err(io_error(format!("starting {}", binaries.postgres.display())))
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}

@@ -1,0 +1,124 @@
+//! Scenario files → validated [`Plan`]s, with errors that name file, line, column and key.
+//!
+//! Two stages: `raw` reads the TOML (spans kept, unknown keys and wrong TOML types reported)
+//! into raw structs; `validate` (with `target`, `load`, `threshold`) turns those into
+//! typed values with defaults and cross-field checks. Every error is collected; a file with any
+//! error never yields a plan.
+
+mod check;
+mod document;
+mod duration;
+mod error;
+mod key_path;
+mod load;
+pub mod plan;
+mod raw;
+mod reader;
+mod suggest;
+mod target;
+mod threshold;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub use error::{Position, Problem, ScenarioError, ScenarioErrors};
+pub use plan::*;
+
+use error::Diagnostics;
+
+/// Parses and validates one file.
+pub fn load_file(path: &Path) -> Result<Plan, ScenarioErrors> {
+    let text =
+        fs::read_to_string(path).map_err(|e| ScenarioErrors(vec![error::unreadable(path, e)]))?;
+    parse_str(&text, path)
+}
+
+/// Parses and validates scenario text; `source` is the path used in messages and
+/// [`Plan::source`].
+pub fn parse_str(text: &str, source: &Path) -> Result<Plan, ScenarioErrors> {
+    let mut diag = Diagnostics::new(source, text);
+    let plan = match document::parse(text) {
+        Ok(root) => {
+            let raw = raw::read(&root, &mut diag);
+            validate::plan(&raw, source, &mut diag).ok()
+        }
+        Err(syntax) => {
+            diag.report_syntax(syntax.span, &syntax.message);
+            None
+        }
+    };
+    match plan {
+        Some(plan) if !diag.has_errors() => Ok(plan),
+        _ => {
+            debug_assert!(
+                diag.has_errors(),
+                "a scenario was rejected without an error"
+            );
+            Err(ScenarioErrors(diag.into_errors()))
+        }
+    }
+}
+
+/// Loads files and directories (a directory: its `*.toml` files, not recursive, in name
+/// order). Returns every valid plan and every error found in any file.
+pub fn load_paths(paths: &[PathBuf]) -> (Vec<Plan>, Vec<ScenarioError>) {
+    let mut plans = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        match scenario_files(path) {
+            Ok(files) => {
+                for file in files {
+                    match load_file(&file) {
+                        Ok(plan) => plans.push(plan),
+                        Err(file_errors) => errors.extend(file_errors),
+                    }
+                }
+            }
+            Err(error) => errors.push(error::unreadable(path, error)),
+        }
+    }
+    errors.extend(duplicate_names(&plans));
+    (plans, errors)
+}
+
+/// The file itself, or a directory's `*.toml` files sorted by name.
+fn scenario_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in fs::read_dir(path)? {
+        let file = entry?.path();
+        if file.extension().is_some_and(|ext| ext == "toml") && file.is_file() {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Scenario names are result-set directory names: two files may not share one.
+fn duplicate_names(plans: &[Plan]) -> Vec<ScenarioError> {
+    let mut first_by_name: HashMap<&str, &Path> = HashMap::new();
+    let mut errors = Vec::new();
+    for plan in plans {
+        let first = *first_by_name.entry(&plan.name).or_insert(&plan.source);
+        if first != plan.source {
+            errors.push(ScenarioError {
+                file: plan.source.clone(),
+                position: None,
+                key: Some("name".into()),
+                problem: Problem::DuplicateName {
+                    name: plan.name.clone(),
+                    first: first.to_path_buf(),
+                },
+            });
+        }
+    }
+    errors
+}

@@ -1,0 +1,292 @@
+//! Stage 1: the scenario's shape. Which keys exist (unknown keys are reported with a
+//! suggestion), and whether each value has the right TOML type; every value keeps its span.
+//! Nothing is interpreted here: durations, URLs and names are still strings.
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::document::{Node, NodeValue};
+use super::duration;
+use super::error::{Diagnostics, Problem};
+use super::key_path::KeyPath;
+use super::reader::{array, named_strings, named_tables, TableReader};
+
+/// Keys of each table, in the order messages list them.
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "targets",
+    "load",
+    "requests",
+    "thresholds",
+];
+pub(crate) const SERVERLESS_KEYS: &[&str] = &[
+    "preset",
+    "keep_warm",
+    "init",
+    "max_instances",
+    "max_duration",
+    "queue_timeout",
+    "db_connect",
+];
+pub(crate) const PERSISTENT_KEYS: &[&str] = &["pool"];
+const TARGET_KEYS: &[&str] = &[
+    "url",
+    "kind",
+    "preset",
+    "keep_warm",
+    "init",
+    "max_instances",
+    "max_duration",
+    "queue_timeout",
+    "db_connect",
+    "pool",
+];
+const LOAD_KEYS: &[&str] = &[
+    "model",
+    "arrivals",
+    "timeout",
+    "connections",
+    "max_connections",
+    "phases",
+];
+const PHASE_KEYS: &[&str] = &["duration", "rate", "concurrency", "think_time", "name"];
+const RAMP_KEYS: &[&str] = &["from", "to"];
+const REQUEST_KEYS: &[&str] = &["weight", "method", "path", "name", "headers", "body"];
+
+const A_STRING: &str = "a string";
+
+/// A key's value as stage 1 found it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Field<T> {
+    /// The key is not in the file.
+    Absent,
+    /// The key is there with the wrong type; the error is already reported.
+    Invalid,
+    Given(Spanned<T>),
+}
+
+impl<T> Field<T> {
+    pub(crate) fn is_absent(&self) -> bool {
+        matches!(self, Field::Absent)
+    }
+
+    pub(crate) fn given(&self) -> Option<&Spanned<T>> {
+        match self {
+            Field::Given(value) => Some(value),
+            Field::Absent | Field::Invalid => None,
+        }
+    }
+}
+
+/// A key chosen by the user (a target name, a header, a threshold) and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Named<T> {
+    pub name: Spanned<String>,
+    pub value: Field<T>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawScenario {
+    pub span: Range<usize>,
+    pub name: Field<String>,
+    pub description: Field<String>,
+    pub seed: Field<i64>,
+    pub targets: Field<Vec<Named<RawTarget>>>,
+    pub load: Field<RawLoad>,
+    pub requests: Field<Vec<Field<RawRequest>>>,
+    pub thresholds: Field<Vec<Named<String>>>,
+}
+
+/// Every key any kind of target may have; stage 2 checks which apply to which kind.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawTarget {
+    pub url: Field<String>,
+    pub kind: Field<String>,
+    pub preset: Field<String>,
+    pub keep_warm: Field<String>,
+    pub init: Field<String>,
+    pub max_instances: Field<i64>,
+    pub max_duration: Field<String>,
+    pub queue_timeout: Field<String>,
+    pub db_connect: Field<String>,
+    pub pool: Field<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawLoad {
+    pub model: Field<String>,
+    pub arrivals: Field<String>,
+    pub timeout: Field<String>,
+    pub connections: Field<String>,
+    pub max_connections: Field<i64>,
+    pub phases: Field<Vec<Field<RawPhase>>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawPhase {
+    pub duration: Field<String>,
+    pub rate: Field<RawRate>,
+    pub concurrency: Field<i64>,
+    pub think_time: Field<String>,
+    pub name: Field<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RawRate {
+    Constant(f64),
+    Ramp { from: Field<f64>, to: Field<f64> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawRequest {
+    pub weight: Field<i64>,
+    pub method: Field<String>,
+    pub path: Field<String>,
+    pub name: Field<String>,
+    pub headers: Field<Vec<Named<String>>>,
+    pub body: Field<String>,
+}
+
+/// Reads the document tree (a table) into a [`RawScenario`], reporting shape errors.
+pub(crate) fn read(root: &Node, diag: &mut Diagnostics) -> RawScenario {
+    let root_path = KeyPath::root();
+    let mut t =
+        TableReader::open(root, &root_path, TOP_KEYS, diag).expect("a TOML document is a table");
+    RawScenario {
+        span: root.span.clone(),
+        name: t.string("name", A_STRING),
+        description: t.string("description", A_STRING),
+        seed: t.integer("seed"),
+        targets: t.field("targets", |n, p, d| {
+            named_tables(n, p, d, "[targets.NAME]", read_target)
+        }),
+        load: t.field("load", read_load),
+        requests: t.field("requests", |n, p, d| {
+            array(n, p, d, "[[requests]]", read_request)
+        }),
+        thresholds: t.field("thresholds", |n, p, d| named_strings(n, p, d, condition)),
+    }
+}
+
+/// What a threshold's value should be. An unquoted key (`serverless.latency.p99 = …`) is a
+/// dotted key, so TOML makes `serverless` a table: say to quote it.
+fn condition(found: &NodeValue) -> &'static str {
+    match found {
+        NodeValue::Table(_) => {
+            "a condition string; quote the whole key, as in \"serverless.latency.p99\" = \"< 800ms\""
+        }
+        _ => "a condition string such as \"< 800ms\"",
+    }
+}
+
+fn read_target(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<RawTarget> {
+    let Some(mut t) = TableReader::open(node, path, TARGET_KEYS, diag) else {
+        return Field::Invalid;
+    };
+    let target = RawTarget {
+        url: t.string("url", "a URL string such as \"http://127.0.0.1:8080\""),
+        kind: t.string("kind", "a string: \"serverless\" or \"persistent\""),
+        preset: t.string("preset", A_STRING),
+        keep_warm: t.string("keep_warm", duration::EXPECTED),
+        init: t.string("init", duration::EXPECTED),
+        max_instances: t.integer("max_instances"),
+        max_duration: t.string("max_duration", duration::EXPECTED),
+        queue_timeout: t.string("queue_timeout", duration::EXPECTED),
+        db_connect: t.string(
+            "db_connect",
+            "a string: \"per-instance\" or \"per-request\"",
+        ),
+        pool: t.integer("pool"),
+    };
+    Field::Given(Spanned::new(node.span.clone(), target))
+}
+
+fn read_load(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<RawLoad> {
+    let Some(mut t) = TableReader::open(node, path, LOAD_KEYS, diag) else {
+        return Field::Invalid;
+    };
+    let load = RawLoad {
+        model: t.string("model", "a string: \"open\" or \"closed\""),
+        arrivals: t.string("arrivals", "a string: \"uniform\" or \"poisson\""),
+        timeout: t.string("timeout", duration::EXPECTED),
+        connections: t.string("connections", "a string: \"keep-alive\" or \"per-request\""),
+        max_connections: t.integer("max_connections"),
+        phases: t.field("phases", |n, p, d| {
+            array(n, p, d, "[[load.phases]]", read_phase)
+        }),
+    };
+    Field::Given(Spanned::new(node.span.clone(), load))
+}
+
+fn read_phase(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<RawPhase> {
+    let Some(mut t) = TableReader::open(node, path, PHASE_KEYS, diag) else {
+        return Field::Invalid;
+    };
+    let phase = RawPhase {
+        duration: t.string("duration", duration::EXPECTED),
+        rate: t.field("rate", read_rate),
+        concurrency: t.integer("concurrency"),
+        think_time: t.string("think_time", duration::EXPECTED),
+        name: t.string("name", A_STRING),
+    };
+    Field::Given(Spanned::new(node.span.clone(), phase))
+}
+
+fn read_rate(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<RawRate> {
+    let rate = match &node.value {
+        NodeValue::Integer(i) => RawRate::Constant(*i as f64),
+        NodeValue::Float(f) => RawRate::Constant(*f),
+        NodeValue::Table(_) => {
+            let mut t = TableReader::open(node, path, RAMP_KEYS, diag).expect("a table");
+            RawRate::Ramp {
+                from: t.number("from"),
+                to: t.number("to"),
+            }
+        }
+        other => {
+            let expected = "a number of requests/s or a ramp such as { from = 10, to = 200 }";
+            diag.report(
+                &node.span,
+                path,
+                Problem::invalid(expected, other.describe()),
+            );
+            return Field::Invalid;
+        }
+    };
+    Field::Given(Spanned::new(node.span.clone(), rate))
+}
+
+fn read_request(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<RawRequest> {
+    let Some(mut t) = TableReader::open(node, path, REQUEST_KEYS, diag) else {
+        return Field::Invalid;
+    };
+    let request = RawRequest {
+        weight: t.integer("weight"),
+        method: t.string("method", "a string such as \"GET\""),
+        path: t.string("path", "a string such as \"/api/health\""),
+        name: t.string("name", A_STRING),
+        headers: t.field("headers", |n, p, d| {
+            named_strings(n, p, d, |_| "a header value string")
+        }),
+        body: t.string("body", A_STRING),
+    };
+    Field::Given(Spanned::new(node.span.clone(), request))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_keys_are_url_kind_and_every_kind_specific_key() {
+        let expected: Vec<&str> = ["url", "kind"]
+            .into_iter()
+            .chain(SERVERLESS_KEYS.iter().copied())
+            .chain(PERSISTENT_KEYS.iter().copied())
+            .collect();
+        assert_eq!(TARGET_KEYS, expected);
+    }
+}

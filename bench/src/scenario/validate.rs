@@ -1,0 +1,199 @@
+//! Stage 2: a [`RawScenario`] → a [`Plan`]: typed values, defaults, cross-field checks.
+//! Owns the top-level keys and `[[requests]]`; targets, load and thresholds have their own
+//! modules.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use bytes::Bytes;
+use http::uri::PathAndQuery;
+use http::{HeaderName, HeaderValue, Method};
+use toml::Spanned;
+
+use super::check::{self, fail, optional, required, Checked, Reported};
+use super::error::{Diagnostics, Problem};
+use super::key_path::KeyPath;
+use super::plan::{Plan, RequestTemplate};
+use super::raw::{Field, Named, RawRequest, RawScenario};
+use super::{load, target, threshold};
+
+const DEFAULT_SEED: u64 = 1;
+
+/// Checks everything; a [`Plan`] only when nothing was reported.
+pub(crate) fn plan(raw: &RawScenario, source: &Path, diag: &mut Diagnostics) -> Checked<Plan> {
+    let root = KeyPath::root();
+    let name_path = root.key("name");
+    let name = required(
+        &raw.name,
+        &raw.span,
+        &name_path,
+        diag,
+        "a scenario name such as \"cold-start-after-idle\"",
+        |v, d| check::name(v, &name_path, d, &['-'], "cold-start-after-idle"),
+    );
+    let description = optional(&raw.description, |v| Ok(v.get_ref().clone()));
+    let seed = optional(&raw.seed, |v| {
+        check::integer(v, &root.key("seed"), diag, 0, i64::MAX)
+    });
+    let targets = target::targets(&raw.targets, &raw.span, diag);
+    let load = load::load(&raw.load, &raw.span, diag);
+    let requests = requests(&raw.requests, &raw.span, diag);
+    let thresholds = threshold::thresholds(&raw.thresholds, &target_names(raw), diag);
+    Ok(Plan {
+        name: name?,
+        description: description?.unwrap_or_default(),
+        source: source.to_path_buf(),
+        seed: seed?.unwrap_or(DEFAULT_SEED),
+        targets: targets?,
+        load: load?,
+        requests: requests?,
+        thresholds: thresholds?,
+    })
+}
+
+/// Every target name written in the file, valid or not (thresholds refer to them).
+fn target_names(raw: &RawScenario) -> Vec<String> {
+    raw.targets
+        .given()
+        .map(|targets| {
+            targets
+                .get_ref()
+                .iter()
+                .map(|t| t.name.get_ref().clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn requests(
+    field: &Field<Vec<Field<RawRequest>>>,
+    root: &std::ops::Range<usize>,
+    diag: &mut Diagnostics,
+) -> Checked<Vec<RequestTemplate>> {
+    let path = KeyPath::root().key("requests");
+    let raw = check::non_empty(field, root, &path, diag, "[[requests]]")?;
+    let checked = raw
+        .iter()
+        .enumerate()
+        .map(|(i, request)| self::request(request, &path.index(i), diag))
+        .collect();
+    check::all(checked)
+}
+
+fn request(
+    field: &Field<RawRequest>,
+    path: &KeyPath,
+    diag: &mut Diagnostics,
+) -> Checked<RequestTemplate> {
+    let Field::Given(raw) = field else {
+        return Err(Reported);
+    };
+    let span = raw.span();
+    let raw = raw.get_ref();
+    let weight = optional(&raw.weight, |v| {
+        check::integer(v, &path.key("weight"), diag, 1, u32::MAX.into())
+    });
+    let method = optional(&raw.method, |v| self::method(v, &path.key("method"), diag));
+    let path_key = path.key("path");
+    let target = required(
+        &raw.path,
+        &span,
+        &path_key,
+        diag,
+        "a path such as \"/api/health\"",
+        |v, d| path_and_query(v, &path_key, d),
+    );
+    let headers = optional(&raw.headers, |v| {
+        self::headers(v.get_ref(), &path.key("headers"), diag)
+    });
+    let name = optional(&raw.name, |v| Ok(v.get_ref().clone()));
+    let body = optional(&raw.body, |v| Ok(Bytes::from(v.get_ref().clone())));
+    let method = method?.unwrap_or(Method::GET);
+    let path_and_query = target?;
+    Ok(RequestTemplate {
+        name: name?.unwrap_or_else(|| format!("{method} {path_and_query}")),
+        weight: weight?.unwrap_or(1),
+        method,
+        path_and_query,
+        headers: headers?.unwrap_or_default(),
+        body: body?.unwrap_or_default(),
+    })
+}
+
+/// Methods are case-sensitive: `"get"` is a different (and almost surely unintended) method.
+fn method(value: &Spanned<String>, path: &KeyPath, diag: &mut Diagnostics) -> Checked<Method> {
+    let text = value.get_ref();
+    let upper = text.to_ascii_uppercase();
+    let standard = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    if *text != upper && standard.contains(&upper.as_str()) {
+        let problem = Problem::Invalid {
+            expected: "an HTTP method in capitals (methods are case-sensitive)".into(),
+            found: format!("{text:?}"),
+            suggestion: Some(upper),
+        };
+        return fail(value, path, diag, problem);
+    }
+    Method::from_bytes(text.as_bytes()).or_else(|_| {
+        let problem = Problem::invalid(
+            "an HTTP method such as \"GET\" or \"POST\"",
+            format!("{text:?}"),
+        );
+        fail(value, path, diag, problem)
+    })
+}
+
+fn path_and_query(
+    value: &Spanned<String>,
+    path: &KeyPath,
+    diag: &mut Diagnostics,
+) -> Checked<String> {
+    let text = value.get_ref();
+    if text.starts_with('/') && PathAndQuery::from_str(text).is_ok() {
+        return Ok(text.clone());
+    }
+    let expected = "a path starting with `/` such as \"/api/blogs?category=rust\"";
+    fail(
+        value,
+        path,
+        diag,
+        Problem::invalid(expected, format!("{text:?}")),
+    )
+}
+
+fn headers(
+    raw: &[Named<String>],
+    path: &KeyPath,
+    diag: &mut Diagnostics,
+) -> Checked<Vec<(HeaderName, HeaderValue)>> {
+    let checked = raw
+        .iter()
+        .map(|h| header(h, &path.key(h.name.get_ref()), diag))
+        .collect();
+    check::all(checked)
+}
+
+fn header(
+    raw: &Named<String>,
+    path: &KeyPath,
+    diag: &mut Diagnostics,
+) -> Checked<(HeaderName, HeaderValue)> {
+    let name = HeaderName::from_bytes(raw.name.get_ref().as_bytes()).or_else(|_| {
+        let expected = "a header name (letters, digits and !#$%&'*+-.^_`|~)";
+        let found = format!("{:?}", raw.name.get_ref());
+        fail(&raw.name, path, diag, Problem::invalid(expected, found))
+    });
+    let value = optional(&raw.value, |v| {
+        HeaderValue::from_str(v.get_ref()).or_else(|_| {
+            let expected = "a header value of visible ASCII characters and spaces";
+            fail(
+                v,
+                path,
+                diag,
+                Problem::invalid(expected, format!("{:?}", v.get_ref())),
+            )
+        })
+    });
+    Ok((name?, value?.ok_or(Reported)?))
+}
