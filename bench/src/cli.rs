@@ -1,11 +1,16 @@
 //! The command line: clap derive structs for every subcommand, nothing else.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "coldfront", version, about = "Serverless functions or a persistent server? Measured.")]
+#[command(
+    name = "coldfront",
+    version,
+    about = "Serverless functions or a persistent server? Measured."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -17,6 +22,73 @@ pub enum Command {
     Run(RunArgs),
     /// Check scenario files without running them.
     Validate(ValidateArgs),
+    /// Serve a built-in target (for wrk, k6, a browser), provisioning PostgreSQL if needed.
+    #[command(subcommand)]
+    Serve(ServeCommand),
+    /// One serverless instance process (started by the serverless gateway, not by hand).
+    #[command(name = "__instance", hide = true)]
+    Instance,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// The serverless platform emulator: a gateway and one process per instance.
+    Serverless(ServeServerlessArgs),
+    /// The persistent server: one process, a connection pool, shared state.
+    Persistent(ServePersistentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeCommon {
+    /// Port on 127.0.0.1 (0 = any free port; the chosen one is printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Use this PostgreSQL instead of starting a throwaway cluster (also DATABASE_URL).
+    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// max_connections of the throwaway cluster.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeServerlessArgs {
+    #[command(flatten)]
+    pub common: ServeCommon,
+    /// Platform preset: lambda, vercel-hobby, vercel-pro, knative, cgi (default lambda).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Idle time before an instance is reaped; 0s = a cold start for every request.
+    #[arg(long, value_parser = parse_duration)]
+    pub keep_warm: Option<Duration>,
+    /// Modelled runtime start-up, on top of the real spawn and database connect.
+    #[arg(long, value_parser = parse_duration)]
+    pub init: Option<Duration>,
+    #[arg(long)]
+    pub max_instances: Option<u32>,
+    /// Longest a request may run before its instance is killed (504).
+    #[arg(long, value_parser = parse_duration)]
+    pub max_duration: Option<Duration>,
+    /// How long a request waits for an instance past max_instances before 429.
+    #[arg(long, value_parser = parse_duration)]
+    pub queue_timeout: Option<Duration>,
+    /// per-instance (one connection per instance) or per-request.
+    #[arg(long, value_parser = ["per-instance", "per-request"])]
+    pub db_connect: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServePersistentArgs {
+    #[command(flatten)]
+    pub common: ServeCommon,
+    /// Database connection pool size.
+    #[arg(long, default_value_t = 10)]
+    pub pool: usize,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{e} (expected e.g. \"250ms\", \"5s\", \"10m\")"))
 }
 
 #[derive(Debug, Args)]
@@ -36,6 +108,10 @@ pub struct RunArgs {
     /// Multiply every phase duration by this factor (keeps each phase's shape).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub duration_scale: f64,
+    /// PostgreSQL for built-in targets instead of a throwaway cluster; for external targets,
+    /// the database whose connections are sampled (also DATABASE_URL).
+    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
     /// Extra trusted CA certificates (PEM file) for https:// targets.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,

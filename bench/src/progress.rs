@@ -59,7 +59,10 @@ impl TargetProgress {
         if self.mode == Mode::Quiet {
             return;
         }
-        let at = tick.elapsed.saturating_sub(Duration::from_millis(1)).as_secs_f64();
+        let at = tick
+            .elapsed
+            .saturating_sub(Duration::from_millis(1))
+            .as_secs_f64();
         let phase = self
             .phases
             .iter()
@@ -76,11 +79,18 @@ impl TargetProgress {
         let record = &self.phases[phase];
         let in_phase = (at - record.start_s).clamp(0.0, record.duration_s);
         let rps = tick.completed as f64 / tick.length.as_secs_f64().max(1e-3);
-        let p99 = tick.p99_ms.map_or("-".to_string(), |v| format!("{v:.2} ms"));
-        let message = format!("{rps:>8.0} req/s  p99 {p99:>10}  errors {}", self.phase_errors);
+        let p99 = tick
+            .p99_ms
+            .map_or("-".to_string(), |v| format!("{v:.2} ms"));
+        let message = format!(
+            "{rps:>8.0} req/s  p99 {p99:>10}  errors {}",
+            self.phase_errors
+        );
         match self.mode {
             Mode::Bars => {
-                let bar = self.bar.get_or_insert_with(|| new_bar(&self.target, phase, record));
+                let bar = self
+                    .bar
+                    .get_or_insert_with(|| new_bar(&self.target, phase, record));
                 bar.set_position(in_phase.round() as u64);
                 bar.set_message(message);
             }
@@ -106,7 +116,6 @@ impl TargetProgress {
             bar.finish();
         }
     }
-
 }
 
 impl Drop for TargetProgress {
@@ -143,7 +152,17 @@ pub fn summary_table(summary: &Summary) -> String {
     let _ = writeln!(
         out,
         "{:<16} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
-        "target", "requests", "req/s", "errors", "timeouts", "p50 ms", "p90 ms", "p99 ms", "max ms", "cold", "conns"
+        "target",
+        "requests",
+        "req/s",
+        "errors",
+        "timeouts",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "cold",
+        "conns"
     );
     for (name, t) in &summary.targets {
         let _ = writeln!(
@@ -164,7 +183,9 @@ pub fn summary_table(summary: &Summary) -> String {
     }
     for (name, t) in &summary.targets {
         for verdict in &t.thresholds {
-            let actual = verdict.actual.map_or("not measured".to_string(), |v| format!("{v:.4}"));
+            let actual = verdict
+                .actual
+                .map_or("not measured".to_string(), |v| format!("{v:.4}"));
             let _ = writeln!(
                 out,
                 "{} {name}: {} {} (actual {actual})",

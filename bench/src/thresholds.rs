@@ -6,7 +6,11 @@ use crate::record::TargetSummary;
 use crate::scenario::{Comparison, Metric, TargetSelector, Threshold};
 
 /// The verdicts of every threshold that selects `target`.
-pub fn evaluate(thresholds: &[Threshold], target: &str, summary: &TargetSummary) -> Vec<ThresholdVerdict> {
+pub fn evaluate(
+    thresholds: &[Threshold],
+    target: &str,
+    summary: &TargetSummary,
+) -> Vec<ThresholdVerdict> {
     thresholds
         .iter()
         .filter(|t| match &t.target {
@@ -36,9 +40,8 @@ fn holds(comparison: Comparison, value: f64, limit: f64) -> bool {
 
 /// The metric's value in its threshold unit; `None` when it was not measured.
 pub fn metric_value(metric: Metric, s: &TargetSummary) -> Option<f64> {
-    let stat = |stats: Option<&LatencyStats>, stat| {
-        stats.filter(|l| l.count > 0).map(|l| l.stat(stat))
-    };
+    let stat =
+        |stats: Option<&LatencyStats>, stat| stats.filter(|l| l.count > 0).map(|l| l.stat(stat));
     match metric {
         Metric::Latency(st) => stat(Some(&s.latency_ms), st),
         Metric::ServiceTime(st) => stat(Some(&s.service_time_ms), st),

@@ -165,7 +165,11 @@ impl PreparedRequest {
     }
 
     fn build(&self, http2: bool, close: bool) -> Request<Full<Bytes>> {
-        let uri = if http2 { &self.uri_absolute } else { &self.uri_origin };
+        let uri = if http2 {
+            &self.uri_absolute
+        } else {
+            &self.uri_origin
+        };
         let mut request = Request::new(Full::new(self.body.clone()));
         *request.method_mut() = self.method.clone();
         *request.uri_mut() = uri.clone();
@@ -270,7 +274,11 @@ impl Client {
         sent_at: &mut Option<Instant>,
         connect_time: &mut Option<Duration>,
     ) -> Result<(u16, Option<bool>), Failure> {
-        let _permit = self.permits.acquire().await.expect("semaphore never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         let mut sender = match self.take_idle() {
             Some(sender) => {
                 self.stats.reused.fetch_add(1, Ordering::Relaxed);
@@ -385,12 +393,13 @@ impl Client {
     where
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
-            .await
-            .map_err(|_| {
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
-                Failure::Connect
-            })?;
+        let (sender, connection) =
+            http2::handshake(TokioExecutor::new(), io)
+                .await
+                .map_err(|_| {
+                    self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                    Failure::Connect
+                })?;
         self.spawn_connection(connection);
         Ok(Sender::Http2(sender))
     }

@@ -16,7 +16,11 @@ pub(super) async fn drive(plan: &LoadPlan, ctx: Arc<LoadContext>, start: Instant
     let mut phase_start = start;
     for phase in &plan.phases {
         let phase_end = phase_start + phase.duration;
-        if let PhaseLoad::Concurrency { workers: count, think_time } = phase.load {
+        if let PhaseLoad::Concurrency {
+            workers: count,
+            think_time,
+        } = phase.load
+        {
             if !wait_until(phase_start, &ctx).await {
                 break;
             }
@@ -28,7 +32,8 @@ pub(super) async fn drive(plan: &LoadPlan, ctx: Arc<LoadContext>, start: Instant
                         let seq = next_seq.fetch_add(1, Ordering::Relaxed);
                         let started = Instant::now();
                         ctx.recorder.record_sent((started - start).as_secs());
-                        ctx.send_and_record(seq, started, started + ctx.timeout).await;
+                        ctx.send_and_record(seq, started, started + ctx.timeout)
+                            .await;
                         if !think_time.is_zero() {
                             tokio::time::sleep(think_time).await;
                         }

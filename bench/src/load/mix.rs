@@ -47,8 +47,14 @@ mod tests {
         for seq in 0..100_000 {
             counts[mix.pick(seq)] += 1;
         }
-        assert!((counts[0] as f64 / 100_000.0 - 0.8).abs() < 0.01, "{counts:?}");
-        assert!((counts[1] as f64 / 100_000.0 - 0.1).abs() < 0.01, "{counts:?}");
+        assert!(
+            (counts[0] as f64 / 100_000.0 - 0.8).abs() < 0.01,
+            "{counts:?}"
+        );
+        assert!(
+            (counts[1] as f64 / 100_000.0 - 0.1).abs() < 0.01,
+            "{counts:?}"
+        );
     }
 
     #[test]

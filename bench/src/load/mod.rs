@@ -76,7 +76,12 @@ pub struct DriveReport {
 }
 
 /// Runs every phase of `plan` against the context's target, starting at `start`.
-pub async fn drive(plan: &LoadPlan, seed: u64, ctx: Arc<LoadContext>, start: Instant) -> DriveReport {
+pub async fn drive(
+    plan: &LoadPlan,
+    seed: u64,
+    ctx: Arc<LoadContext>,
+    start: Instant,
+) -> DriveReport {
     match plan.model {
         LoadModel::Open { arrivals } => open::drive(plan, arrivals, seed, ctx, start).await,
         LoadModel::Closed => closed::drive(plan, ctx, start).await,

@@ -76,7 +76,11 @@ pub(super) async fn drive(
     };
     DriveReport {
         interrupted: ctx.cancel.is_cancelled(),
-        abandoned: if drained.is_ok() { 0 } else { in_flight.count.load(Ordering::Acquire) },
+        abandoned: if drained.is_ok() {
+            0
+        } else {
+            in_flight.count.load(Ordering::Acquire)
+        },
     }
 }
 
@@ -99,7 +103,8 @@ fn dispatch(
         let in_flight = in_flight.clone();
         handle.spawn(async move {
             let deadline = intended_at + ctx.timeout;
-            ctx.send_and_record(arrival.seq, intended_at, deadline).await;
+            ctx.send_and_record(arrival.seq, intended_at, deadline)
+                .await;
             in_flight.finish();
         });
     }

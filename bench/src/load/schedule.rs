@@ -205,7 +205,8 @@ mod tests {
 
     #[test]
     fn constant_rate_gives_rate_times_duration_evenly_spaced() {
-        let schedule = ArrivalSchedule::new(&[phase(10, Rate::Constant(100.0))], Arrivals::Uniform, 1);
+        let schedule =
+            ArrivalSchedule::new(&[phase(10, Rate::Constant(100.0))], Arrivals::Uniform, 1);
         let arrivals: Vec<_> = schedule.collect();
         assert_eq!(arrivals.len(), 1000);
         assert_eq!(arrivals[0].at, Duration::ZERO);
@@ -227,14 +228,23 @@ mod tests {
     #[test]
     fn ramp_counts_follow_the_line() {
         let schedule = ArrivalSchedule::new(
-            &[phase(10, Rate::Ramp { from: 0.0, to: 200.0 })],
+            &[phase(
+                10,
+                Rate::Ramp {
+                    from: 0.0,
+                    to: 200.0,
+                },
+            )],
             Arrivals::Uniform,
             1,
         );
         let counts = per_second(schedule, 10);
         for (second, count) in counts.iter().enumerate() {
             let expected = 20.0 * second as f64 + 10.0; // mean rate over that second
-            assert!((*count as f64 - expected).abs() <= 1.0, "second {second}: {count} vs {expected}");
+            assert!(
+                (*count as f64 - expected).abs() <= 1.0,
+                "second {second}: {count} vs {expected}"
+            );
         }
         assert_eq!(counts.iter().sum::<usize>(), 1000);
     }
@@ -242,7 +252,13 @@ mod tests {
     #[test]
     fn falling_ramp_counts_follow_the_line() {
         let schedule = ArrivalSchedule::new(
-            &[phase(4, Rate::Ramp { from: 400.0, to: 0.0 })],
+            &[phase(
+                4,
+                Rate::Ramp {
+                    from: 400.0,
+                    to: 0.0,
+                },
+            )],
             Arrivals::Uniform,
             1,
         );
@@ -250,7 +266,10 @@ mod tests {
         assert_eq!(counts.iter().sum::<usize>(), 800);
         for (second, count) in counts.iter().enumerate() {
             let expected = 350.0 - 100.0 * second as f64;
-            assert!((*count as f64 - expected).abs() <= 1.0, "second {second}: {count}");
+            assert!(
+                (*count as f64 - expected).abs() <= 1.0,
+                "second {second}: {count}"
+            );
         }
     }
 
@@ -265,7 +284,10 @@ mod tests {
         let c: Vec<_> = ArrivalSchedule::new(&phases, Arrivals::Poisson, 8).collect();
         assert_ne!(a, c);
         // Inter-arrival gaps are exponential: coefficient of variation near 1.
-        let gaps: Vec<f64> = a.windows(2).map(|w| (w[1].at - w[0].at).as_secs_f64()).collect();
+        let gaps: Vec<f64> = a
+            .windows(2)
+            .map(|w| (w[1].at - w[0].at).as_secs_f64())
+            .collect();
         let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
         let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
         assert!((var.sqrt() / mean - 1.0).abs() < 0.05);
@@ -274,7 +296,13 @@ mod tests {
     #[test]
     fn arrivals_are_in_time_order_across_phases() {
         let phases = [
-            phase(2, Rate::Ramp { from: 50.0, to: 5.0 }),
+            phase(
+                2,
+                Rate::Ramp {
+                    from: 50.0,
+                    to: 5.0,
+                },
+            ),
             phase(2, Rate::Constant(33.3)),
         ];
         let arrivals: Vec<_> = ArrivalSchedule::new(&phases, Arrivals::Poisson, 3).collect();

@@ -3,6 +3,7 @@
 
 mod environment;
 pub mod postgres;
+mod sampler;
 mod scenario_run;
 pub mod targets;
 
@@ -43,10 +44,15 @@ pub fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         anyhow::bail!("no scenario files (*.toml) found in the given paths");
     }
     if !(args.duration_scale > 0.0 && args.duration_scale.is_finite()) {
-        anyhow::bail!("--duration-scale must be a positive number, got {}", args.duration_scale);
+        anyhow::bail!(
+            "--duration-scale must be a positive number, got {}",
+            args.duration_scale
+        );
     }
     let ca_pem = match &args.ca_cert {
-        Some(path) => Some(std::fs::read(path).with_context(|| format!("reading --ca-cert {}", path.display()))?),
+        Some(path) => Some(
+            std::fs::read(path).with_context(|| format!("reading --ca-cert {}", path.display()))?,
+        ),
         None => None,
     };
     let options = RunOptions {
@@ -55,6 +61,7 @@ pub fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         launch: LaunchOptions {
             allow_remote: args.allow_remote,
             ca_pem,
+            database_url: args.database_url.clone(),
         },
         duration_scale: args.duration_scale,
         progress: progress::Mode::detect(args.quiet),
@@ -93,7 +100,10 @@ async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit>
     for plan in plans {
         let outcome = scenario_run::run_scenario(plan, options, &cancel).await?;
         if outcome.interrupted {
-            eprintln!("interrupted: result set marked `interrupted` in {}", outcome.dir.display());
+            eprintln!(
+                "interrupted: result set marked `interrupted` in {}",
+                outcome.dir.display()
+            );
             return Ok(Exit::Interrupted);
         }
         if outcome.thresholds_failed {
@@ -127,7 +137,10 @@ pub(crate) fn selected_targets<'a>(
 
 fn check_target_filter(plans: &[Plan], filter: &[String]) -> anyhow::Result<()> {
     for name in filter {
-        if !plans.iter().any(|p| p.targets.iter().any(|t| &t.name == name)) {
+        if !plans
+            .iter()
+            .any(|p| p.targets.iter().any(|t| &t.name == name))
+        {
             anyhow::bail!("--target {name}: no scenario defines a target of that name");
         }
     }

@@ -59,7 +59,9 @@ pub struct ClusterOptions {
 
 impl Default for ClusterOptions {
     fn default() -> Self {
-        ClusterOptions { max_connections: 100 }
+        ClusterOptions {
+            max_connections: 100,
+        }
     }
 }
 
@@ -90,7 +92,8 @@ impl PgBinaries {
             .filter_map(|entry| {
                 let version = entry.file_name().to_str()?.parse().ok()?;
                 let bin = entry.path().join("bin");
-                (bin.join("initdb").is_file() && bin.join("postgres").is_file()).then_some((version, bin))
+                (bin.join("initdb").is_file() && bin.join("postgres").is_file())
+                    .then_some((version, bin))
             })
             .collect();
         versions.sort();
@@ -115,7 +118,9 @@ impl RunAs {
         if unsafe { libc::geteuid() } != 0 {
             return None;
         }
-        ["postgres", "nobody"].iter().find_map(|name| lookup_user(name))
+        ["postgres", "nobody"]
+            .iter()
+            .find_map(|name| lookup_user(name))
     }
 
     fn apply(self, command: &mut Command) {
@@ -163,7 +168,13 @@ impl PgCluster {
         // A free port can be taken between choosing and binding it: try a few.
         for _ in 0..3 {
             cluster.port = free_port().map_err(io_error("choosing a port"))?;
-            cluster.child = Some(spawn_postgres(&binaries, cluster.dir.path(), cluster.port, options, run_as)?);
+            cluster.child = Some(spawn_postgres(
+                &binaries,
+                cluster.dir.path(),
+                cluster.port,
+                options,
+                run_as,
+            )?);
             match cluster.wait_ready(Duration::from_secs(30)) {
                 Ok(()) => return Ok(cluster),
                 Err(error) => {
@@ -219,7 +230,9 @@ impl PgCluster {
             // The database exists once initdb + bootstrap SQL ran; a TCP accept plus the log's
             // ready line means it takes connections.
             if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok()
-                && self.log().contains("database system is ready to accept connections")
+                && self
+                    .log()
+                    .contains("database system is ready to accept connections")
             {
                 return Ok(());
             }
@@ -234,7 +247,9 @@ impl PgCluster {
 
     /// Fast shutdown (SIGINT), then SIGKILL after 5 s.
     fn stop_server(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         // SAFETY: signalling the server process we started, by its PID.
         unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
         let started = Instant::now();
@@ -260,8 +275,9 @@ fn prepare_dir(dir: &Path, run_as: Option<RunAs>) -> Result<(), PgError> {
     std::fs::create_dir(dir.join("socket")).map_err(io_error("creating the socket directory"))?;
     if let Some(run_as) = run_as {
         for path in [dir.to_path_buf(), dir.join("socket")] {
-            std::os::unix::fs::chown(&path, Some(run_as.uid), Some(run_as.gid))
-                .map_err(io_error(format!("giving {} to the server's user", path.display())))?;
+            std::os::unix::fs::chown(&path, Some(run_as.uid), Some(run_as.gid)).map_err(
+                io_error(format!("giving {} to the server's user", path.display())),
+            )?;
         }
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(io_error("restricting the cluster directory"))?;
@@ -274,14 +290,25 @@ fn initdb(binaries: &PgBinaries, dir: &Path, run_as: Option<RunAs>) -> Result<()
     command
         .arg("--pgdata")
         .arg(dir.join("data"))
-        .args(["--username", SUPERUSER, "--auth", "trust", "--encoding", "UTF8", "--locale", "C"])
+        .args([
+            "--username",
+            SUPERUSER,
+            "--auth",
+            "trust",
+            "--encoding",
+            "UTF8",
+            "--locale",
+            "C",
+        ])
         .arg("--no-sync")
         .env_remove("PGDATA")
         .current_dir(dir);
     if let Some(run_as) = run_as {
         run_as.apply(&mut command);
     }
-    let output = command.output().map_err(io_error(format!("running {}", binaries.initdb.display())))?;
+    let output = command
+        .output()
+        .map_err(io_error(format!("running {}", binaries.initdb.display())))?;
     if !output.status.success() {
         return Err(PgError::Failed {
             step: "initdb".into(),
@@ -303,9 +330,11 @@ fn spawn_postgres(
     options: &ClusterOptions,
     run_as: Option<RunAs>,
 ) -> Result<Child, PgError> {
-    let log = File::create(dir.join("postgres.log")).map_err(io_error("creating the server log"))?;
+    let log =
+        File::create(dir.join("postgres.log")).map_err(io_error("creating the server log"))?;
     if let Some(run_as) = run_as {
-        let _ = std::os::unix::fs::chown(dir.join("postgres.log"), Some(run_as.uid), Some(run_as.gid));
+        let _ =
+            std::os::unix::fs::chown(dir.join("postgres.log"), Some(run_as.uid), Some(run_as.gid));
     }
     let mut command = Command::new(&binaries.postgres);
     command
@@ -313,9 +342,19 @@ fn spawn_postgres(
         .arg(dir.join("data"))
         .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
         .arg(dir.join("socket"))
-        .args(["-c", &format!("max_connections={}", options.max_connections)])
+        .args([
+            "-c",
+            &format!("max_connections={}", options.max_connections),
+        ])
         // A throwaway cluster: durability off, so the database is not what gets measured.
-        .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
+        .args([
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ])
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(io_error("server log"))?)
         .stderr(log)
@@ -327,13 +366,24 @@ fn spawn_postgres(
     // the uid change (which would otherwise clear the parent-death signal).
     unsafe {
         command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT as libc::c_ulong, 0, 0, 0);
+            libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGQUIT as libc::c_ulong,
+                0,
+                0,
+                0,
+            );
             Ok(())
         });
     }
-    command.spawn().map_err(io_error(format!("starting {}", binaries.postgres.display())))
+    command.spawn().map_err(io_error(format!(
+        "starting {}",
+        binaries.postgres.display()
+    )))
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }

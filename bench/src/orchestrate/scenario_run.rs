@@ -11,10 +11,12 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use super::environment;
+use super::sampler;
 use super::targets::{self, RunningTarget};
 use super::RunOptions;
 use crate::load::{self, Client, LoadContext, PreparedRequest, RequestMix};
 use crate::progress::{self, TargetProgress};
+use crate::record::gauges::TargetGauges;
 use crate::record::io::StreamedFile;
 use crate::record::resultset::{
     self, Manifest, PhaseRecord, RequestRecord, RunStatus, ScenarioRecord, Summary, TargetRecord,
@@ -24,7 +26,9 @@ use crate::record::series;
 use crate::record::summary::{self, RunFacts};
 use crate::record::ticker::{self, TickerInputs, TickerOutputs};
 use crate::record::{Recorder, TargetSummary};
-use crate::scenario::{Arrivals, ConnectionPolicy, LoadModel, Phase, PhaseLoad, Plan, Rate, TargetKind};
+use crate::scenario::{
+    Arrivals, ConnectionPolicy, LoadModel, Phase, PhaseLoad, Plan, Rate, TargetKind,
+};
 use crate::thresholds;
 
 /// Time between setting up a target's load and its first intended send.
@@ -58,14 +62,19 @@ pub async fn run_scenario(
         }
         let running = targets::start(target, &options.launch).await?;
         record_target_url(&mut manifest, &target.name, &running);
-        let (summary, returned) = run_target(plan, &target.name, &running, series, &dir, options, cancel).await?;
+        let (summary, returned) =
+            run_target(plan, &target.name, &running, series, &dir, options, cancel).await?;
         series = returned;
         targets.insert(target.name.clone(), summary);
     }
     series.finish()?;
 
     let interrupted = cancel.is_cancelled();
-    let status = if interrupted { RunStatus::Interrupted } else { RunStatus::Complete };
+    let status = if interrupted {
+        RunStatus::Interrupted
+    } else {
+        RunStatus::Complete
+    };
     for (name, target_summary) in &mut targets {
         target_summary.thresholds = thresholds::evaluate(&plan.thresholds, name, target_summary);
     }
@@ -109,7 +118,11 @@ async fn run_target(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let recorder = Arc::new(Recorder::new());
     let ctx = Arc::new(LoadContext {
-        client: Client::new(running.endpoint.clone(), plan.load.connections, plan.load.max_connections),
+        client: Client::new(
+            running.endpoint.clone(),
+            plan.load.connections,
+            plan.load.max_connections,
+        ),
         requests,
         mix: RequestMix::new(plan.requests.iter().map(|r| r.weight), plan.seed),
         recorder: recorder.clone(),
@@ -119,6 +132,13 @@ async fn run_target(
     let start = Instant::now() + START_LEAD;
     let start_wall = SystemTime::now() + START_LEAD;
     let hlog = StreamedFile::create(&dir.join(resultset::hlog_file(name)))?;
+    let gauges = Arc::new(TargetGauges::default());
+    let stop_sampler = CancellationToken::new();
+    let sampler = tokio::spawn(sampler::run(
+        running.sampler_sources(),
+        gauges.clone(),
+        stop_sampler.clone(),
+    ));
     let (stop_ticker, stop) = tokio::sync::oneshot::channel();
     let mut view = TargetProgress::new(options.progress, name, &phase_records(&plan.load.phases));
     let ticker = tokio::spawn(ticker::run(
@@ -126,6 +146,7 @@ async fn run_target(
             target: name.to_string(),
             recorder: recorder.clone(),
             connections: ctx.client.stats().clone(),
+            gauges: gauges.clone(),
             start,
             start_wall,
         },
@@ -136,22 +157,34 @@ async fn run_target(
     let report = load::drive(&plan.load, plan.seed, ctx.clone(), start).await;
     let elapsed = start.elapsed();
     ctx.client.close_idle();
+    stop_sampler.cancel();
+    let target_metrics = sampler.await.unwrap_or_default();
     let _ = stop_ticker.send(());
     let outputs = ticker.await.context("per-second ticker")??;
     outputs.hlog.finish()?;
     if report.abandoned > 0 {
-        eprintln!("{name}: {} requests were still in flight when the run stopped", report.abandoned);
+        eprintln!(
+            "{name}: {} requests were still in flight when the run stopped",
+            report.abandoned
+        );
     }
     let facts = RunFacts {
         duration: elapsed,
         connections: ctx.client.stats().snapshot(),
-        db_connections_max: None,
+        db_connections_max: gauges.db_connections.overall(),
     };
-    Ok((summary::target_summary(&recorder.totals(), &facts), outputs.series))
+    let mut target_summary = summary::target_summary(&recorder.totals(), &facts);
+    target_summary.target_metrics = target_metrics;
+    Ok((target_summary, outputs.series))
 }
 
 fn record_target_url(manifest: &mut Manifest, name: &str, running: &RunningTarget) {
-    if let Some(record) = manifest.scenario.targets.iter_mut().find(|t| t.name == name) {
+    if let Some(record) = manifest
+        .scenario
+        .targets
+        .iter_mut()
+        .find(|t| t.name == name)
+    {
         record.url = Some(running.url());
     }
 }
@@ -234,12 +267,21 @@ fn phase_records(phases: &[Phase]) -> Vec<PhaseRecord> {
             let (rate_from, rate_to, concurrency, think_time_ms) = match phase.load {
                 PhaseLoad::Rate(Rate::Constant(r)) => (Some(r), Some(r), None, None),
                 PhaseLoad::Rate(Rate::Ramp { from, to }) => (Some(from), Some(to), None, None),
-                PhaseLoad::Concurrency { workers, think_time } => {
-                    (None, None, Some(workers), Some(think_time.as_secs_f64() * 1000.0))
-                }
+                PhaseLoad::Concurrency {
+                    workers,
+                    think_time,
+                } => (
+                    None,
+                    None,
+                    Some(workers),
+                    Some(think_time.as_secs_f64() * 1000.0),
+                ),
             };
             let record = PhaseRecord {
-                name: phase.name.clone().unwrap_or_else(|| format!("phase {}", index + 1)),
+                name: phase
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("phase {}", index + 1)),
                 start_s,
                 duration_s,
                 rate_from,

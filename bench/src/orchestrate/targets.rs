@@ -39,6 +39,8 @@ pub struct LaunchOptions {
     pub allow_remote: bool,
     /// Extra trusted CA certificates (PEM) for `https://` targets.
     pub ca_pem: Option<Vec<u8>>,
+    /// `--database-url`: the database of external targets, sampled for its connection count.
+    pub database_url: Option<String>,
 }
 
 /// A target ready to receive load.
@@ -46,12 +48,35 @@ pub struct RunningTarget {
     pub endpoint: Endpoint,
     /// "external" | "serverless" | "persistent"
     pub kind: &'static str,
+    /// Address of a built-in target's metrics endpoint.
+    pub metrics: Option<std::net::SocketAddr>,
+    /// A PostgreSQL URL to count the target's database connections with.
+    pub database_probe_url: Option<String>,
 }
 
 impl RunningTarget {
     pub fn url(&self) -> String {
         self.endpoint.base_url.to_string()
     }
+
+    pub fn sampler_sources(&self) -> super::sampler::SamplerSources {
+        super::sampler::SamplerSources {
+            metrics: self.metrics,
+            database: self.database_probe_url.as_ref().map(|url| {
+                let name = database_name(url);
+                (url.clone(), name)
+            }),
+        }
+    }
+}
+
+/// The database a PostgreSQL URL names (its path), or `postgres`.
+fn database_name(url: &str) -> String {
+    url.parse::<Uri>()
+        .ok()
+        .map(|uri| uri.path().trim_start_matches('/').to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "postgres".into())
 }
 
 /// Checks what can be checked without starting anything (so a bad run fails before any load).
@@ -59,7 +84,10 @@ pub async fn preflight(target: &TargetPlan, options: &LaunchOptions) -> Result<(
     start(target, options).await.map(|_| ())
 }
 
-pub async fn start(target: &TargetPlan, options: &LaunchOptions) -> Result<RunningTarget, LaunchError> {
+pub async fn start(
+    target: &TargetPlan,
+    options: &LaunchOptions,
+) -> Result<RunningTarget, LaunchError> {
     match &target.kind {
         TargetKind::External { base_url } => external(&target.name, base_url, options).await,
         TargetKind::Serverless(_) => Err(LaunchError::BuiltinUnavailable {
@@ -73,9 +101,17 @@ pub async fn start(target: &TargetPlan, options: &LaunchOptions) -> Result<Runni
     }
 }
 
-async fn external(name: &str, url: &Uri, options: &LaunchOptions) -> Result<RunningTarget, LaunchError> {
+async fn external(
+    name: &str,
+    url: &Uri,
+    options: &LaunchOptions,
+) -> Result<RunningTarget, LaunchError> {
     let https = url.scheme_str() == Some("https");
-    let host = url.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let host = url
+        .host()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
@@ -119,5 +155,7 @@ async fn external(name: &str, url: &Uri, options: &LaunchOptions) -> Result<Runn
             tls,
         },
         kind: "external",
+        metrics: None,
+        database_probe_url: options.database_url.clone(),
     })
 }

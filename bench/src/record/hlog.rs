@@ -84,9 +84,10 @@ pub fn read(path: &Path) -> Result<Vec<HlogInterval>, String> {
     for (index, entry) in IntervalLogIterator::new(&bytes).enumerate() {
         let entry = entry.map_err(|e| format!("{}: entry {}: {e:?}", path.display(), index + 1))?;
         if let LogEntry::Interval(interval) = entry {
-            intervals.push(decode(&mut deserializer, &interval).map_err(|e| {
-                format!("{}: interval {}: {e}", path.display(), index + 1)
-            })?);
+            intervals.push(
+                decode(&mut deserializer, &interval)
+                    .map_err(|e| format!("{}: interval {}: {e}", path.display(), index + 1))?,
+            );
         }
     }
     Ok(intervals)

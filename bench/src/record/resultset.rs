@@ -161,6 +161,10 @@ pub struct TargetSummary {
     /// `null` when not sampled (external targets).
     pub db_connections: Option<DbConnectionSummary>,
     pub thresholds: Vec<ThresholdVerdict>,
+    /// The built-in target's own counters at the end of the run (its `/__coldfront/metrics`
+    /// document: instances, cold starts, throttles, kills, pool), `null` for external targets.
+    #[serde(default)]
+    pub target_metrics: Option<serde_json::Value>,
 }
 
 /// Statistics of one distribution, in milliseconds. All zero with `count` 0 when empty.

@@ -80,13 +80,23 @@ pub fn parse_csv(text: &str) -> Result<Vec<SeriesRow>, String> {
 fn parse_row(line: &str) -> Result<SeriesRow, String> {
     let fields: Vec<&str> = line.split(',').collect();
     if fields.len() != HEADER.split(',').count() {
-        return Err(format!("{} fields, expected {}", fields.len(), HEADER.split(',').count()));
+        return Err(format!(
+            "{} fields, expected {}",
+            fields.len(),
+            HEADER.split(',').count()
+        ));
     }
     let int = |i: usize| -> Result<u64, String> {
-        fields[i].parse().map_err(|_| format!("field {} is not a count: {:?}", i + 1, fields[i]))
+        fields[i]
+            .parse()
+            .map_err(|_| format!("field {} is not a count: {:?}", i + 1, fields[i]))
     };
     let opt_int = |i: usize| -> Result<Option<u64>, String> {
-        if fields[i].is_empty() { Ok(None) } else { int(i).map(Some) }
+        if fields[i].is_empty() {
+            Ok(None)
+        } else {
+            int(i).map(Some)
+        }
     };
     let opt_float = |i: usize| -> Result<Option<f64>, String> {
         if fields[i].is_empty() {
@@ -149,7 +159,11 @@ mod tests {
             row.write_csv(&mut text).unwrap();
         }
         let text = String::from_utf8(text).unwrap();
-        assert!(text.lines().nth(1).unwrap().starts_with("a,1,10,9,8,1,0,0,,0,0,,,1.5,2.25,"));
+        assert!(text
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("a,1,10,9,8,1,0,0,,0,0,,,1.5,2.25,"));
         assert_eq!(parse_csv(&text).unwrap(), rows);
     }
 }

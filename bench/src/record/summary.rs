@@ -20,7 +20,13 @@ pub struct RunFacts {
 pub fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
     let outcomes = &totals.outcomes;
     let requests = outcomes.total();
-    let rate = |n: u64| if requests == 0 { 0.0 } else { n as f64 / requests as f64 };
+    let rate = |n: u64| {
+        if requests == 0 {
+            0.0
+        } else {
+            n as f64 / requests as f64
+        }
+    };
     let throttled = outcomes.get(Outcome::Throttled);
     let function_timeouts = outcomes.get(Outcome::FunctionTimeout);
     let timeouts = outcomes.get(Outcome::ClientTimeout) + function_timeouts;
@@ -43,7 +49,11 @@ pub fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
         throttled,
         throttle_rate: rate(throttled),
         function_timeouts,
-        throughput_rps: if seconds > 0.0 { requests as f64 / seconds } else { 0.0 },
+        throughput_rps: if seconds > 0.0 {
+            requests as f64 / seconds
+        } else {
+            0.0
+        },
         duration_s: seconds,
         latency_ms: LatencyStats::from_histogram(&d.latency),
         service_time_ms: LatencyStats::from_histogram(&d.service_time),
@@ -59,7 +69,10 @@ pub fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
             reused: facts.connections.reused,
             max_open: facts.connections.max_open,
         },
-        db_connections: facts.db_connections_max.map(|max| DbConnectionSummary { max }),
+        db_connections: facts
+            .db_connections_max
+            .map(|max| DbConnectionSummary { max }),
         thresholds: Vec::new(),
+        target_metrics: None,
     }
 }

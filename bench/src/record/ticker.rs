@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::oneshot;
 
+use super::gauges::TargetGauges;
 use super::hlog::HlogWriter;
 use super::io::StreamedFile;
 use super::recorder::{Interval, Recorder};
@@ -35,6 +36,7 @@ pub struct TickerInputs {
     pub target: String,
     pub recorder: Arc<Recorder>,
     pub connections: Arc<ConnectionStats>,
+    pub gauges: Arc<TargetGauges>,
     pub start: Instant,
     pub start_wall: SystemTime,
 }
@@ -66,11 +68,24 @@ pub async fn run(
             second += 1;
             let connections = inputs.connections.snapshot();
             let cold_known = inputs.recorder.reports_cold_starts();
-            let row = series_row(&inputs.target, second, &interval, cold_known, &connections, last_opened);
+            let row = series_row(
+                &inputs.target,
+                second,
+                &interval,
+                cold_known,
+                &connections,
+                last_opened,
+                &inputs.gauges,
+            );
             last_opened = connections.opened;
             row.write_csv(outputs.series.writer())?;
             let start_offset = last_tick.saturating_duration_since(inputs.start);
-            hlog.write_interval(outputs.hlog.writer(), &interval.latency, start_offset, length)?;
+            hlog.write_interval(
+                outputs.hlog.writer(),
+                &interval.latency,
+                start_offset,
+                length,
+            )?;
             outputs.series.flush()?;
             outputs.hlog.flush()?;
             on_tick(&Tick {
@@ -96,6 +111,7 @@ fn series_row(
     cold_known: bool,
     connections: &crate::load::ConnectionCounts,
     last_opened: u64,
+    gauges: &TargetGauges,
 ) -> SeriesRow {
     let outcomes = &interval.outcomes;
     let quantile_ms = |q| {
@@ -114,8 +130,8 @@ fn series_row(
         cold_starts: cold_known.then_some(interval.cold_starts),
         connections_open: connections.open,
         connections_opened: connections.opened - last_opened,
-        instances: None,
-        db_connections: None,
+        instances: gauges.instances.take(),
+        db_connections: gauges.db_connections.take(),
         p50_ms: quantile_ms(0.5),
         p99_ms: quantile_ms(0.99),
         client_timeouts: outcomes.get(Outcome::ClientTimeout),

@@ -83,19 +83,20 @@ fn load_model(
         Model::Open => Ok(LoadModel::Open {
             arrivals: arrivals?.unwrap_or(Arrivals::Uniform),
         }),
-        Model::Closed => match (raw_arrivals.given(), arrivals?) {
-            (Some(value), _) => {
-                let reason = "`arrivals` applies to the open model (model = \"open\"); \
-                              the closed model sends as soon as a worker is free";
-                fail(
-                    value,
-                    &path.key("arrivals"),
-                    diag,
-                    Problem::not_allowed(reason),
-                )
-            }
-            (None, _) => Ok(LoadModel::Closed),
-        },
+        Model::Closed => {
+            arrivals?; // a misspelt value is reported once, as misspelt
+            let Some(value) = raw_arrivals.given() else {
+                return Ok(LoadModel::Closed);
+            };
+            let reason = "`arrivals` applies to the open model (model = \"open\"); \
+                          the closed model sends as soon as a worker is free";
+            fail(
+                value,
+                &path.key("arrivals"),
+                diag,
+                Problem::not_allowed(reason),
+            )
+        }
     }
 }
 

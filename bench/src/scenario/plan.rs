@@ -23,6 +23,22 @@ pub struct Plan {
     /// At least one; weights are > 0.
     pub requests: Vec<RequestTemplate>,
     pub thresholds: Vec<Threshold>,
+    /// `[database]`: settings of the PostgreSQL cluster started for built-in targets.
+    pub database: DatabasePlan,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabasePlan {
+    /// PostgreSQL's `max_connections` (its own default, 100, when not given).
+    pub max_connections: u32,
+}
+
+impl Default for DatabasePlan {
+    fn default() -> Self {
+        DatabasePlan {
+            max_connections: 100,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +126,10 @@ pub enum PhaseLoad {
     /// Open model. `Rate::Constant(0.0)` is an idle gap.
     Rate(Rate),
     /// Closed model: `concurrency = N`, `think_time = "100ms"` (default 0).
-    Concurrency { workers: usize, think_time: Duration },
+    Concurrency {
+        workers: usize,
+        think_time: Duration,
+    },
 }
 
 /// Requests per second (finite, >= 0).
@@ -118,7 +137,10 @@ pub enum PhaseLoad {
 pub enum Rate {
     Constant(f64),
     /// Linear from `from` at the phase start to `to` at its end.
-    Ramp { from: f64, to: f64 },
+    Ramp {
+        from: f64,
+        to: f64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -21,7 +21,9 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "load",
     "requests",
     "thresholds",
+    "database",
 ];
+const DATABASE_KEYS: &[&str] = &["max_connections"];
 pub(crate) const SERVERLESS_KEYS: &[&str] = &[
     "preset",
     "keep_warm",
@@ -98,6 +100,13 @@ pub(crate) struct RawScenario {
     pub load: Field<RawLoad>,
     pub requests: Field<Vec<Field<RawRequest>>>,
     pub thresholds: Field<Vec<Named<String>>>,
+    pub database: Field<RawDatabase>,
+}
+
+/// `[database]`: the throwaway PostgreSQL the harness starts for built-in targets.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawDatabase {
+    pub max_connections: Field<i64>,
 }
 
 /// Every key any kind of target may have; stage 2 checks which apply to which kind.
@@ -168,7 +177,18 @@ pub(crate) fn read(root: &Node, diag: &mut Diagnostics) -> RawScenario {
             array(n, p, d, "[[requests]]", read_request)
         }),
         thresholds: t.field("thresholds", |n, p, d| named_strings(n, p, d, condition)),
+        database: t.field("database", read_database),
     }
+}
+
+fn read_database(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<RawDatabase> {
+    let Some(mut t) = TableReader::open(node, path, DATABASE_KEYS, diag) else {
+        return Field::Invalid;
+    };
+    let database = RawDatabase {
+        max_connections: t.integer("max_connections"),
+    };
+    Field::Given(Spanned::new(node.span.clone(), database))
 }
 
 /// What a threshold's value should be. An unquoted key (`serverless.latency.p99 = …`) is a

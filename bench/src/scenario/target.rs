@@ -233,7 +233,7 @@ fn url_problem(uri: &Uri) -> Option<&'static str> {
         Some("http" | "https") => {}
         Some(_) => return Some("the scheme is not http or https"),
     }
-    if !uri.host().is_some_and(|host| !host.is_empty()) {
+    if uri.host().is_none_or(|host| host.is_empty()) {
         return Some("no host");
     }
     uri.query().map(|_| "a base URL cannot have a query")

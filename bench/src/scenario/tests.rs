@@ -170,9 +170,41 @@ fn design_example_becomes_the_exact_plan() {
                 limit: 0.01,
             },
         ],
+        database: DatabasePlan {
+            max_connections: 100,
+        },
     };
     assert_eq!(plan, expected);
     assert_eq!(plan.load.total_duration(), secs(45));
+}
+
+#[test]
+fn database_max_connections_is_read_and_checked() {
+    let plan = parse(&format!(
+        "{HEAD}{PHASE}{REQUEST}[database]\nmax_connections = 20\n"
+    ))
+    .unwrap();
+    assert_eq!(plan.database.max_connections, 20);
+    let errors = parse(&format!(
+        "{HEAD}{PHASE}{REQUEST}[database]\nmax_conections = 0\n"
+    ))
+    .unwrap_err();
+    let text = errors.to_string();
+    assert!(
+        text.contains("database.max_conections: unknown key"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `max_connections`?"), "{text}");
+    let errors = parse(&format!(
+        "{HEAD}{PHASE}{REQUEST}[database]\nmax_connections = 0\n"
+    ))
+    .unwrap_err();
+    assert!(
+        errors
+            .to_string()
+            .contains("database.max_connections: expected an integer from 1 to 10000, found 0"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -345,7 +377,7 @@ fn unknown_keys_are_reported_at_every_level() {
         errors(&text),
         [
             "x.toml:1:1: descripton: unknown key; expected one of name, description, seed, targets, \
-             load, requests, thresholds (did you mean `description`?)",
+             load, requests, thresholds, database (did you mean `description`?)",
             "x.toml:5:1: targets.t.pol: unknown key; expected one of url, kind, preset, keep_warm, \
              init, max_instances, max_duration, queue_timeout, db_connect, pool (did you mean `pool`?)",
             "x.toml:7:1: load.timout: unknown key; expected one of model, arrivals, timeout, \

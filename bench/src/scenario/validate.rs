@@ -13,7 +13,7 @@ use toml::Spanned;
 use super::check::{self, fail, optional, required, Checked, Reported};
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
-use super::plan::{Plan, RequestTemplate};
+use super::plan::{DatabasePlan, Plan, RequestTemplate};
 use super::raw::{Field, Named, RawRequest, RawScenario};
 use super::{load, target, threshold};
 
@@ -39,6 +39,15 @@ pub(crate) fn plan(raw: &RawScenario, source: &Path, diag: &mut Diagnostics) -> 
     let load = load::load(&raw.load, &raw.span, diag);
     let requests = requests(&raw.requests, &raw.span, diag);
     let thresholds = threshold::thresholds(&raw.thresholds, &target_names(raw), diag);
+    let database = optional(&raw.database, |v| {
+        let path = root.key("database").key("max_connections");
+        let max_connections = optional(&v.get_ref().max_connections, |n| {
+            check::integer(n, &path, diag, 1, 10_000)
+        })?;
+        Ok(DatabasePlan {
+            max_connections: max_connections.unwrap_or(DatabasePlan::default().max_connections),
+        })
+    });
     Ok(Plan {
         name: name?,
         description: description?.unwrap_or_default(),
@@ -48,6 +57,7 @@ pub(crate) fn plan(raw: &RawScenario, source: &Path, diag: &mut Diagnostics) -> 
         load: load?,
         requests: requests?,
         thresholds: thresholds?,
+        database: database?.unwrap_or_default(),
     })
 }
 

@@ -38,7 +38,11 @@ fn open_rate_sends_rate_times_duration() {
     assert_exit(&output, 0);
     let summary = read_summary(&out.join("rate"));
     let t = &summary.targets["t"];
-    assert!((t.requests as f64 - 2000.0).abs() <= 20.0, "requests {}", t.requests);
+    assert!(
+        (t.requests as f64 - 2000.0).abs() <= 20.0,
+        "requests {}",
+        t.requests
+    );
     assert_eq!(t.ok, t.requests);
     assert_eq!(server.requests(), t.requests);
     // Keep-alive: a handful of connections carry everything.
@@ -48,7 +52,12 @@ fn open_rate_sends_rate_times_duration() {
     let sent: u64 = series.iter().map(|r| r.sent).sum();
     assert_eq!(sent, t.sent);
     for row in series.iter().filter(|r| r.second <= 4) {
-        assert!((row.sent as f64 - 500.0).abs() <= 25.0, "second {}: {}", row.second, row.sent);
+        assert!(
+            (row.sent as f64 - 500.0).abs() <= 25.0,
+            "second {}: {}",
+            row.second,
+            row.sent
+        );
         assert_eq!(row.cold_starts, None, "no cold header: unknown, not zero");
     }
 }
@@ -113,11 +122,19 @@ fn stalls_show_in_corrected_latency_not_in_service_time() {
     assert!(latency.p50 < 10.0, "p50 {}", latency.p50);
     assert!((latency.p90 - 100.0).abs() < 25.0, "p90 {}", latency.p90);
     assert!((latency.p99 - 190.0).abs() < 20.0, "p99 {}", latency.p99);
-    assert!(latency.max > 180.0 && latency.max < 230.0, "max {}", latency.max);
+    assert!(
+        latency.max > 180.0 && latency.max < 230.0,
+        "max {}",
+        latency.max
+    );
     let service = &t.service_time_ms;
     assert!(service.p90 < 10.0, "service p90 {}", service.p90);
     assert!(service.p99 < 20.0, "service p99 {}", service.p99);
-    assert!(service.max > 150.0, "the stalled request itself: {}", service.max);
+    assert!(
+        service.max > 150.0,
+        "the stalled request itself: {}",
+        service.max
+    );
 }
 
 fn outcome_of(index: usize, url: &str, path: &str, timeout: &str) -> (String, String) {
@@ -172,9 +189,16 @@ fn every_outcome_kind_is_produced_and_classified() {
         let counted = if kind == "ok" { t.ok } else { t.errors[kind] };
         assert_eq!(counted, 20, "{name}: {kind} in {:?} ok {}", t.errors, t.ok);
         let total: u64 = t.ok + t.errors.values().sum::<u64>();
-        assert_eq!(total, t.requests, "{name}: each request has exactly one outcome");
+        assert_eq!(
+            total, t.requests,
+            "{name}: each request has exactly one outcome"
+        );
         if kind == "client_timeout" {
-            assert!(t.latency_ms.min >= 295.0, "gave up at the deadline: {}", t.latency_ms.min);
+            assert!(
+                t.latency_ms.min >= 295.0,
+                "gave up at the deadline: {}",
+                t.latency_ms.min
+            );
             assert_eq!(t.timeouts, 20);
         }
     }
@@ -185,11 +209,18 @@ fn per_request_opens_a_connection_per_request_and_keep_alive_reuses() {
     let per_request = TestServer::start(None);
     let keep_alive = TestServer::start(None);
     let dir = tempfile::tempdir().unwrap();
-    let load = |policy| format!("connections = \"{policy}\"\n[[load.phases]]\nduration = \"2s\"\nrate = 100");
+    let load = |policy| {
+        format!("connections = \"{policy}\"\n[[load.phases]]\nduration = \"2s\"\nrate = 100")
+    };
     let a = write_scenario(
         dir.path(),
         "per-request",
-        &open_scenario("per-request", &per_request.url(), &load("per-request"), "/ok"),
+        &open_scenario(
+            "per-request",
+            &per_request.url(),
+            &load("per-request"),
+            "/ok",
+        ),
     );
     let b = write_scenario(
         dir.path(),
@@ -206,7 +237,11 @@ fn per_request_opens_a_connection_per_request_and_keep_alive_reuses() {
     assert_eq!(pr.connect_time_ms.count, 200);
     let ka = &read_summary(&out.join("keep-alive")).targets["t"];
     assert_eq!(ka.requests, 200);
-    assert!(ka.connections.opened <= 5, "opened {}", ka.connections.opened);
+    assert!(
+        ka.connections.opened <= 5,
+        "opened {}",
+        ka.connections.opened
+    );
     assert_eq!(keep_alive.connections(), ka.connections.opened);
     assert_eq!(ka.connections.reused, 200 - ka.connections.opened);
 }
@@ -229,7 +264,11 @@ fn hlog_reads_back_to_the_summary_percentiles() {
     assert_exit(&run_coldfront(&out, &[&scenario]), 0);
     let set = out.join("hlog");
     let intervals = coldfront::record::hlog::read(&set.join("t.hlog")).unwrap();
-    assert!(intervals.len() >= 3 && intervals.len() <= 5, "{} intervals", intervals.len());
+    assert!(
+        intervals.len() >= 3 && intervals.len() <= 5,
+        "{} intervals",
+        intervals.len()
+    );
     assert!(intervals.windows(2).all(|w| w[0].start < w[1].start));
     assert_eq!(intervals[0].length, Duration::from_secs(1));
     let merged = coldfront::record::hlog::merged(&intervals);
@@ -272,7 +311,12 @@ fn thresholds_fail_with_exit_1_and_verdicts_in_the_summary() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "{}\n[thresholds]\n\"t.latency.p99\" = \"< 1ms\"\n\"*.error_rate\" = \"< 1%\"\n",
-        open_scenario("thr", &server.url(), "[[load.phases]]\nduration = \"1s\"\nrate = 50", "/sleep/5")
+        open_scenario(
+            "thr",
+            &server.url(),
+            "[[load.phases]]\nduration = \"1s\"\nrate = 50",
+            "/sleep/5"
+        )
     );
     let scenario = write_scenario(dir.path(), "thr", &text);
     let out = dir.path().join("out");
@@ -280,10 +324,18 @@ fn thresholds_fail_with_exit_1_and_verdicts_in_the_summary() {
     assert_exit(&output, 1);
     let t = &read_summary(&out.join("thr")).targets["t"];
     assert_eq!(t.thresholds.len(), 2);
-    let p99 = t.thresholds.iter().find(|v| v.key == "t.latency.p99").unwrap();
+    let p99 = t
+        .thresholds
+        .iter()
+        .find(|v| v.key == "t.latency.p99")
+        .unwrap();
     assert!(!p99.passed);
     assert!(p99.actual.unwrap() >= 5.0);
-    let errors = t.thresholds.iter().find(|v| v.key == "*.error_rate").unwrap();
+    let errors = t
+        .thresholds
+        .iter()
+        .find(|v| v.key == "*.error_rate")
+        .unwrap();
     assert!(errors.passed);
     assert_eq!(errors.actual, Some(0.0));
 }
@@ -303,7 +355,11 @@ fn closed_model_keeps_concurrency_requests_in_flight() {
     assert_exit(&run_coldfront(&out, &[&scenario]), 0);
     let t = &read_summary(&out.join("closed")).targets["t"];
     // 4 workers × 2 s / ~20 ms each ≈ 400; each worker holds one connection.
-    assert!(t.requests > 300 && t.requests <= 404, "requests {}", t.requests);
+    assert!(
+        t.requests > 300 && t.requests <= 404,
+        "requests {}",
+        t.requests
+    );
     assert_eq!(t.connections.opened, 4);
     assert!(t.latency_ms.p50 >= 20.0 && t.latency_ms.p50 < 30.0);
 }
@@ -314,7 +370,12 @@ fn remote_targets_need_allow_remote() {
     let scenario = write_scenario(
         dir.path(),
         "remote",
-        &open_scenario("remote", "http://192.0.2.1:80", "[[load.phases]]\nduration = \"1s\"\nrate = 1", "/"),
+        &open_scenario(
+            "remote",
+            "http://192.0.2.1:80",
+            "[[load.phases]]\nduration = \"1s\"\nrate = 1",
+            "/",
+        ),
     );
     let out = dir.path().join("out");
     let output = run_coldfront(&out, &[&scenario]);
@@ -331,7 +392,12 @@ fn sigint_leaves_an_interrupted_result_set() {
     let scenario = write_scenario(
         dir.path(),
         "long",
-        &open_scenario("long", &server.url(), "[[load.phases]]\nduration = \"60s\"\nrate = 100", "/ok"),
+        &open_scenario(
+            "long",
+            &server.url(),
+            "[[load.phases]]\nduration = \"60s\"\nrate = 100",
+            "/ok",
+        ),
     );
     let out = dir.path().join("out");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"))
@@ -343,7 +409,10 @@ fn sigint_leaves_an_interrupted_result_set() {
     let set = out.join("long");
     let started = std::time::Instant::now();
     while !set.join("t.hlog.partial").exists() {
-        assert!(started.elapsed() < Duration::from_secs(20), "run did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "run did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(1500));
@@ -354,10 +423,17 @@ fn sigint_leaves_an_interrupted_result_set() {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(signalled.elapsed() < Duration::from_secs(5), "did not stop after SIGINT");
+        assert!(
+            signalled.elapsed() < Duration::from_secs(5),
+            "did not stop after SIGINT"
+        );
         std::thread::sleep(Duration::from_millis(10));
     };
-    assert!(signalled.elapsed() < Duration::from_millis(2500), "stopped in {:?}", signalled.elapsed());
+    assert!(
+        signalled.elapsed() < Duration::from_millis(2500),
+        "stopped in {:?}",
+        signalled.elapsed()
+    );
     assert_eq!(status.code(), Some(130));
     let manifest: coldfront::record::Manifest =
         coldfront::record::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
@@ -366,7 +442,11 @@ fn sigint_leaves_an_interrupted_result_set() {
     let summary = read_summary(&set);
     assert_eq!(summary.status, coldfront::record::RunStatus::Interrupted);
     let t = &summary.targets["t"];
-    assert!(t.requests >= 100 && t.requests < 1000, "requests {}", t.requests);
+    assert!(
+        t.requests >= 100 && t.requests < 1000,
+        "requests {}",
+        t.requests
+    );
     assert!(!read_series(&set).is_empty());
     assert!(set.join("t.hlog").exists());
 }

@@ -2,5 +2,6 @@
 
 mod load;
 mod postgres;
+mod scenario;
 mod support;
 mod tls;

@@ -7,7 +7,10 @@ use coldfront::orchestrate::postgres::{ClusterOptions, PgCluster};
 
 #[test]
 fn cluster_starts_and_leaves_nothing_behind() {
-    let cluster = PgCluster::start(&ClusterOptions { max_connections: 23 }).unwrap();
+    let cluster = PgCluster::start(&ClusterOptions {
+        max_connections: 23,
+    })
+    .unwrap();
     let pid = cluster.server_pid().unwrap();
     let dir = cluster.dir().to_path_buf();
     assert!(Path::new(&format!("/proc/{pid}")).exists());
@@ -16,6 +19,9 @@ fn cluster_starts_and_leaves_nothing_behind() {
     assert!(conf.contains("max_connections=23"), "{conf}");
     assert!(cluster.app_url().starts_with("postgres://app@127.0.0.1:"));
     drop(cluster);
-    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "postmaster still running");
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "postmaster still running"
+    );
     assert!(!dir.exists(), "cluster files left in {}", dir.display());
 }

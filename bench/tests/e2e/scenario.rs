@@ -84,7 +84,7 @@ const BAD: &[(&str, &[&str])] = &[
         "5:1: targets.fn.keep_warn: unknown key; expected one of url, kind, preset, keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, pool (did you mean `keep_warm`?)",
     ]),
     ("unknown-key-top.toml", &[
-        "2:1: descripton: unknown key; expected one of name, description, seed, targets, load, requests, thresholds (did you mean `description`?)",
+        "2:1: descripton: unknown key; expected one of name, description, seed, targets, load, requests, thresholds, database (did you mean `description`?)",
     ]),
     ("wrong-type.toml", &["6:19: load.max_connections: expected an integer, found a string (\"many\")"]),
 ];

@@ -50,15 +50,15 @@ impl TestServer {
             .build()
             .unwrap();
         let counters = Arc::new(Counters::default());
-        let listener = runtime
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let epoch = Instant::now();
         let served = counters.clone();
         runtime.spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 served.connections.fetch_add(1, Ordering::Relaxed);
                 let _ = stream.set_nodelay(true);
                 let counters = served.clone();
@@ -124,13 +124,19 @@ async fn respond(
     let path = request.uri().path().to_string();
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let (route, arg) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let mut response = Response::new(Full::new(Bytes::from_static(b"hello from the test server\n")));
+    let mut response = Response::new(Full::new(Bytes::from_static(
+        b"hello from the test server\n",
+    )));
     match route {
-        "status" => *response.status_mut() = hyper::StatusCode::from_u16(arg.parse().unwrap()).unwrap(),
+        "status" => {
+            *response.status_mut() = hyper::StatusCode::from_u16(arg.parse().unwrap()).unwrap()
+        }
         "sleep" => tokio::time::sleep(Duration::from_millis(arg.parse().unwrap())).await,
         "cold" => {
             let value = if cold { "1" } else { "0" };
-            response.headers_mut().insert("x-coldfront-cold", value.parse().unwrap());
+            response
+                .headers_mut()
+                .insert("x-coldfront-cold", value.parse().unwrap());
         }
         _ => {}
     }
@@ -216,8 +222,10 @@ pub fn read_summary(dir: &Path) -> coldfront::record::Summary {
 }
 
 pub fn read_series(dir: &Path) -> Vec<coldfront::record::series::SeriesRow> {
-    coldfront::record::series::parse_csv(&std::fs::read_to_string(dir.join("timeseries.csv")).unwrap())
-        .unwrap()
+    coldfront::record::series::parse_csv(
+        &std::fs::read_to_string(dir.join("timeseries.csv")).unwrap(),
+    )
+    .unwrap()
 }
 
 /// Asserts the process exited with `code`, printing its output otherwise.

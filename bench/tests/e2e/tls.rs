@@ -50,17 +50,25 @@ impl TlsServer {
         let counter = http2_requests.clone();
         runtime.spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let acceptor = acceptor.clone();
                 let counter = counter.clone();
                 tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(stream).await else { return };
+                    let Ok(tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
                     let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
                     let service = service_fn(move |request: hyper::Request<_>| {
                         if request.version() == Version::HTTP_2 {
                             counter.fetch_add(1, Ordering::Relaxed);
                         }
-                        async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"tls ok")))) }
+                        async {
+                            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+                                b"tls ok",
+                            ))))
+                        }
                     });
                     let io = TokioIo::new(tls);
                     if h2 {
