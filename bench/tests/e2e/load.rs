@@ -45,8 +45,13 @@ fn open_rate_sends_rate_times_duration() {
     );
     assert_eq!(t.ok, t.requests);
     assert_eq!(server.requests(), t.requests);
-    // Keep-alive: a handful of connections carry everything.
-    assert!(t.connections.opened < 20, "opened {}", t.connections.opened);
+    // Keep-alive: few connections carry almost everything (a hiccup on a busy machine may
+    // open a few more, since the open model does not wait).
+    assert!(
+        t.connections.reused * 10 >= t.requests * 9,
+        "opened {}",
+        t.connections.opened
+    );
     assert_eq!(t.connections.reused + t.connections.opened, t.requests);
     let series = read_series(&out.join("rate"));
     let sent: u64 = series.iter().map(|r| r.sent).sum();
