@@ -144,13 +144,13 @@ TOML
         at50="${samples[$((n / 2))]}"
         at90="${samples[$((n * 9 / 10))]}"
     fi
-    read -r requests errors < <(python3 - "$WORK/out/$name/summary.json" <<'PY'
+    read -r requests errors connections < <(python3 - "$WORK/out/$name/summary.json" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))["targets"]["target"]
-print(t["requests"], sum(t["errors"].values()))
+print(t["requests"], sum(t["errors"].values()), t["connections"]["max_open"])
 PY
 )
-    printf '%-6s %8s %10s %14s %14s %12s %12s %12s\n' "$label" "$duration" "$requests/$errors" \
+    printf '%-6s %8s %14s %6s %14s %14s %12s %12s %12s\n' "$label" "$duration" "$requests/$errors" "$connections" \
         "$gnu_kb" "$hwm" "${at10#*:}@${at10%%:*}s" "${at50#*:}@${at50%%:*}s" "${at90#*:}@${at90%%:*}s" >>"$ROWS"
 }
 
@@ -160,8 +160,8 @@ measure long "$LONG"
 LONG_KB=$PEAK_KB
 
 echo
-echo "== memory: open model $RATE req/s, uniform, keep-alive; peak RSS of coldfront run (kB) =="
-printf '%-6s %8s %10s %14s %14s %12s %12s %12s\n' "run" "duration" "req/errors" "maxrss (time)" "VmHWM (poll)" "RSS ~10%" "RSS ~50%" "RSS ~90%"
+echo "== memory: open model $RATE req/s, uniform, keep-alive; peak RSS of coldfront run (kB); conns = most connections open at once =="
+printf '%-6s %8s %14s %6s %14s %14s %12s %12s %12s\n' "run" "duration" "req/errors" "conns" "maxrss (time)" "VmHWM (poll)" "RSS ~10%" "RSS ~50%" "RSS ~90%"
 cat "$ROWS"
 python3 - "$SHORT_KB" "$LONG_KB" <<'PY'
 import sys

@@ -112,6 +112,9 @@ pub struct RunArgs {
     /// the database whose connections are sampled (also DATABASE_URL).
     #[arg(long, env = "DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
+    /// Generator on CPU 0, built-in targets on CPU 1.
+    #[arg(long)]
+    pub pin: bool,
     /// Extra trusted CA certificates (PEM file) for https:// targets.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,

@@ -62,6 +62,7 @@ pub fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
             allow_remote: args.allow_remote,
             ca_pem,
             database_url: args.database_url.clone(),
+            pin: args.pin,
         },
         duration_scale: args.duration_scale,
         progress: progress::Mode::detect(args.quiet),
@@ -72,6 +73,12 @@ pub fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         .map(|plan| scale_durations(plan, args.duration_scale))
         .collect();
     check_target_filter(&plans, &options.targets)?;
+    if args.pin {
+        if environment::generator_cpus() < 2 {
+            anyhow::bail!("--pin needs 2 CPUs (generator on CPU 0, target on CPU 1)");
+        }
+        pin_current_thread(0).context("--pin: pinning the generator to CPU 0")?;
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(environment::generator_cpus())
@@ -133,6 +140,19 @@ pub(crate) fn selected_targets<'a>(
     plan.targets
         .iter()
         .filter(move |t| filter.is_empty() || filter.contains(&t.name))
+}
+
+/// Restricts the calling thread (and the threads and processes it creates later) to `cpu`.
+pub(crate) fn pin_current_thread(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes inside it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 fn check_target_filter(plans: &[Plan], filter: &[String]) -> anyhow::Result<()> {

@@ -38,6 +38,8 @@ pub enum PgError {
         status: String,
         output: String,
     },
+    #[error("{0}")]
+    Bootstrap(String),
     #[error("PostgreSQL did not accept connections on port {port} within {waited:?}; server log:\n{log}")]
     NotReady {
         port: u16,
@@ -198,6 +200,43 @@ impl PgCluster {
     /// URL of the superuser (for setup and sampling).
     pub fn admin_url(&self) -> String {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/{DATABASE}", self.port)
+    }
+
+    /// Creates the application role and its database (idempotent), as the superuser.
+    pub async fn bootstrap(&self) -> Result<(), PgError> {
+        let url = format!("postgres://{SUPERUSER}@127.0.0.1:{}/postgres", self.port);
+        let step = |what: &str| format!("bootstrap: {what}");
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .map_err(|e| PgError::Bootstrap(step(&format!("connecting as {SUPERUSER}: {e}"))))?;
+        let connection = tokio::spawn(connection);
+        let exists = |sql: &'static str| {
+            let client = &client;
+            async move {
+                client
+                    .query_opt(sql, &[])
+                    .await
+                    .map(|row| row.is_some())
+                    .map_err(|e| PgError::Bootstrap(step(&format!("{sql}: {e}"))))
+            }
+        };
+        if !exists("SELECT 1 FROM pg_roles WHERE rolname = 'app'").await? {
+            client
+                .batch_execute(&format!("CREATE ROLE {APP_USER} LOGIN"))
+                .await
+                .map_err(|e| PgError::Bootstrap(step(&format!("creating role {APP_USER}: {e}"))))?;
+        }
+        if !exists("SELECT 1 FROM pg_database WHERE datname = 'coldfront'").await? {
+            client
+                .batch_execute(&format!("CREATE DATABASE {DATABASE} OWNER {APP_USER}"))
+                .await
+                .map_err(|e| {
+                    PgError::Bootstrap(step(&format!("creating database {DATABASE}: {e}")))
+                })?;
+        }
+        drop(client);
+        let _ = connection.await;
+        Ok(())
     }
 
     /// PID of the postmaster.

@@ -60,10 +60,12 @@ pub async fn run_scenario(
         if cancel.is_cancelled() {
             break;
         }
-        let running = targets::start(target, &options.launch).await?;
+        let log = dir.join(format!("{}.log", target.name));
+        let running = targets::start(target, &options.launch, &plan.database, &log).await?;
         record_target_url(&mut manifest, &target.name, &running);
-        let (summary, returned) =
-            run_target(plan, &target.name, &running, series, &dir, options, cancel).await?;
+        let result = run_target(plan, &target.name, &running, series, &dir, options, cancel).await;
+        running.stop().await;
+        let (summary, returned) = result?;
         series = returned;
         targets.insert(target.name.clone(), summary);
     }

@@ -18,6 +18,35 @@ fn cluster_starts_and_leaves_nothing_behind() {
     let conf = std::fs::read_to_string(dir.join("data/postmaster.opts")).unwrap();
     assert!(conf.contains("max_connections=23"), "{conf}");
     assert!(cluster.app_url().starts_with("postgres://app@127.0.0.1:"));
+
+    // The application role is not a superuser, so the reserved slots apply to it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        cluster.bootstrap().await.unwrap();
+        cluster.bootstrap().await.expect("idempotent");
+        let (client, connection) =
+            tokio_postgres::connect(&cluster.app_url(), tokio_postgres::NoTls)
+                .await
+                .unwrap();
+        tokio::spawn(connection);
+        let row = client
+            .query_one(
+                "SELECT current_user::text, rolsuper FROM pg_roles WHERE rolname = current_user",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), "app");
+        assert!(!row.get::<_, bool>(1));
+        client
+            .batch_execute("CREATE TABLE t (id int)")
+            .await
+            .expect("the app owns its database");
+    });
+    drop(runtime);
     drop(cluster);
     assert!(
         !Path::new(&format!("/proc/{pid}")).exists(),

@@ -2,12 +2,15 @@
 //! External targets are only resolved and checked; built-in targets (started and stopped by
 //! the harness) plug in here.
 
+mod builtin;
+
 use std::net::SocketAddr;
+use std::path::Path;
 
 use http::Uri;
 
 use crate::load::client::{Endpoint, TlsSettings};
-use crate::scenario::{TargetKind, TargetPlan};
+use crate::scenario::{DatabasePlan, TargetKind, TargetPlan};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
@@ -29,8 +32,17 @@ pub enum LaunchError {
         url: String,
         reason: String,
     },
-    #[error("target `{target}`: built-in `{kind}` targets are not part of this build yet; point the target at a running server with `url = \"http://127.0.0.1:PORT\"`")]
-    BuiltinUnavailable { target: String, kind: &'static str },
+    #[error("target `{target}`: {source}")]
+    Database {
+        target: String,
+        source: super::postgres::PgError,
+    },
+    #[error("target `{target}`: starting `coldfront serve {kind}`: {reason}")]
+    Spawn {
+        target: String,
+        kind: &'static str,
+        reason: String,
+    },
 }
 
 /// Options that apply to every target of a run.
@@ -39,8 +51,11 @@ pub struct LaunchOptions {
     pub allow_remote: bool,
     /// Extra trusted CA certificates (PEM) for `https://` targets.
     pub ca_pem: Option<Vec<u8>>,
-    /// `--database-url`: the database of external targets, sampled for its connection count.
+    /// `--database-url`: the database of built-in targets instead of a throwaway cluster; for
+    /// external targets, the database sampled for its connection count.
     pub database_url: Option<String>,
+    /// `--pin`: built-in targets run on CPU 1 (the generator on CPU 0).
+    pub pin: bool,
 }
 
 /// A target ready to receive load.
@@ -52,11 +67,20 @@ pub struct RunningTarget {
     pub metrics: Option<std::net::SocketAddr>,
     /// A PostgreSQL URL to count the target's database connections with.
     pub database_probe_url: Option<String>,
+    /// The process (and throwaway cluster) of a built-in target.
+    pub process: Option<builtin::TargetProcess>,
 }
 
 impl RunningTarget {
     pub fn url(&self) -> String {
         self.endpoint.base_url.to_string()
+    }
+
+    /// Stops a built-in target (and its cluster); nothing to do for an external one.
+    pub async fn stop(self) {
+        if let Some(process) = self.process {
+            process.stop().await;
+        }
     }
 
     pub fn sampler_sources(&self) -> super::sampler::SamplerSources {
@@ -79,25 +103,44 @@ fn database_name(url: &str) -> String {
         .unwrap_or_else(|| "postgres".into())
 }
 
-/// Checks what can be checked without starting anything (so a bad run fails before any load).
+/// Checks what can be checked without starting anything, so a run that cannot work fails
+/// before any load: external addresses resolve (and are loopback unless allowed); built-in
+/// targets have a database (PostgreSQL installed, or `--database-url`).
 pub async fn preflight(target: &TargetPlan, options: &LaunchOptions) -> Result<(), LaunchError> {
-    start(target, options).await.map(|_| ())
+    match &target.kind {
+        TargetKind::External { base_url } => {
+            external(&target.name, base_url, options).await.map(|_| ())
+        }
+        TargetKind::Serverless(_) | TargetKind::Persistent(_) => {
+            if options.database_url.is_none() {
+                super::postgres::PgBinaries::find().map_err(|source| LaunchError::Database {
+                    target: target.name.clone(),
+                    source,
+                })?;
+            }
+            Ok(())
+        }
+    }
 }
 
+/// Starts (built-in) or resolves (external) a target; `log` receives a built-in target's output.
 pub async fn start(
     target: &TargetPlan,
     options: &LaunchOptions,
+    database: &DatabasePlan,
+    log: &Path,
 ) -> Result<RunningTarget, LaunchError> {
+    let name = &target.name;
     match &target.kind {
-        TargetKind::External { base_url } => external(&target.name, base_url, options).await,
-        TargetKind::Serverless(_) => Err(LaunchError::BuiltinUnavailable {
-            target: target.name.clone(),
-            kind: "serverless",
-        }),
-        TargetKind::Persistent(_) => Err(LaunchError::BuiltinUnavailable {
-            target: target.name.clone(),
-            kind: "persistent",
-        }),
+        TargetKind::External { base_url } => external(name, base_url, options).await,
+        TargetKind::Serverless(spec) => {
+            let args = builtin::serverless_args(spec);
+            builtin::start(name, "serverless", args, options, database, log).await
+        }
+        TargetKind::Persistent(spec) => {
+            let args = builtin::persistent_args(spec);
+            builtin::start(name, "persistent", args, options, database, log).await
+        }
     }
 }
 
@@ -157,5 +200,6 @@ async fn external(
         kind: "external",
         metrics: None,
         database_probe_url: options.database_url.clone(),
+        process: None,
     })
 }

@@ -1,0 +1,215 @@
+//! Built-in targets as child processes: `coldfront serve <kind> --port 0 …`, each on a fresh
+//! throwaway PostgreSQL cluster (or the `--database-url` given), pinned to CPU 1 with `--pin`,
+//! stopped with SIGTERM (then SIGKILL), and killed by the kernel if coldfront itself dies.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::{LaunchError, LaunchOptions, RunningTarget};
+use crate::load::Endpoint;
+use crate::orchestrate::postgres::{ClusterOptions, PgCluster};
+use crate::scenario::{DatabasePlan, DbConnect, PersistentSpec, ServerlessSpec};
+
+/// How long a built-in target may take to print its address (it sets up its schema first).
+const READY_WITHIN: Duration = Duration::from_secs(60);
+/// How long a target gets to shut down gracefully before SIGKILL.
+const STOP_WITHIN: Duration = Duration::from_secs(5);
+
+/// A running built-in target process and the cluster it uses.
+pub struct TargetProcess {
+    child: Child,
+    cluster: Option<PgCluster>,
+}
+
+impl TargetProcess {
+    /// SIGTERM, wait, SIGKILL if needed; then the cluster is stopped and deleted.
+    pub async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            // SAFETY: signalling the child we started, by its PID.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+        }
+        if tokio::time::timeout(STOP_WITHIN, self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+        if let Some(cluster) = self.cluster.take() {
+            let _ = tokio::task::spawn_blocking(move || drop(cluster)).await;
+        }
+    }
+}
+
+/// `coldfront serve serverless` flags for the keys the scenario sets.
+pub fn serverless_args(spec: &ServerlessSpec) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut duration = |flag: &str, value: Option<Duration>| {
+        if let Some(value) = value {
+            args.push(flag.to_string());
+            args.push(format!("{}us", value.as_micros()));
+        }
+    };
+    duration("--keep-warm", spec.keep_warm);
+    duration("--init", spec.init);
+    duration("--max-duration", spec.max_duration);
+    duration("--queue-timeout", spec.queue_timeout);
+    if let Some(preset) = &spec.preset {
+        args.extend(["--preset".to_string(), preset.clone()]);
+    }
+    if let Some(max) = spec.max_instances {
+        args.extend(["--max-instances".to_string(), max.to_string()]);
+    }
+    if let Some(db_connect) = spec.db_connect {
+        let value = match db_connect {
+            DbConnect::PerInstance => "per-instance",
+            DbConnect::PerRequest => "per-request",
+        };
+        args.extend(["--db-connect".to_string(), value.to_string()]);
+    }
+    args
+}
+
+/// `coldfront serve persistent` flags for the keys the scenario sets.
+pub fn persistent_args(spec: &PersistentSpec) -> Vec<String> {
+    spec.pool
+        .map(|pool| vec!["--pool".to_string(), pool.to_string()])
+        .unwrap_or_default()
+}
+
+pub async fn start(
+    name: &str,
+    kind: &'static str,
+    args: Vec<String>,
+    options: &LaunchOptions,
+    database: &DatabasePlan,
+    log: &Path,
+) -> Result<RunningTarget, LaunchError> {
+    let spawn_error = |reason: String| LaunchError::Spawn {
+        target: name.to_string(),
+        kind,
+        reason,
+    };
+    let (database_url, probe_url, cluster) = match &options.database_url {
+        Some(url) => (url.clone(), url.clone(), None),
+        None => {
+            let cluster = start_cluster(database.max_connections)
+                .await
+                .map_err(|source| LaunchError::Database {
+                    target: name.to_string(),
+                    source,
+                })?;
+            (cluster.app_url(), cluster.admin_url(), Some(cluster))
+        }
+    };
+    let exe =
+        std::env::current_exe().map_err(|e| spawn_error(format!("locating coldfront: {e}")))?;
+    let log_file =
+        std::fs::File::create(log).map_err(|e| spawn_error(format!("{}: {e}", log.display())))?;
+    let mut command = Command::new(exe);
+    command
+        .args([
+            "serve",
+            kind,
+            "--port",
+            "0",
+            "--database-url",
+            &database_url,
+        ])
+        .args(&args)
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log_file)
+        .kill_on_drop(true);
+    set_child_guards(&mut command, options.pin);
+    let mut child = command.spawn().map_err(|e| spawn_error(e.to_string()))?;
+    let addr = match tokio::time::timeout(READY_WITHIN, read_address(&mut child, log)).await {
+        Ok(Ok(addr)) => addr,
+        Ok(Err(reason)) => return Err(spawn_error(reason)),
+        Err(_) => {
+            return Err(spawn_error(format!(
+                "no address printed within {READY_WITHIN:?}; see {}",
+                log.display()
+            )))
+        }
+    };
+    let base_url = format!("http://{addr}").parse().expect("a valid URL");
+    Ok(RunningTarget {
+        endpoint: Endpoint {
+            base_url,
+            addrs: vec![addr],
+            tls: None,
+        },
+        kind,
+        metrics: Some(addr),
+        database_probe_url: Some(probe_url),
+        process: Some(TargetProcess { child, cluster }),
+    })
+}
+
+async fn start_cluster(
+    max_connections: u32,
+) -> Result<PgCluster, crate::orchestrate::postgres::PgError> {
+    let options = ClusterOptions { max_connections };
+    let cluster = tokio::task::spawn_blocking(move || PgCluster::start(&options))
+        .await
+        .expect("cluster start does not panic")?;
+    cluster.bootstrap().await?;
+    Ok(cluster)
+}
+
+/// Reads the child's stdout until `listening on http://ADDR`, then copies the rest to the log.
+async fn read_address(child: &mut Child, log: &Path) -> Result<SocketAddr, String> {
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? {
+        if let Some(url) = line.trim().strip_prefix("listening on http://") {
+            let addr = url
+                .trim_end_matches('/')
+                .parse()
+                .map_err(|e| format!("bad address {url:?}: {e}"))?;
+            let log = log.to_path_buf();
+            tokio::spawn(async move {
+                let Ok(mut file) = tokio::fs::OpenOptions::new().append(true).open(&log).await
+                else {
+                    return;
+                };
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let _ = file.write_all(format!("{line}\n").as_bytes()).await;
+                }
+            });
+            return Ok(addr);
+        }
+    }
+    let status = child.wait().await.map_err(|e| e.to_string())?;
+    Err(format!(
+        "exited ({status}) before listening; see {}",
+        log.display()
+    ))
+}
+
+/// The child dies with coldfront (parent-death signal) and runs on CPU 1 when pinned.
+fn set_child_guards(command: &mut Command, pin: bool) {
+    // SAFETY: prctl and sched_setaffinity are async-signal-safe; they run in the child between
+    // fork and exec and touch only the child's own state.
+    unsafe {
+        command.pre_exec(move || {
+            libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            );
+            if pin {
+                super::super::pin_current_thread(1)?;
+            }
+            Ok(())
+        });
+    }
+}
