@@ -279,11 +279,8 @@ impl Client {
             .acquire()
             .await
             .expect("semaphore never closed");
-        let mut sender = match self.take_idle() {
-            Some(sender) => {
-                self.stats.reused.fetch_add(1, Ordering::Relaxed);
-                sender
-            }
+        let mut sender = match self.checkout_idle().await {
+            Some(sender) => sender,
             None => {
                 let started = Instant::now();
                 let sender = self.connect().await?;
@@ -304,6 +301,10 @@ impl Client {
             }
         }
         .map_err(|_| Failure::Io)?;
+        let server_closes = response
+            .headers()
+            .get(CONNECTION)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
         let status = response.status().as_u16();
         let cold = response
             .headers()
@@ -317,23 +318,30 @@ impl Client {
         while let Some(frame) = body.frame().await {
             frame.map_err(|_| Failure::Io)?;
         }
-        if !close && !sender.is_closed() {
+        if !close && !server_closes && !sender.is_closed() {
             self.idle.lock().push(sender);
         }
         Ok((status, cold))
     }
 
-    fn take_idle(&self) -> Option<Sender> {
+    /// The most recently used idle connection that can take a request now. Connections the
+    /// server closed while idle are dropped here, before anything is sent on them, so a
+    /// keep-alive race is not mistaken for a failed request.
+    async fn checkout_idle(&self) -> Option<Sender> {
         if self.policy == ConnectionPolicy::PerRequest {
             return None;
         }
-        let mut idle = self.idle.lock();
-        while let Some(sender) = idle.pop() {
-            if !sender.is_closed() {
+        loop {
+            let mut sender = self.idle.lock().pop()?;
+            let ready = match &mut sender {
+                Sender::Http1(s) => s.ready().await.is_ok(),
+                Sender::Http2(s) => s.ready().await.is_ok(),
+            };
+            if ready {
+                self.stats.reused.fetch_add(1, Ordering::Relaxed);
                 return Some(sender);
             }
         }
-        None
     }
 
     async fn connect(&self) -> Result<Sender, Failure> {

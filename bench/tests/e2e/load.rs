@@ -251,6 +251,31 @@ fn per_request_opens_a_connection_per_request_and_keep_alive_reuses() {
     assert_eq!(ka.connections.reused, 200 - ka.connections.opened);
 }
 
+/// A server that ends every keep-alive connection after its response: the client must notice
+/// before reusing it, so every request is ok and each one opens a connection.
+#[test]
+fn connections_the_server_closes_are_not_reused() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "server-closes",
+        &open_scenario(
+            "server-closes",
+            &server.url(),
+            "max_connections = 4\n[[load.phases]]\nduration = \"2s\"\nrate = 100",
+            "/close",
+        ),
+    );
+    let out = dir.path().join("out");
+    assert_exit(&run_coldfront(&out, &[&scenario]), 0);
+    let t = &read_summary(&out.join("server-closes")).targets["t"];
+    assert_eq!(t.ok, 200, "{:?}", t.errors);
+    assert_eq!(t.connections.opened, 200);
+    assert_eq!(t.connections.reused, 0);
+    assert_eq!(server.connections(), 200);
+}
+
 #[test]
 fn hlog_reads_back_to_the_summary_percentiles() {
     let server = TestServer::start(None);

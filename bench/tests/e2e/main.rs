@@ -1,6 +1,7 @@
 //! The one end-to-end test binary: real processes, real sockets.
 
 mod load;
+mod persistent;
 mod postgres;
 mod scenario;
 mod support;

@@ -5,6 +5,7 @@
 //! - `/ok` — 200 with a short body.
 //! - `/status/N` — status N.
 //! - `/sleep/MS` — 200 after MS milliseconds.
+//! - `/close` — 200 with `Connection: close` (the server ends the keep-alive connection).
 //! - `/cold` — 200 with `x-coldfront-cold: 1` on the first request of each connection, else 0.
 //!
 //! Every route waits out the server's stall windows when it has a [`Stall`].
@@ -132,6 +133,11 @@ async fn respond(
             *response.status_mut() = hyper::StatusCode::from_u16(arg.parse().unwrap()).unwrap()
         }
         "sleep" => tokio::time::sleep(Duration::from_millis(arg.parse().unwrap())).await,
+        "close" => {
+            response
+                .headers_mut()
+                .insert("connection", "close".parse().unwrap());
+        }
         "cold" => {
             let value = if cold { "1" } else { "0" };
             response

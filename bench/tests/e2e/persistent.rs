@@ -1,0 +1,665 @@
+//! The persistent runtime end to end: a throwaway PostgreSQL cluster, `db::setup`, the server on
+//! 127.0.0.1:0 inside the test's runtime, and real HTTP/1.1 and WebSocket clients. Each test owns
+//! its cluster (a cluster dies with the thread that started it).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use coldfront::orchestrate::postgres::{ClusterOptions, PgCluster};
+use coldfront_targets::app::AppConfig;
+use coldfront_targets::db;
+use coldfront_targets::persistent::{self, PersistentConfig};
+use futures_util::{SinkExt, StreamExt};
+use http::{header, HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+
+const TOKEN: &str = "coldfront-dev-token";
+
+#[test]
+fn persistent_serves_every_route() {
+    let cluster = start_cluster(100);
+    runtime().block_on(async {
+        cluster.bootstrap().await.unwrap();
+        db::setup(&cluster.admin_url()).await.unwrap();
+        db::setup(&cluster.admin_url())
+            .await
+            .expect("setup is idempotent");
+        check_seed(&cluster.admin_url()).await;
+        let app = AppConfig {
+            rate_limit: 5,
+            // Long enough that the whole burst falls in one window on a busy machine.
+            rate_window: Duration::from_secs(60),
+            ..AppConfig::default()
+        };
+        let target = Target::start(cluster.app_url(), 10, app).await;
+        let addr = target.addr;
+        check_health_and_unknown_routes(addr).await;
+        check_blogs(addr).await;
+        check_report(addr).await;
+        check_async_job(addr).await;
+        check_events(addr).await;
+        check_chat(addr).await;
+        check_limiter(addr).await;
+        check_metrics(addr).await;
+        check_graceful_shutdown(target).await;
+    });
+}
+
+#[test]
+fn pool_bounds_database_connections() {
+    let cluster = start_cluster(100);
+    runtime().block_on(async {
+        cluster.bootstrap().await.unwrap();
+        // As the owner this time (what `coldfront serve` does): no grants needed.
+        db::setup(&cluster.app_url()).await.unwrap();
+        let target = Target::start(cluster.app_url(), 3, AppConfig::default()).await;
+        let admin = db::connect(&cluster.admin_url()).await.unwrap();
+        let (stop_sampling, stop) = oneshot::channel();
+        let sampler = tokio::spawn(sample_app_connections(admin, stop));
+        let statuses = burst(target.addr, 10, 20).await;
+        let _ = stop_sampling.send(());
+        let Sampled { samples, most } = sampler.await.unwrap();
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::OK),
+            "{statuses:?}"
+        );
+        assert!(samples >= 3, "only {samples} pg_stat_activity samples");
+        assert!(most <= 3, "{most} app connections with a pool of 3");
+        let admin = db::connect(&cluster.admin_url()).await.unwrap();
+        assert_eq!(
+            app_connections(&admin).await,
+            3,
+            "the pool grew to its size"
+        );
+        let metrics = get(target.addr, "/__coldfront/metrics").await.json();
+        assert_eq!(metrics["pool"]["max"], 3, "{metrics}");
+        assert_eq!(metrics["pool"]["size"], 3, "{metrics}");
+        assert_eq!(metrics["pool"]["in_use"], 0, "{metrics}");
+        target.stop().await;
+    });
+}
+
+#[test]
+fn refused_database_connections_are_503_not_hangs() {
+    // 3 of the slots are reserved for superusers: the application role gets the rest.
+    let cluster = start_cluster(8);
+    runtime().block_on(async {
+        cluster.bootstrap().await.unwrap();
+        db::setup(&cluster.admin_url()).await.unwrap();
+        let target = Target::start(cluster.app_url(), 3, AppConfig::default()).await;
+        let blogs = "/api/blogs?category=rust";
+        assert_eq!(get(target.addr, blogs).await.status, StatusCode::OK);
+        // Take the pool's connection away and every application slot with it.
+        let admin = db::connect(&cluster.admin_url()).await.unwrap();
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'app'",
+                &[],
+            )
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while app_connections(&admin).await > 0 {
+            assert!(Instant::now() < deadline, "the pool's backend did not exit");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let blockers = occupy_app_slots(&cluster.app_url()).await;
+        // 8 slots, 3 kept free for superusers, 1 taken by `admin`.
+        assert_eq!(blockers.len(), 4, "application slots left");
+
+        let started = Instant::now();
+        let refused = get(target.addr, blogs).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            refused.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            refused.text()
+        );
+        assert_eq!(refused.headers["x-coldfront-error"], "too_many_connections");
+        let body = refused.json();
+        assert_eq!(body["error"], "database");
+        assert_eq!(body["kind"], "too_many_connections");
+        assert_eq!(body["sqlstate"], "53300");
+        assert!(
+            body["message"].as_str().unwrap().contains("slots"),
+            "{body}"
+        );
+
+        drop(blockers);
+        let recovered = retry_until_ok(target.addr, blogs, Duration::from_secs(5)).await;
+        assert_eq!(recovered.json().as_array().unwrap().len(), 10);
+        target.stop().await;
+    });
+}
+
+// --- the checks of `persistent_serves_every_route` -------------------------------------------
+
+async fn check_seed(admin_url: &str) {
+    let admin = db::connect(admin_url).await.unwrap();
+    let row = admin
+        .query_one(
+            "SELECT count(*), count(DISTINCT category), count(*) FILTER (WHERE category = 'rust') \
+             FROM blogs",
+            &[],
+        )
+        .await
+        .unwrap();
+    let counts: (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!(counts, (db::SEED_ROWS, 10, db::SEED_ROWS / 10));
+    let index = admin
+        .query_one(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'blogs' AND indexdef LIKE '%category%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(index.get::<_, String>(0).contains("(category, created_at)"));
+}
+
+async fn check_health_and_unknown_routes(addr: SocketAddr) {
+    let health = get(addr, "/api/health").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json(), serde_json::json!({"status": "ok"}));
+    assert_eq!(health.headers["x-coldfront-cold"], "0");
+    let missing = get(addr, "/nope").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.json()["error"].is_string());
+    let wrong_method = send(addr, "DELETE", "/api/health", &[], "").await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+async fn check_blogs(addr: SocketAddr) {
+    let list = get(addr, "/api/blogs?category=rust").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+    let blogs = list.json();
+    let blogs = blogs.as_array().unwrap();
+    assert_eq!(blogs.len(), 10);
+    assert!(blogs.iter().all(|b| b["category"] == "rust"), "{blogs:?}");
+    let times: Vec<&str> = blogs
+        .iter()
+        .map(|b| b["created_at"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {times:?}"
+    );
+    assert_eq!(
+        get(addr, "/api/blogs").await.status,
+        StatusCode::BAD_REQUEST,
+        "category is required"
+    );
+
+    let post = r#"{"title":"Pools beat cold starts","category":"rust","body":"Measured."}"#;
+    let anonymous = send(addr, "POST", "/api/blogs", &[], post).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous.json(),
+        serde_json::json!({"error": "unauthorized"})
+    );
+    let wrong = send(
+        addr,
+        "POST",
+        "/api/blogs",
+        &[("authorization", "Bearer nope")],
+        post,
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let bearer = format!("Bearer {TOKEN}");
+    let created = send(
+        addr,
+        "POST",
+        "/api/blogs",
+        &[("authorization", &bearer)],
+        post,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let created = created.json();
+    assert_eq!(created["title"], "Pools beat cold starts");
+    let newest = get(addr, "/api/blogs?category=rust").await.json();
+    assert_eq!(newest[0]["id"], created["id"], "the new post is the newest");
+    let invalid = send(
+        addr,
+        "POST",
+        "/api/blogs",
+        &[("authorization", &bearer)],
+        "{",
+    )
+    .await;
+    assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+}
+
+async fn check_report(addr: SocketAddr) {
+    let started = Instant::now();
+    let report = send(addr, "POST", "/api/report?work_ms=50", &[], "").await;
+    let took = started.elapsed();
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    assert!(took >= Duration::from_millis(50), "took {took:?}");
+    let body = report.json();
+    assert_eq!(body["work_ms"], 50);
+    assert!(body["result"].as_u64().unwrap() > 0, "{body}");
+    assert!(body["cpu_ms"].as_u64().unwrap() >= 50, "{body}");
+    let bad = send(addr, "POST", "/api/report?work_ms=lots", &[], "").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+async fn check_async_job(addr: SocketAddr) {
+    let started = Instant::now();
+    let accepted = send(addr, "POST", "/api/report?work_ms=200&async=1", &[], "").await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text());
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "202 before the work is done"
+    );
+    let id = accepted.json()["job"].as_str().unwrap().to_string();
+    let mut seen = Vec::new();
+    let job = loop {
+        let job = get(addr, &format!("/api/jobs/{id}")).await;
+        assert_eq!(job.status, StatusCode::OK);
+        let job = job.json();
+        let status = job["status"].as_str().unwrap().to_string();
+        assert!(
+            ["queued", "running", "done"].contains(&status.as_str()),
+            "{job}"
+        );
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if status == "done" {
+            break job;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "job stuck: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(seen.contains(&"running".to_string()), "{seen:?}");
+    assert_eq!(job["id"], id.as_str());
+    assert_eq!(job["work_ms"], 200);
+    assert!(job["report"]["cpu_ms"].as_u64().unwrap() >= 200, "{job}");
+    assert_eq!(
+        get(addr, "/api/jobs/999999").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn check_events(addr: SocketAddr) {
+    let (count, interval) = (4, Duration::from_millis(150));
+    let started = Instant::now();
+    let response = open(addr, "GET", "/api/events?count=4&interval_ms=150", &[], "").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/event-stream"
+    );
+    let mut body = response.into_body();
+    let mut arrivals = Vec::new();
+    let mut text = String::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.unwrap().into_data() {
+            arrivals.push(started.elapsed());
+            text.push_str(std::str::from_utf8(&data).unwrap());
+        }
+    }
+    assert_eq!(text.matches("data: ").count(), count, "{text}");
+    assert!(text.contains("data: {\"seq\":4,\"count\":4}"), "{text}");
+    assert!(arrivals[0] < interval, "first event at {:?}", arrivals[0]);
+    let last = *arrivals.last().unwrap();
+    assert!(
+        last >= interval * (count as u32 - 1),
+        "last event at {last:?}"
+    );
+}
+
+async fn check_chat(addr: SocketAddr) {
+    let url = format!("ws://{addr}/api/chat");
+    let (mut alice, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    let (mut bob, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .unwrap();
+    alice.send(Message::text("hello from alice")).await.unwrap();
+    assert_eq!(next_text(&mut alice).await, "hello from alice", "echo");
+    assert_eq!(next_text(&mut bob).await, "hello from alice", "broadcast");
+    bob.send(Message::text("hi alice")).await.unwrap();
+    assert_eq!(next_text(&mut bob).await, "hi alice");
+    assert_eq!(next_text(&mut alice).await, "hi alice");
+    let metrics = get(addr, "/__coldfront/metrics").await.json();
+    assert!(
+        metrics["connections_open"].as_u64().unwrap() >= 3,
+        "open WebSockets are counted: {metrics}"
+    );
+    alice.close(None).await.unwrap();
+    bob.close(None).await.unwrap();
+}
+
+async fn check_limiter(addr: SocketAddr) {
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let reply = send(addr, "GET", "/api/limited", &[("x-client-key", "e2e")], "").await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(reply.json(), serde_json::json!({"error": "rate limited"}));
+        }
+        statuses.push(reply.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429, 429, 429, 429]);
+    let other = send(
+        addr,
+        "GET",
+        "/api/limited",
+        &[("x-client-key", "other")],
+        "",
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::OK, "keys are counted apart");
+    assert_eq!(get(addr, "/api/limited").await.status, StatusCode::OK);
+}
+
+async fn check_metrics(addr: SocketAddr) {
+    let metrics = get(addr, "/__coldfront/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let metrics = metrics.json();
+    assert_eq!(metrics["runtime"], "persistent");
+    assert_eq!(metrics["pool"]["max"], 10);
+    for field in ["size", "in_use", "available", "waiting"] {
+        assert!(metrics["pool"][field].is_u64(), "pool.{field}: {metrics}");
+    }
+    assert!(
+        metrics["connections_open"].as_u64().unwrap() >= 1,
+        "{metrics}"
+    );
+    assert!(metrics["requests"].as_u64().unwrap() >= 30, "{metrics}");
+    assert!(metrics["jobs"]["done"].as_u64().unwrap() >= 1, "{metrics}");
+    assert!(metrics["jobs"]["queued"].is_u64() && metrics["jobs"]["running"].is_u64());
+}
+
+/// Shutdown lets the in-flight request finish, closes idle keep-alive connections at once and
+/// stops accepting.
+async fn check_graceful_shutdown(target: Target) {
+    let addr = target.addr;
+    let idle = KeptAlive::open(addr).await;
+    let in_flight =
+        tokio::spawn(async move { send(addr, "POST", "/api/report?work_ms=300", &[], "").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    target.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "drained in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(in_flight.await.unwrap().status, StatusCode::OK);
+    assert!(idle.closed().await, "idle keep-alive connection left open");
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
+}
+
+// --- fixtures -------------------------------------------------------------------------------
+
+fn start_cluster(max_connections: u32) -> PgCluster {
+    PgCluster::start(&ClusterOptions { max_connections }).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The persistent server, served by a task of the test's runtime.
+struct Target {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    served: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Target {
+    async fn start(database_url: String, pool: usize, app: AppConfig) -> Target {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let config = PersistentConfig {
+            database_url,
+            pool,
+            pool_timeout: Duration::from_secs(5),
+            app,
+        };
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        let served = tokio::spawn(persistent::serve(config, listener, shutdown));
+        Target { addr, stop, served }
+    }
+
+    /// Asks for shutdown and waits for `serve` to return (it must succeed).
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(Duration::from_secs(10), self.served)
+            .await
+            .expect("serve returns after shutdown")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// `rounds` rounds of `concurrency` simultaneous `GET /api/blogs`, each on its own connection.
+async fn burst(addr: SocketAddr, rounds: usize, concurrency: usize) -> Vec<StatusCode> {
+    let mut statuses = Vec::new();
+    for _ in 0..rounds {
+        let requests: Vec<_> = (0..concurrency)
+            .map(|_| {
+                tokio::spawn(async move { get(addr, "/api/blogs?category=rust").await.status })
+            })
+            .collect();
+        for request in requests {
+            statuses.push(request.await.unwrap());
+        }
+    }
+    statuses
+}
+
+async fn app_connections(admin: &tokio_postgres::Client) -> i64 {
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// What the sampler saw: how many samples, and the most application backends at once.
+#[derive(Debug, Default)]
+struct Sampled {
+    samples: usize,
+    most: i64,
+}
+
+/// Counts the application role's backends every 2 ms until `stop`.
+async fn sample_app_connections(
+    admin: tokio_postgres::Client,
+    mut stop: oneshot::Receiver<()>,
+) -> Sampled {
+    let mut sampled = Sampled::default();
+    loop {
+        let count = app_connections(&admin).await;
+        sampled.samples += 1;
+        sampled.most = sampled.most.max(count);
+        tokio::select! {
+            _ = &mut stop => return sampled,
+            _ = tokio::time::sleep(Duration::from_millis(2)) => {}
+        }
+    }
+}
+
+/// Opens application-role connections until PostgreSQL refuses one with SQLSTATE 53300.
+async fn occupy_app_slots(app_url: &str) -> Vec<tokio_postgres::Client> {
+    let mut held = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match db::connect(app_url).await {
+            Ok(client) => held.push(client),
+            Err(db::DbError::TooManyConnections { .. }) => return held,
+            Err(error) => panic!("unexpected {error}"),
+        }
+        assert!(Instant::now() < deadline, "never refused");
+    }
+}
+
+/// GETs `path` until it answers 200 (a terminated backend takes a moment to free its slot).
+async fn retry_until_ok(addr: SocketAddr, path: &str, within: Duration) -> Reply {
+    let deadline = Instant::now() + within;
+    loop {
+        let reply = get(addr, path).await;
+        if reply.status == StatusCode::OK || Instant::now() > deadline {
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+            return reply;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// --- a small HTTP/1.1 client ------------------------------------------------------------------
+
+/// A whole response.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+async fn get(addr: SocketAddr, path: &str) -> Reply {
+    send(addr, "GET", path, &[], "").await
+}
+
+/// One request on a new connection, read to the end.
+async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
+    let response = open(addr, method, path, headers, body).await;
+    let (parts, body) = response.into_parts();
+    let body = tokio::time::timeout(Duration::from_secs(20), body.collect())
+        .await
+        .expect("response body within 20 s")
+        .unwrap()
+        .to_bytes();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// One request on a new connection; the body is left to read.
+async fn open(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> http::Response<hyper::body::Incoming> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, addr.to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(20), sender.send_request(request))
+        .await
+        .expect("response head within 20 s")
+        .unwrap()
+}
+
+/// A keep-alive connection that served one request and now sits idle.
+struct KeptAlive {
+    closed: JoinHandle<()>,
+    /// Held so the client side does not close the connection itself.
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl KeptAlive {
+    async fn open(addr: SocketAddr) -> KeptAlive {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        let closed = tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let request = Request::get("/api/health")
+            .header(header::HOST, addr.to_string())
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.into_body().collect().await.unwrap();
+        KeptAlive { closed, sender }
+    }
+
+    /// Whether the server closed the connection within a second.
+    async fn closed(self) -> bool {
+        let KeptAlive { closed, sender } = self;
+        let closed = tokio::time::timeout(Duration::from_secs(1), closed)
+            .await
+            .is_ok();
+        drop(sender);
+        closed
+    }
+}
+
+async fn next_text<S>(socket: &mut tokio_tungstenite::WebSocketStream<S>) -> String
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a message within 5 s")
+            .expect("the socket is open")
+            .unwrap();
+        if let Message::Text(text) = message {
+            return text.to_string();
+        }
+    }
+}
