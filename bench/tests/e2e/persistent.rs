@@ -38,7 +38,11 @@ fn persistent_serves_every_route() {
             rate_window: Duration::from_secs(60),
             ..AppConfig::default()
         };
-        let target = Target::start(cluster.app_url(), 10, app).await;
+        let target = Target::start(PersistentConfig {
+            app,
+            ..PersistentConfig::new(cluster.app_url())
+        })
+        .await;
         let addr = target.addr;
         check_health_and_unknown_routes(addr).await;
         check_blogs(addr).await;
@@ -59,7 +63,11 @@ fn pool_bounds_database_connections() {
         cluster.bootstrap().await.unwrap();
         // As the owner this time (what `coldfront serve` does): no grants needed.
         db::setup(&cluster.app_url()).await.unwrap();
-        let target = Target::start(cluster.app_url(), 3, AppConfig::default()).await;
+        let target = Target::start(PersistentConfig {
+            pool: 3,
+            ..PersistentConfig::new(cluster.app_url())
+        })
+        .await;
         let admin = db::connect(&cluster.admin_url()).await.unwrap();
         let (stop_sampling, stop) = oneshot::channel();
         let sampler = tokio::spawn(sample_app_connections(admin, stop));
@@ -93,7 +101,11 @@ fn refused_database_connections_are_503_not_hangs() {
     runtime().block_on(async {
         cluster.bootstrap().await.unwrap();
         db::setup(&cluster.admin_url()).await.unwrap();
-        let target = Target::start(cluster.app_url(), 3, AppConfig::default()).await;
+        let target = Target::start(PersistentConfig {
+            pool: 3,
+            ..PersistentConfig::new(cluster.app_url())
+        })
+        .await;
         let blogs = "/api/blogs?category=rust";
         assert_eq!(get(target.addr, blogs).await.status, StatusCode::OK);
         // Take the pool's connection away and every application slot with it.
@@ -142,6 +154,72 @@ fn refused_database_connections_are_503_not_hangs() {
         assert_eq!(recovered.json().as_array().unwrap().len(), 10);
         target.stop().await;
     });
+}
+
+#[test]
+fn pool_waiters_give_up_with_503_after_pool_timeout() {
+    let cluster = start_cluster(100);
+    runtime().block_on(async {
+        cluster.bootstrap().await.unwrap();
+        db::setup(&cluster.admin_url()).await.unwrap();
+        let target = Target::start(PersistentConfig {
+            pool: 1,
+            pool_timeout: Duration::from_millis(300),
+            ..PersistentConfig::new(cluster.app_url())
+        })
+        .await;
+        let addr = target.addr;
+        // The pool's only connection waits on a lock held by the superuser. (Watched from
+        // another connection: a transaction sees one snapshot of pg_stat_activity.)
+        let admin = db::connect(&cluster.admin_url()).await.unwrap();
+        let locker = db::connect(&cluster.admin_url()).await.unwrap();
+        locker
+            .batch_execute("BEGIN; LOCK TABLE blogs IN ACCESS EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        let blocked = tokio::spawn(async move { get(addr, "/api/blogs?category=go").await });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while lock_waiters(&admin).await == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the request never reached the lock"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+
+        let started = Instant::now();
+        let waiter = get(addr, "/api/blogs?category=rust").await;
+        let waited = started.elapsed();
+        assert_eq!(
+            waiter.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            waiter.text()
+        );
+        assert_eq!(waiter.headers["x-coldfront-error"], "pool_timeout");
+        assert_eq!(waiter.json()["kind"], "pool_timeout");
+        assert!(
+            waited >= Duration::from_millis(300),
+            "gave up after {waited:?}"
+        );
+        assert!(waited < Duration::from_secs(3), "gave up after {waited:?}");
+
+        locker.batch_execute("ROLLBACK").await.unwrap();
+        assert_eq!(blocked.await.unwrap().status, StatusCode::OK);
+        target.stop().await;
+    });
+}
+
+async fn lock_waiters(admin: &tokio_postgres::Client) -> i64 {
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE usename = 'app' AND wait_event_type = 'Lock'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
 }
 
 // --- the checks of `persistent_serves_every_route` -------------------------------------------
@@ -430,16 +508,10 @@ struct Target {
 }
 
 impl Target {
-    async fn start(database_url: String, pool: usize, app: AppConfig) -> Target {
+    async fn start(config: PersistentConfig) -> Target {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = PersistentConfig {
-            database_url,
-            pool,
-            pool_timeout: Duration::from_secs(5),
-            app,
-        };
         let shutdown = async {
             let _ = stopped.await;
         };

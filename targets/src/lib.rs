@@ -1,0 +1,10 @@
+//! coldfront-targets: one application, two runtimes.
+//!
+//! [`app`] holds the routes and handlers, identical in both runtimes; they see the hosting
+//! runtime only through [`app::Services`]. [`persistent`] is the long-lived pooled server,
+//! `serverless` the platform emulator, and [`db`] the PostgreSQL schema, seed data and the
+//! three ways a runtime reaches the database ([`db::DbAccess`]).
+
+pub mod app;
+pub mod db;
+pub mod persistent;
