@@ -38,8 +38,9 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
     match cli.command {
         cli::Command::Validate(args) => Ok(validate(&args)),
         cli::Command::Run(args) => orchestrate::run_command(&args),
-        cli::Command::Serve(_) | cli::Command::Instance => {
-            anyhow::bail!("built-in targets are being wired in; not available in this build yet")
+        cli::Command::Serve(command) => orchestrate::serve::serve_command(&command),
+        cli::Command::Instance => {
+            anyhow::bail!("the serverless emulator is not wired in yet")
         }
     }
 }

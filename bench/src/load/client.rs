@@ -226,6 +226,8 @@ pub struct Client {
 enum Failure {
     Connect,
     Io,
+    /// The deadline passed while waiting for a connection slot.
+    Expired,
 }
 
 impl Client {
@@ -245,11 +247,22 @@ impl Client {
 
     /// Sends one request and reads the whole response, giving up at `deadline`.
     pub async fn execute(&self, request: &PreparedRequest, deadline: Instant) -> Exchange {
+        let now = Instant::now();
+        if now >= deadline {
+            // Already given up (the client is far behind): no I/O for a dead request.
+            return Exchange {
+                outcome: Outcome::ClientTimeout,
+                sent_at: None,
+                done_at: now,
+                connect_time: None,
+                cold: None,
+            };
+        }
         let mut sent_at = None;
         let mut connect_time = None;
         let result = tokio::time::timeout_at(
             deadline.into(),
-            self.exchange(request, &mut sent_at, &mut connect_time),
+            self.exchange(request, deadline, &mut sent_at, &mut connect_time),
         )
         .await;
         let done_at = Instant::now();
@@ -257,7 +270,7 @@ impl Client {
             Ok(Ok((status, cold))) => (Outcome::from_status(status), cold),
             Ok(Err(Failure::Connect)) => (Outcome::ConnectError, None),
             Ok(Err(Failure::Io)) => (Outcome::IoError, None),
-            Err(_elapsed) => (Outcome::ClientTimeout, None),
+            Ok(Err(Failure::Expired)) | Err(_) => (Outcome::ClientTimeout, None),
         };
         Exchange {
             outcome,
@@ -271,6 +284,7 @@ impl Client {
     async fn exchange(
         &self,
         request: &PreparedRequest,
+        deadline: Instant,
         sent_at: &mut Option<Instant>,
         connect_time: &mut Option<Duration>,
     ) -> Result<(u16, Option<bool>), Failure> {
@@ -279,6 +293,9 @@ impl Client {
             .acquire()
             .await
             .expect("semaphore never closed");
+        if Instant::now() >= deadline {
+            return Err(Failure::Expired);
+        }
         let mut sender = match self.checkout_idle().await {
             Some(sender) => sender,
             None => {

@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::runtime::Handle;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 use super::schedule::ArrivalSchedule;
 use super::{DriveReport, LoadContext, INTERRUPT_GRACE};
@@ -52,15 +51,16 @@ pub(super) async fn drive(
 ) -> DriveReport {
     let schedule = ArrivalSchedule::new(&plan.phases, arrivals, seed);
     let in_flight = Arc::new(InFlight::default());
-    let handle = Handle::current();
+    let (due, released) = mpsc::unbounded_channel();
     let dispatcher = {
         let ctx = ctx.clone();
         let in_flight = in_flight.clone();
         std::thread::Builder::new()
             .name("coldfront-dispatch".into())
-            .spawn(move || dispatch(schedule, start, handle, ctx, in_flight))
+            .spawn(move || dispatch(schedule, start, &ctx, &in_flight, due))
             .expect("spawn dispatcher thread")
     };
+    spawn_released(released, ctx.clone(), in_flight.clone()).await;
     let _ = tokio::task::spawn_blocking(move || dispatcher.join()).await;
     let interrupted = ctx.cancel.is_cancelled();
     let drained = if interrupted {
@@ -84,36 +84,65 @@ pub(super) async fn drive(
     }
 }
 
+/// A request whose intended send time has come.
+struct Due {
+    seq: u64,
+    intended_at: Instant,
+}
+
+/// The dispatcher thread: releases each request at its intended time. It only hands the
+/// request over; the runtime side spawns it, so one wake-up of the runtime can carry many.
 fn dispatch(
     schedule: ArrivalSchedule,
     start: Instant,
-    handle: Handle,
-    ctx: Arc<LoadContext>,
-    in_flight: Arc<InFlight>,
+    ctx: &LoadContext,
+    in_flight: &InFlight,
+    due: mpsc::UnboundedSender<Due>,
 ) {
     precise_timer_slack();
     for arrival in schedule {
         let intended_at = start + arrival.at;
-        if !sleep_until(intended_at, &ctx) {
+        if !sleep_until(intended_at, ctx) {
             return;
         }
         ctx.recorder.record_sent(arrival.at.as_secs());
         in_flight.start();
+        let sent = due.send(Due {
+            seq: arrival.seq,
+            intended_at,
+        });
+        if sent.is_err() {
+            in_flight.finish();
+            return;
+        }
+    }
+}
+
+/// Runs on the runtime: spawns each released request locally (cheaper than a spawn from the
+/// dispatcher thread, which would wake a worker for every request). Ends when the dispatcher
+/// is done.
+async fn spawn_released(
+    mut released: mpsc::UnboundedReceiver<Due>,
+    ctx: Arc<LoadContext>,
+    in_flight: Arc<InFlight>,
+) {
+    while let Some(Due { seq, intended_at }) = released.recv().await {
         let ctx = ctx.clone();
         let in_flight = in_flight.clone();
-        handle.spawn(async move {
+        tokio::spawn(async move {
             let deadline = intended_at + ctx.timeout;
-            ctx.send_and_record(arrival.seq, intended_at, deadline)
-                .await;
+            ctx.send_and_record(seq, intended_at, deadline).await;
             in_flight.finish();
         });
     }
 }
 
 /// Sleeps until `deadline` with the thread's own timer (tokio's has 1 ms granularity), waking
-/// at least every 50 ms to notice a cancellation. Returns false when cancelled.
+/// at least every 50 ms to notice a cancellation; the last few microseconds, shorter than a
+/// sleep's own overhead, are spun. Returns false when cancelled.
 fn sleep_until(deadline: Instant, ctx: &LoadContext) -> bool {
     const CHECK_EVERY: Duration = Duration::from_millis(50);
+    const SPIN_BELOW: Duration = Duration::from_micros(20);
     loop {
         if ctx.cancel.is_cancelled() {
             return false;
@@ -122,7 +151,12 @@ fn sleep_until(deadline: Instant, ctx: &LoadContext) -> bool {
         if now >= deadline {
             return true;
         }
-        std::thread::sleep((deadline - now).min(CHECK_EVERY));
+        let left = deadline - now;
+        if left < SPIN_BELOW {
+            std::hint::spin_loop();
+        } else {
+            std::thread::sleep((left - SPIN_BELOW / 2).min(CHECK_EVERY));
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod environment;
 pub mod postgres;
 mod sampler;
 mod scenario_run;
+pub mod serve;
 pub mod targets;
 
 use std::path::PathBuf;
