@@ -62,7 +62,7 @@ pub async fn run_scenario(
         }
         let log = dir.join(format!("{}.log", target.name));
         let running = targets::start(target, &options.launch, &plan.database, &log).await?;
-        record_target_url(&mut manifest, &target.name, &running);
+        record_target_url(&mut manifest, &dir, &target.name, &running);
         let result = run_target(plan, &target.name, &running, series, &dir, options, cancel).await;
         running.stop().await;
         let (summary, returned) = result?;
@@ -180,7 +180,7 @@ async fn run_target(
     Ok((target_summary, outputs.series))
 }
 
-fn record_target_url(manifest: &mut Manifest, name: &str, running: &RunningTarget) {
+fn record_target_url(manifest: &mut Manifest, dir: &Path, name: &str, running: &RunningTarget) {
     if let Some(record) = manifest
         .scenario
         .targets
@@ -188,7 +188,10 @@ fn record_target_url(manifest: &mut Manifest, name: &str, running: &RunningTarge
         .find(|t| t.name == name)
     {
         record.url = Some(running.url());
+        record.database_url = running.database_url.clone();
     }
+    // Written now, so a result set of a run that dies still says where its target was.
+    let _ = resultset::write_json(&dir.join(resultset::MANIFEST_FILE), manifest);
 }
 
 fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
@@ -244,6 +247,7 @@ fn scenario_record(plan: &Plan, duration_scale: f64) -> ScenarioRecord {
                 }
                 .into(),
                 url: None,
+                database_url: None,
             })
             .collect(),
         requests: plan

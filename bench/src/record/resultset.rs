@@ -100,6 +100,9 @@ pub struct TargetRecord {
     pub kind: String,
     /// The address load was sent to.
     pub url: Option<String>,
+    /// The database a built-in target used (its application-role URL).
+    #[serde(default)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

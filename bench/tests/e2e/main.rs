@@ -1,5 +1,6 @@
 //! The one end-to-end test binary: real processes, real sockets.
 
+mod builtin;
 mod load;
 mod persistent;
 mod postgres;

@@ -148,6 +148,7 @@ pub async fn start(
         kind,
         metrics: Some(addr),
         database_probe_url: Some(probe_url),
+        database_url: Some(database_url),
         process: Some(TargetProcess { child, cluster }),
     })
 }

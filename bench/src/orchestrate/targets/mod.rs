@@ -67,6 +67,8 @@ pub struct RunningTarget {
     pub metrics: Option<std::net::SocketAddr>,
     /// A PostgreSQL URL to count the target's database connections with.
     pub database_probe_url: Option<String>,
+    /// The database a built-in target uses.
+    pub database_url: Option<String>,
     /// The process (and throwaway cluster) of a built-in target.
     pub process: Option<builtin::TargetProcess>,
 }
@@ -200,6 +202,7 @@ async fn external(
         kind: "external",
         metrics: None,
         database_probe_url: options.database_url.clone(),
+        database_url: None,
         process: None,
     })
 }

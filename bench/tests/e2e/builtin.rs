@@ -1,0 +1,125 @@
+//! `coldfront run` with built-in targets: the harness starts a throwaway PostgreSQL and the
+//! target process itself, samples them, and leaves nothing running afterwards — also after
+//! Ctrl-C.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::support::*;
+
+fn persistent_scenario(name: &str, seconds: u32) -> String {
+    format!(
+        r#"
+name = "{name}"
+[targets.server]
+kind = "persistent"
+pool = 3
+[load]
+[[load.phases]]
+duration = "{seconds}s"
+rate = 100
+[[requests]]
+path = "/api/blogs?category=rust"
+[database]
+max_connections = 20
+"#
+    )
+}
+
+/// The ports of the target and of its database, from the manifest.
+fn target_ports(set: &Path) -> (u16, u16) {
+    let manifest: coldfront::record::Manifest =
+        coldfront::record::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
+    let target = &manifest.scenario.targets[0];
+    let port_of = |url: &str| -> u16 {
+        let authority = url.split("://").nth(1).unwrap().split('/').next().unwrap();
+        authority.rsplit(':').next().unwrap().parse().unwrap()
+    };
+    (
+        port_of(target.url.as_deref().expect("target url")),
+        port_of(target.database_url.as_deref().expect("database url")),
+    )
+}
+
+fn assert_nothing_listens(port: u16) {
+    let refused = std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(200),
+    )
+    .is_err();
+    assert!(refused, "something still listens on port {port}");
+}
+
+#[test]
+fn persistent_target_is_started_sampled_and_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), "builtin", &persistent_scenario("builtin", 2));
+    let out = dir.path().join("out");
+    let output = run_coldfront(&out, &[&scenario]);
+    assert_exit(&output, 0);
+    let set = out.join("builtin");
+    let t = &read_summary(&set).targets["server"];
+    assert_eq!(t.requests, 200);
+    assert_eq!(t.ok, 200, "{:?}", t.errors);
+    let db = t.db_connections.expect("database connections sampled");
+    assert!(db.max >= 1 && db.max <= 3, "pool of 3, saw {}", db.max);
+    let metrics = t.target_metrics.as_ref().expect("metrics endpoint sampled");
+    assert_eq!(metrics["runtime"], "persistent");
+    assert_eq!(metrics["pool"]["max"], 3);
+    assert_eq!(
+        t.cold_starts,
+        Some(0),
+        "a persistent process has no cold starts"
+    );
+    let series = read_series(&set);
+    assert!(series
+        .iter()
+        .any(|r| r.db_connections.is_some_and(|n| n >= 1)));
+    assert!(set.join("server.log").exists());
+    let (target_port, database_port) = target_ports(&set);
+    assert_nothing_listens(target_port);
+    assert_nothing_listens(database_port);
+}
+
+#[test]
+fn ctrl_c_stops_the_target_and_its_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), "long", &persistent_scenario("long", 60));
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"))
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .spawn()
+        .unwrap();
+    let set = out.join("long");
+    let started = Instant::now();
+    while !set.join("server.hlog.partial").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "load did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1200));
+    // SAFETY: signalling our own child by its PID.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(15),
+            "did not stop after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let summary = read_summary(&set);
+    assert_eq!(summary.status, coldfront::record::RunStatus::Interrupted);
+    assert!(summary.targets["server"].requests > 0);
+    let (target_port, database_port) = target_ports(&set);
+    assert_nothing_listens(target_port);
+    assert_nothing_listens(database_port);
+}
