@@ -183,9 +183,7 @@ pub fn summary_table(summary: &Summary) -> String {
     }
     for (name, t) in &summary.targets {
         for verdict in &t.thresholds {
-            let actual = verdict
-                .actual
-                .map_or("not measured".to_string(), |v| format!("{v:.4}"));
+            let actual = verdict.actual_text();
             let _ = writeln!(
                 out,
                 "{} {name}: {} {} (actual {actual})",

@@ -23,6 +23,7 @@ pub fn evaluate(
                 key: t.key.clone(),
                 condition: t.condition.clone(),
                 actual,
+                unit: unit(t.metric).into(),
                 passed: actual.is_some_and(|value| holds(t.comparison, value, t.limit)),
             }
         })
@@ -35,6 +36,21 @@ fn holds(comparison: Comparison, value: f64, limit: f64) -> bool {
         Comparison::LessOrEqual => value <= limit,
         Comparison::Greater => value > limit,
         Comparison::GreaterOrEqual => value >= limit,
+    }
+}
+
+/// The unit of a metric's value.
+pub fn unit(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Latency(_)
+        | Metric::ServiceTime(_)
+        | Metric::ConnectTime(_)
+        | Metric::SendLag(_)
+        | Metric::ColdLatency(_)
+        | Metric::WarmLatency(_) => "ms",
+        Metric::TimeoutRate | Metric::ErrorRate | Metric::ThrottleRate => "ratio",
+        Metric::ThroughputRps => "req/s",
+        Metric::Requests | Metric::ColdStarts | Metric::DbConnectionsMax => "count",
     }
 }
 

@@ -261,7 +261,23 @@ pub struct ThresholdVerdict {
     /// The measured value in the metric's unit (ms, fraction, req/s, count); `null` when the
     /// metric was not measured for this target (which fails the threshold).
     pub actual: Option<f64>,
+    /// Unit of `actual`: "ms", "ratio" (0.01 = 1%), "req/s" or "count".
+    #[serde(default)]
+    pub unit: String,
     pub passed: bool,
+}
+
+impl ThresholdVerdict {
+    /// `actual` for people: "12.30 ms", "0.50%", "950.0 req/s", "3", or "not measured".
+    pub fn actual_text(&self) -> String {
+        match (self.actual, self.unit.as_str()) {
+            (None, _) => "not measured".into(),
+            (Some(v), "ms") => format!("{v:.2} ms"),
+            (Some(v), "ratio") => format!("{:.2}%", v * 100.0),
+            (Some(v), "req/s") => format!("{v:.1} req/s"),
+            (Some(v), _) => format!("{v}"),
+        }
+    }
 }
 
 impl TargetSummary {
