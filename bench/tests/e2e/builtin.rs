@@ -3,7 +3,7 @@
 //! Ctrl-C.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::support::*;
 
@@ -86,35 +86,11 @@ fn ctrl_c_stops_the_target_and_its_database() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(dir.path(), "long", &persistent_scenario("long", 60));
     let out = dir.path().join("out");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"))
-        .args(["run", "--quiet", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .spawn()
-        .unwrap();
+    let run = BackgroundRun::start(&out, &scenario);
     let set = out.join("long");
-    let started = Instant::now();
-    while !set.join("server.hlog.partial").exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "load did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    run.wait_for(&set.join("server.hlog.partial"), Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(1200));
-    // SAFETY: signalling our own child by its PID.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let signalled = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(15),
-            "did not stop after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (status, _) = run.interrupt(Duration::from_secs(15));
     assert_eq!(status.code(), Some(130));
     let summary = read_summary(&set);
     assert_eq!(summary.status, coldfront::record::RunStatus::Interrupted);

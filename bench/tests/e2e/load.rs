@@ -442,40 +442,12 @@ fn sigint_leaves_an_interrupted_result_set() {
         ),
     );
     let out = dir.path().join("out");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"))
-        .args(["run", "--quiet", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .spawn()
-        .unwrap();
+    let run = BackgroundRun::start(&out, &scenario);
     let set = out.join("long");
-    let started = std::time::Instant::now();
-    while !set.join("t.hlog.partial").exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "run did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    run.wait_for(&set.join("t.hlog.partial"), Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(1500));
-    // SAFETY: signalling our own child by its PID.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let signalled = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(5),
-            "did not stop after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    assert!(
-        signalled.elapsed() < Duration::from_millis(2500),
-        "stopped in {:?}",
-        signalled.elapsed()
-    );
+    let (status, took) = run.interrupt(Duration::from_secs(5));
+    assert!(took < Duration::from_millis(2500), "stopped in {took:?}");
     assert_eq!(status.code(), Some(130));
     let manifest: coldfront::record::Manifest =
         coldfront::record::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();

@@ -244,3 +244,48 @@ pub fn assert_exit(output: &std::process::Output, code: i32) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A `coldfront run --quiet --out OUT SCENARIO` running in the background.
+pub struct BackgroundRun {
+    child: std::process::Child,
+}
+
+impl BackgroundRun {
+    pub fn start(out: &Path, scenario: &Path) -> BackgroundRun {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"))
+            .args(["run", "--quiet", "--out"])
+            .arg(out)
+            .arg(scenario)
+            .spawn()
+            .unwrap();
+        BackgroundRun { child }
+    }
+
+    /// Waits (up to `within`) until `path` exists: the run has reached that point.
+    pub fn wait_for(&self, path: &Path, within: Duration) {
+        let started = Instant::now();
+        while !path.exists() {
+            assert!(
+                started.elapsed() < within,
+                "{} did not appear",
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGINT and waits (up to `within`) for the exit; returns the status and how long
+    /// the process took to stop.
+    pub fn interrupt(mut self, within: Duration) -> (std::process::ExitStatus, Duration) {
+        // SAFETY: signalling our own child by its PID.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+        let signalled = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, signalled.elapsed());
+            }
+            assert!(signalled.elapsed() < within, "did not stop after SIGINT");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
