@@ -40,7 +40,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Run(args) => orchestrate::run_command(&args),
         cli::Command::Serve(command) => orchestrate::serve::serve_command(&command),
         cli::Command::Instance => {
-            anyhow::bail!("the serverless emulator is not wired in yet")
+            coldfront_targets::serverless::instance_main().map(|()| Exit::Success)
         }
     }
 }

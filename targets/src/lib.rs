@@ -8,3 +8,4 @@
 pub mod app;
 pub mod db;
 pub mod persistent;
+pub mod serverless;

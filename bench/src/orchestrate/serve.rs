@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use coldfront_targets::app::AppConfig;
-use coldfront_targets::{db, persistent};
+use coldfront_targets::{db, persistent, serverless};
 
 use super::postgres::{ClusterOptions, PgCluster};
-use crate::cli::{ServeCommand, ServeCommon, ServePersistentArgs};
+use crate::cli::{ServeCommand, ServeCommon, ServePersistentArgs, ServeServerlessArgs};
 use crate::Exit;
 
 pub fn serve_command(command: &ServeCommand) -> anyhow::Result<Exit> {
@@ -34,9 +34,10 @@ pub fn serve_command(command: &ServeCommand) -> anyhow::Result<Exit> {
         println!("listening on http://{}", listener.local_addr()?);
         let _ = std::io::stdout().flush();
         let result = match command {
-            ServeCommand::Serverless(_) => Err(anyhow::anyhow!(
-                "the serverless emulator is not wired in yet"
-            )),
+            ServeCommand::Serverless(args) => {
+                let config = serverless_config(args, database_url)?;
+                serverless::serve(config, listener, shutdown_signal()).await
+            }
             ServeCommand::Persistent(args) => {
                 persistent::serve(
                     persistent_config(args, database_url),
@@ -81,6 +82,37 @@ fn persistent_config(
         pool_timeout: Duration::from_secs(5),
         app: AppConfig::default(),
     }
+}
+
+/// The preset's values, overridden by the flags given.
+fn serverless_config(
+    args: &ServeServerlessArgs,
+    database_url: String,
+) -> anyhow::Result<serverless::ServerlessConfig> {
+    let name = args.preset.as_deref().unwrap_or(serverless::DEFAULT_PRESET);
+    let preset = serverless::preset(name).with_context(|| {
+        let known: Vec<&str> = serverless::presets().iter().map(|p| p.name).collect();
+        format!(
+            "unknown preset {name:?}; expected one of {}",
+            known.join(", ")
+        )
+    })?;
+    let db_connect = match args.db_connect.as_deref() {
+        Some("per-request") => serverless::DbConnect::PerRequest,
+        _ => serverless::DbConnect::PerInstance,
+    };
+    let exe = std::env::current_exe().context("locating coldfront for instances")?;
+    Ok(serverless::ServerlessConfig {
+        database_url,
+        keep_warm: args.keep_warm.unwrap_or(preset.keep_warm),
+        init: args.init.unwrap_or(preset.init),
+        max_instances: args.max_instances.unwrap_or(preset.max_instances),
+        max_duration: args.max_duration.unwrap_or(preset.max_duration),
+        queue_timeout: args.queue_timeout.unwrap_or(preset.queue_timeout),
+        db_connect,
+        app: AppConfig::default(),
+        instance_command: vec![exe.into_os_string(), "__instance".into()],
+    })
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -1,0 +1,141 @@
+//! The gateway's counters and `GET /__coldfront/metrics`:
+//! `{"runtime":"serverless","instances":{"alive","busy","idle","max"},"cold_starts",
+//! "init_failures","throttles","kills","requests","queued","uptime_ms"}`.
+//!
+//! `alive` counts instance processes from spawn until reaped (a retiring instance still
+//! counts), `busy` instances serving or starting for a request, `idle` instances kept warm,
+//! `queued` requests waiting for capacity now. `requests` counts every request but metrics
+//! reads; `cold_starts` every cold start begun, `init_failures` those that failed; `kills`
+//! instances killed for running past `max_duration`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use serde_json::json;
+
+pub const METRICS_PATH: &str = "/__coldfront/metrics";
+
+pub struct Stats {
+    started: Instant,
+    requests: AtomicU64,
+    cold_starts: AtomicU64,
+    init_failures: AtomicU64,
+    throttles: AtomicU64,
+    kills: AtomicU64,
+    alive: AtomicU64,
+    busy: AtomicU64,
+    queued: AtomicU64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            started: Instant::now(),
+            requests: AtomicU64::new(0),
+            cold_starts: AtomicU64::new(0),
+            init_failures: AtomicU64::new(0),
+            throttles: AtomicU64::new(0),
+            kills: AtomicU64::new(0),
+            alive: AtomicU64::new(0),
+            busy: AtomicU64::new(0),
+            queued: AtomicU64::new(0),
+        }
+    }
+}
+
+fn add(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+fn sub(counter: &AtomicU64) {
+    counter.fetch_sub(1, Ordering::Relaxed);
+}
+
+impl Stats {
+    pub fn request(&self) {
+        add(&self.requests);
+    }
+    pub fn cold_start(&self) {
+        add(&self.cold_starts);
+    }
+    pub fn init_failed(&self) {
+        add(&self.init_failures);
+    }
+    pub fn throttled(&self) {
+        add(&self.throttles);
+    }
+    pub fn killed(&self) {
+        add(&self.kills);
+    }
+    pub fn instance_spawned(&self) {
+        add(&self.alive);
+    }
+    pub fn instance_exited(&self) {
+        sub(&self.alive);
+    }
+    pub fn lease_started(&self) {
+        add(&self.busy);
+    }
+    pub fn lease_ended(&self) {
+        sub(&self.busy);
+    }
+    pub fn queue_entered(&self) {
+        add(&self.queued);
+    }
+    pub fn queue_left(&self) {
+        sub(&self.queued);
+    }
+
+    pub fn alive(&self) -> u64 {
+        self.alive.load(Ordering::Relaxed)
+    }
+
+    /// The metrics document, given the pool's idle count and capacity.
+    pub fn document(&self, idle: usize, max_instances: u32) -> serde_json::Value {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        json!({
+            "runtime": "serverless",
+            "instances": {
+                "alive": read(&self.alive),
+                "busy": read(&self.busy),
+                "idle": idle,
+                "max": max_instances,
+            },
+            "cold_starts": read(&self.cold_starts),
+            "init_failures": read(&self.init_failures),
+            "throttles": read(&self.throttles),
+            "kills": read(&self.kills),
+            "requests": read(&self.requests),
+            "queued": read(&self.queued),
+            "uptime_ms": self.started.elapsed().as_millis() as u64,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_has_the_contract_keys() {
+        let stats = Stats::default();
+        stats.request();
+        stats.cold_start();
+        stats.instance_spawned();
+        stats.lease_started();
+        stats.throttled();
+        let doc = stats.document(0, 4);
+        assert_eq!(doc["runtime"], "serverless");
+        assert_eq!(
+            doc["instances"],
+            json!({"alive": 1, "busy": 1, "idle": 0, "max": 4})
+        );
+        for key in ["cold_starts", "throttles", "requests"] {
+            assert_eq!(doc[key], 1, "{key}");
+        }
+        assert_eq!(
+            (doc["kills"].as_u64(), doc["queued"].as_u64()),
+            (Some(0), Some(0))
+        );
+    }
+}

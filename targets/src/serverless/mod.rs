@@ -1,0 +1,148 @@
+//! The serverless runtime, a platform emulator: a gateway (the address load is sent to) that
+//! forwards every request to an instance, each instance a fresh OS process serving one request
+//! at a time, with cold starts, keep-warm reuse and reaping, `max_instances` with a queue and
+//! 429s, `max_duration` with 504s, and [`presets`] of published platform limits.
+//!
+//! # Architecture
+//!
+//! ```text
+//! client ──HTTP/1.1──▶ gateway ──HTTP/1.1 over a Unix socketpair──▶ instance process (1 request at a time)
+//! ```
+//!
+//! - [`gateway`]: accepts client connections and answers what needs no instance (metrics,
+//!   WebSocket refusals, throttling, timeouts, failed cold starts).
+//! - [`pool`]: the instances: capacity (`max_instances`), the queue, the idle stack (most
+//!   recently used first), reaping after `keep_warm`.
+//! - [`cold_start`]: spawn → ready report → HTTP handshake, and the cold-start breakdown.
+//! - [`launcher`]: forks instances from dedicated long-lived threads (`PR_SET_PDEATHSIG`
+//!   follows the forking *thread*); [`process`] supervises, reaps and kills them.
+//! - [`protocol`]: what the gateway and an instance tell each other (settings, ready report).
+//! - [`instance`]: the instance process itself ([`instance_main`]).
+//! - [`body`]: a response body that cuts a stream at `max_duration` and hands the instance back
+//!   when the body ends.
+//!
+//! # Response headers
+//!
+//! Every response served by an instance carries `x-coldfront-instance: <id>` (1, 2, … per
+//! gateway), `x-coldfront-instance-pid: <pid>` and `x-coldfront-cold: 1|0`. A cold response also
+//! carries the cold-start breakdown, in milliseconds with microsecond precision (`12.345`):
+//!
+//! | header | what |
+//! |---|---|
+//! | `x-coldfront-init-ms` | from the start of the cold start (asking for a process) to the instance's ready report, as the gateway sees it |
+//! | `x-coldfront-spawn-ms` | from just before `fork` to the instance's first instruction in [`instance_main`] (fork, exec, loading, argument parsing) |
+//! | `x-coldfront-runtime-init-ms` | the modelled runtime start-up (`init`) as slept |
+//! | `x-coldfront-db-connect-ms` | the instance's database connection (`per-instance` only) |
+//!
+//! Gateway answers name their cause in `x-coldfront-error`: `throttled` (429
+//! `TOO_MANY_REQUESTS`), `function_timeout` (504 `FUNCTION_INVOCATION_TIMEOUT`),
+//! `websockets_unsupported` (501), and for failed cold starts (503) the database error's kind
+//! (`too_many_connections`, `connect`, …), `instance_crashed`, `init_timeout`, `spawn_failed`; an
+//! instance that dies during a request gives 502 `instance_crashed`.
+
+mod body;
+mod cold_start;
+mod forward;
+mod gateway;
+mod instance;
+mod launcher;
+mod metrics;
+mod pool;
+mod preset;
+mod process;
+mod protocol;
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use crate::app::AppConfig;
+
+pub use instance::instance_main;
+pub use metrics::METRICS_PATH;
+pub use preset::{preset, presets, Preset, DEFAULT_PRESET};
+
+/// How the serverless runtime is set up.
+#[derive(Debug, Clone)]
+pub struct ServerlessConfig {
+    /// The application role's database URL.
+    pub database_url: String,
+    /// How long an idle instance is kept for reuse; zero = a cold start for every request (the
+    /// instance exits after one request).
+    pub keep_warm: Duration,
+    /// Modelled runtime start-up, slept in the instance on top of the real spawn and database
+    /// connect.
+    pub init: Duration,
+    /// Most instances alive at once (at least 1).
+    pub max_instances: u32,
+    /// Longest a request may run on its instance (from when it is handed to a ready instance);
+    /// past it the instance is killed and the client gets 504, or its stream is cut.
+    pub max_duration: Duration,
+    /// How long a request waits for an instance past `max_instances` before 429.
+    pub queue_timeout: Duration,
+    pub db_connect: DbConnect,
+    pub app: AppConfig,
+    /// Program and arguments that run one instance (the harness passes
+    /// `[current_exe, "__instance"]`); the program must call [`instance_main`].
+    pub instance_command: Vec<OsString>,
+}
+
+impl ServerlessConfig {
+    /// `preset`'s limits, one database connection per instance, default application settings.
+    pub fn from_preset(
+        preset: &Preset,
+        database_url: impl Into<String>,
+        instance_command: Vec<OsString>,
+    ) -> ServerlessConfig {
+        ServerlessConfig {
+            database_url: database_url.into(),
+            keep_warm: preset.keep_warm,
+            init: preset.init,
+            max_instances: preset.max_instances,
+            max_duration: preset.max_duration,
+            queue_timeout: preset.queue_timeout,
+            db_connect: DbConnect::PerInstance,
+            app: AppConfig::default(),
+            instance_command,
+        }
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.instance_command.is_empty(),
+            "instance_command is empty: it needs at least the program that runs an instance"
+        );
+        anyhow::ensure!(self.max_instances >= 1, "max_instances must be at least 1");
+        anyhow::ensure!(
+            !self.max_duration.is_zero(),
+            "max_duration must be more than zero"
+        );
+        Ok(())
+    }
+}
+
+/// How an instance reaches the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DbConnect {
+    /// The singleton pattern: one connection made during the cold start, kept while the
+    /// instance lives.
+    PerInstance,
+    /// The naive pattern: a new connection for every request that needs the database.
+    PerRequest,
+}
+
+/// Runs the gateway on `listener` until `shutdown` resolves: in-flight requests may finish for
+/// up to [`gateway::SHUTDOWN_GRACE`], then every instance is stopped. No instance outlives this
+/// call (nor the process, even killed with SIGKILL).
+pub async fn serve(
+    config: ServerlessConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    config.validate()?;
+    gateway::serve(config, listener, shutdown).await
+}
