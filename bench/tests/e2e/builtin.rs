@@ -99,3 +99,80 @@ fn ctrl_c_stops_the_target_and_its_database() {
     assert_nothing_listens(target_port);
     assert_nothing_listens(database_port);
 }
+
+/// Serverless instance processes whose gateway is gone (re-parented to init). Instances of
+/// other tests running at the same time still have their gateway as parent.
+fn orphaned_instances() -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|entry| {
+            let is_instance = std::fs::read(entry.path().join("cmdline"))
+                .map(|cmdline| cmdline.split(|&b| b == 0).any(|arg| arg == b"__instance"))
+                .unwrap_or(false);
+            let orphaned = std::fs::read_to_string(entry.path().join("stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after_name = stat.rsplit_once(')')?.1;
+                    after_name.split_whitespace().nth(1).map(|ppid| ppid == "1")
+                })
+                .unwrap_or(false);
+            is_instance && orphaned
+        })
+        .count()
+}
+
+#[test]
+fn serverless_target_reports_cold_starts_after_an_idle_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+name = "cold-after-idle"
+[targets.fn]
+kind = "serverless"
+keep_warm = "1s"
+init = "20ms"
+[load]
+[[load.phases]]
+duration = "2s"
+rate = 20
+[[load.phases]]
+duration = "2s"
+rate = 0
+[[load.phases]]
+duration = "1s"
+rate = 20
+[[requests]]
+path = "/api/health"
+"#;
+    let scenario = write_scenario(dir.path(), "cold-after-idle", text);
+    let out = dir.path().join("out");
+    assert_exit(&run_coldfront(&out, &[&scenario]), 0);
+    let set = out.join("cold-after-idle");
+    let t = &read_summary(&set).targets["fn"];
+    assert_eq!(t.ok, 60, "{:?}", t.errors);
+    let cold = t.cold_starts.expect("the emulator reports cold starts");
+    // At least one at the start and one after the idle gap (longer than keep_warm).
+    assert!(cold >= 2 && cold < 60, "cold starts {cold}");
+    let cold_p50 = t.cold_latency_ms.unwrap().p50;
+    let warm_p50 = t.warm_latency_ms.unwrap().p50;
+    assert!(
+        cold_p50 >= 20.0 && cold_p50 > warm_p50,
+        "cold {cold_p50} warm {warm_p50}"
+    );
+    let series = read_series(&set);
+    let after_gap: u64 = series
+        .iter()
+        .filter(|r| r.second == 5)
+        .filter_map(|r| r.cold_starts)
+        .sum();
+    assert!(
+        after_gap >= 1,
+        "a cold start after the idle gap: {series:?}"
+    );
+    assert!(series.iter().any(|r| r.instances.is_some_and(|n| n >= 1)));
+    assert_eq!(t.target_metrics.as_ref().unwrap()["runtime"], "serverless");
+    let (target_port, database_port) = target_ports(&set);
+    assert_nothing_listens(target_port);
+    assert_nothing_listens(database_port);
+    assert_eq!(orphaned_instances(), 0, "instances outlived their gateway");
+}
