@@ -9,7 +9,8 @@ use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The superuser (used by the harness: setup, sampling) and the application role (a
@@ -147,7 +148,7 @@ fn lookup_user(name: &str) -> Option<RunAs> {
 /// A running throwaway cluster. Dropping it stops the server and deletes its files.
 pub struct PgCluster {
     dir: tempfile::TempDir,
-    child: Option<Child>,
+    server: Option<ServerProcess>,
     port: u16,
 }
 
@@ -163,14 +164,14 @@ impl PgCluster {
         initdb(&binaries, dir.path(), run_as)?;
         let mut cluster = PgCluster {
             dir,
-            child: None,
+            server: None,
             port: 0,
         };
         let mut last_error = None;
         // A free port can be taken between choosing and binding it: try a few.
         for _ in 0..3 {
             cluster.port = free_port().map_err(io_error("choosing a port"))?;
-            cluster.child = Some(spawn_postgres(
+            cluster.server = Some(spawn_postgres(
                 &binaries,
                 cluster.dir.path(),
                 cluster.port,
@@ -241,7 +242,7 @@ impl PgCluster {
 
     /// PID of the postmaster.
     pub fn server_pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.server.as_ref().map(|server| server.pid)
     }
 
     /// The cluster's data and log directory.
@@ -257,14 +258,12 @@ impl PgCluster {
         let started = Instant::now();
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
         while started.elapsed() < limit {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(PgError::Failed {
-                        step: "postgres".into(),
-                        status: status.to_string(),
-                        output: self.log(),
-                    });
-                }
+            if let Some(status) = self.server.as_ref().and_then(ServerProcess::exit_status) {
+                return Err(PgError::Failed {
+                    step: "postgres".into(),
+                    status: status.to_string(),
+                    output: self.log(),
+                });
             }
             // The database exists once initdb + bootstrap SQL ran; a TCP accept plus the log's
             // ready line means it takes connections.
@@ -284,22 +283,10 @@ impl PgCluster {
         })
     }
 
-    /// Fast shutdown (SIGINT), then SIGKILL after 5 s.
     fn stop_server(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        // SAFETY: signalling the server process we started, by its PID.
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        if let Some(mut server) = self.server.take() {
+            server.stop();
         }
-        let _ = child.kill();
-        let _ = child.wait();
     }
 }
 
@@ -368,7 +355,7 @@ fn spawn_postgres(
     port: u16,
     options: &ClusterOptions,
     run_as: Option<RunAs>,
-) -> Result<Child, PgError> {
+) -> Result<ServerProcess, PgError> {
     let log =
         File::create(dir.join("postgres.log")).map_err(io_error("creating the server log"))?;
     if let Some(run_as) = run_as {
@@ -415,10 +402,97 @@ fn spawn_postgres(
             Ok(())
         });
     }
-    command.spawn().map_err(io_error(format!(
+    ServerProcess::spawn(command).map_err(io_error(format!(
         "starting {}",
         binaries.postgres.display()
     )))
+}
+
+/// The server process, owned by a thread of its own that lives exactly as long as the server.
+/// The parent-death signal fires when the *thread* that spawned a process exits, so the server
+/// must not be spawned from a pool thread that may retire (tokio's blocking threads do after
+/// 10 s idle, which would take the database down in the middle of a run).
+struct ServerProcess {
+    pid: u32,
+    exited: Arc<Mutex<Option<ExitStatus>>>,
+    stop: mpsc::Sender<()>,
+    keeper: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerProcess {
+    fn spawn(mut command: Command) -> std::io::Result<ServerProcess> {
+        let (started_tx, started_rx) = mpsc::channel();
+        let (stop, stop_rx) = mpsc::channel();
+        let exited = Arc::new(Mutex::new(None));
+        let status_slot = exited.clone();
+        let keeper = std::thread::Builder::new()
+            .name("coldfront-postgres".into())
+            .spawn(move || {
+                let child = match command.spawn() {
+                    Ok(child) => child,
+                    Err(error) => {
+                        let _ = started_tx.send(Err(error));
+                        return;
+                    }
+                };
+                let _ = started_tx.send(Ok(child.id()));
+                let status = keep(child, &stop_rx);
+                *status_slot.lock().expect("not poisoned") = status;
+            })?;
+        let pid = started_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the server thread ended early"))??;
+        Ok(ServerProcess {
+            pid,
+            exited,
+            stop,
+            keeper: Some(keeper),
+        })
+    }
+
+    /// `Some` once the server has exited.
+    fn exit_status(&self) -> Option<ExitStatus> {
+        *self.exited.lock().expect("not poisoned")
+    }
+
+    /// Asks the keeper to shut the server down and waits for it.
+    fn stop(&mut self) {
+        let _ = self.stop.send(());
+        if let Some(keeper) = self.keeper.take() {
+            let _ = keeper.join();
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Watches the server until it exits or a stop is asked: then fast shutdown (SIGINT) and
+/// SIGKILL after 5 s.
+fn keep(mut child: Child, stop: &mpsc::Receiver<()>) -> Option<ExitStatus> {
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        match stop.recv_timeout(Duration::from_millis(20)) {
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // SAFETY: signalling the server process we started, by its PID.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    child.wait().ok()
 }
 
 fn free_port() -> std::io::Result<u16> {

@@ -54,3 +54,29 @@ fn cluster_starts_and_leaves_nothing_behind() {
     );
     assert!(!dir.exists(), "cluster files left in {}", dir.display());
 }
+
+/// The server must outlive the thread that started it: a tokio blocking-pool thread retires
+/// after its keep-alive, and a parent-death signal tied to it would kill PostgreSQL mid-run.
+#[test]
+fn cluster_outlives_the_thread_that_started_it() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_keep_alive(std::time::Duration::from_millis(50))
+        .enable_all()
+        .build()
+        .unwrap();
+    let cluster = runtime
+        .block_on(async {
+            tokio::task::spawn_blocking(|| PgCluster::start(&ClusterOptions::default())).await
+        })
+        .unwrap()
+        .unwrap();
+    // Let the blocking thread retire.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let pid = cluster.server_pid().unwrap();
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "postgres died with its starter thread"
+    );
+    std::net::TcpStream::connect(("127.0.0.1", cluster.port())).unwrap();
+}
