@@ -14,71 +14,13 @@ CONNECTIONS="${CONNECTIONS:-32}"
 DURATION="${DURATION:-10s}"
 ROUNDS=2
 
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-WORK="$(mktemp -d -t coldfront-throughput.XXXXXX)"
-TARGET_PID=""
-CHILD_PID=""
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_init coldfront-throughput
 
-cleanup() {
-    for pid in "$CHILD_PID" "$TARGET_PID"; do
-        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-            kill "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
-        fi
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ensure_command COMMAND DEBIAN_PACKAGE: installs the package when missing and running as root.
-ensure_command() {
-    command -v "$1" >/dev/null 2>&1 && return 0
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing $2 ..." >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -qq "$2" >/dev/null 2>&1 \
-            || { apt-get update -qq >/dev/null && apt-get install -y -qq "$2" >/dev/null; }
-    fi
-    command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' not found; install the Debian package '$2'" >&2; exit 2; }
-}
-
-# run_child CMD...: runs CMD in the background (so the trap can stop it) and waits for it.
-run_child() {
-    "$@" &
-    CHILD_PID=$!
-    local rc=0
-    wait "$CHILD_PID" || rc=$?
-    CHILD_PID=""
-    return "$rc"
-}
-
-start_target() {
-    taskset -c 1 "$TARGET_DIR/release/examples/loopback_target" --port 0 --threads 1 >"$WORK/target.out" 2>&1 &
-    TARGET_PID=$!
-    for _ in $(seq 200); do
-        PORT="$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/target.out")"
-        [ -n "$PORT" ] && return 0
-        kill -0 "$TARGET_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "error: loopback_target did not start:" >&2
-    cat "$WORK/target.out" >&2
-    exit 1
-}
-
-ensure_command taskset util-linux
-ensure_command python3 python3
+ensure_base_commands
 ensure_command wrk wrk
-[ "$(nproc --all)" -ge 2 ] || { echo "error: needs 2 CPUs (generator on 0, target on 1)" >&2; exit 2; }
-
-echo "building (release) ..." >&2
-cargo build --release --quiet -p coldfront --bin coldfront --example loopback_target
-COLDFRONT="$TARGET_DIR/release/coldfront"
-
-start_target
-URL="http://127.0.0.1:$PORT"
+bench_prepare
 echo "target: $URL (pid $TARGET_PID, CPU 1); generators on CPU 0; $CONNECTIONS connections, $DURATION per run" >&2
 
 cat >"$WORK/max-throughput.toml" <<TOML
