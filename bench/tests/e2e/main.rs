@@ -5,5 +5,6 @@ mod load;
 mod persistent;
 mod postgres;
 mod scenario;
+mod serverless;
 mod support;
 mod tls;

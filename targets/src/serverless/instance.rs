@@ -90,7 +90,10 @@ async fn run(
 /// when ready.
 async fn start_up(settings: &InstanceSettings, spawn: Duration) -> (InitReport, Option<Hosted>) {
     let slept = Instant::now();
-    tokio::time::sleep(Duration::from_micros(settings.init_us)).await;
+    if settings.init_us > 0 {
+        // Even a zero sleep waits for the next timer tick (1 ms): skip it.
+        tokio::time::sleep(Duration::from_micros(settings.init_us)).await;
+    }
     let runtime_init = slept.elapsed();
     let connecting = Instant::now();
     let db = match db_access(settings).await {

@@ -2,9 +2,9 @@
 //! `{"runtime":"serverless","instances":{"alive","busy","idle","max"},"cold_starts",
 //! "init_failures","throttles","kills","requests","queued","uptime_ms"}`.
 //!
-//! `alive` counts instance processes from spawn until reaped (a retiring instance still
-//! counts), `busy` instances serving or starting for a request, `idle` instances kept warm,
-//! `queued` requests waiting for capacity now. `requests` counts every request but metrics
+//! `alive` counts instance processes from spawn until reaped, so it also includes instances
+//! still starting and retired ones not yet exited; `busy` counts instances serving a request,
+//! `idle` instances kept warm, `queued` requests waiting for capacity now. `requests` counts every request but metrics
 //! reads; `cold_starts` every cold start begun, `init_failures` those that failed; `kills`
 //! instances killed for running past `max_duration`.
 
@@ -79,11 +79,10 @@ impl Stats {
     pub fn lease_ended(&self) {
         sub(&self.busy);
     }
-    pub fn queue_entered(&self) {
+    /// Counts a request as queued until the guard drops (also when its client goes away).
+    pub fn queued(&self) -> QueuedGuard<'_> {
         add(&self.queued);
-    }
-    pub fn queue_left(&self) {
-        sub(&self.queued);
+        QueuedGuard(&self.queued)
     }
 
     pub fn alive(&self) -> u64 {
@@ -109,6 +108,15 @@ impl Stats {
             "queued": read(&self.queued),
             "uptime_ms": self.started.elapsed().as_millis() as u64,
         })
+    }
+}
+
+/// One request waiting for capacity.
+pub struct QueuedGuard<'a>(&'a AtomicU64);
+
+impl Drop for QueuedGuard<'_> {
+    fn drop(&mut self) {
+        sub(self.0);
     }
 }
 

@@ -9,16 +9,17 @@
 //! client ──HTTP/1.1──▶ gateway ──HTTP/1.1 over a Unix socketpair──▶ instance process (1 request at a time)
 //! ```
 //!
-//! - [`gateway`]: accepts client connections and answers what needs no instance (metrics,
-//!   WebSocket refusals, throttling, timeouts, failed cold starts).
-//! - [`pool`]: the instances: capacity (`max_instances`), the queue, the idle stack (most
+//! - `gateway`: accepts client connections, serves each on its own task, shuts down.
+//! - `forward`: the request path: what needs no instance (metrics, WebSocket refusals),
+//!   getting an instance (warm, cold, queued or throttled), `max_duration`, the headers.
+//! - `pool`: the instances: capacity (`max_instances`), the queue, the idle stack (most
 //!   recently used first), reaping after `keep_warm`.
-//! - [`cold_start`]: spawn → ready report → HTTP handshake, and the cold-start breakdown.
-//! - [`launcher`]: forks instances from dedicated long-lived threads (`PR_SET_PDEATHSIG`
-//!   follows the forking *thread*); [`process`] supervises, reaps and kills them.
-//! - [`protocol`]: what the gateway and an instance tell each other (settings, ready report).
-//! - [`instance`]: the instance process itself ([`instance_main`]).
-//! - [`body`]: a response body that cuts a stream at `max_duration` and hands the instance back
+//! - `cold_start`: spawn → ready report → HTTP handshake, and the cold-start breakdown.
+//! - `launcher`: forks instances from dedicated long-lived threads (`PR_SET_PDEATHSIG`
+//!   follows the forking *thread*); `process` supervises, reaps and kills them.
+//! - `protocol`: what the gateway and an instance tell each other (settings, ready report).
+//! - `instance`: the instance process itself ([`instance_main`]).
+//! - `body`: a response body that cuts a stream at `max_duration` and hands the instance back
 //!   when the body ends.
 //!
 //! # Response headers
@@ -38,7 +39,8 @@
 //! `TOO_MANY_REQUESTS`), `function_timeout` (504 `FUNCTION_INVOCATION_TIMEOUT`),
 //! `websockets_unsupported` (501), and for failed cold starts (503) the database error's kind
 //! (`too_many_connections`, `connect`, …), `instance_crashed`, `init_timeout`, `spawn_failed`; an
-//! instance that dies during a request gives 502 `instance_crashed`.
+//! instance that dies during a request gives 502 `instance_crashed`, and a request arriving while
+//! the gateway shuts down 503 `shutting_down`.
 
 mod body;
 mod cold_start;
@@ -61,6 +63,7 @@ use tokio::net::TcpListener;
 
 use crate::app::AppConfig;
 
+pub use gateway::SHUTDOWN_GRACE;
 pub use instance::instance_main;
 pub use metrics::METRICS_PATH;
 pub use preset::{preset, presets, Preset, DEFAULT_PRESET};
@@ -86,7 +89,8 @@ pub struct ServerlessConfig {
     pub db_connect: DbConnect,
     pub app: AppConfig,
     /// Program and arguments that run one instance (the harness passes
-    /// `[current_exe, "__instance"]`); the program must call [`instance_main`].
+    /// `[current_exe, "__instance"]`). The program must call [`instance_main`] in the spawned
+    /// process itself: a wrapper that forks (`sh -c …`) makes the instance's parent check fail.
     pub instance_command: Vec<OsString>,
 }
 
@@ -136,7 +140,7 @@ pub enum DbConnect {
 }
 
 /// Runs the gateway on `listener` until `shutdown` resolves: in-flight requests may finish for
-/// up to [`gateway::SHUTDOWN_GRACE`], then every instance is stopped. No instance outlives this
+/// up to [`SHUTDOWN_GRACE`], then every instance is stopped. No instance outlives this
 /// call (nor the process, even killed with SIGKILL).
 pub async fn serve(
     config: ServerlessConfig,

@@ -120,7 +120,7 @@ impl Pool {
             Attempt::Refused(refusal) => return Err(refusal),
             Attempt::Queued(granted) => granted,
         };
-        self.stats.queue_entered();
+        let _queued = self.stats.queued();
         let grant = tokio::select! {
             grant = &mut granted => grant.ok(),
             () = tokio::time::sleep(queue_timeout) => {
@@ -128,7 +128,6 @@ impl Pool {
                 granted.try_recv().ok()
             }
         };
-        self.stats.queue_left();
         grant.ok_or(Refusal::Throttled)
     }
 
