@@ -7,5 +7,6 @@
 
 pub mod app;
 pub mod db;
+mod listen;
 pub mod persistent;
 pub mod serverless;

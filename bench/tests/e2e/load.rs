@@ -125,10 +125,16 @@ fn stalls_show_in_corrected_latency_not_in_service_time() {
     assert_eq!(t.connections.opened, 1);
     let latency = &t.latency_ms;
     assert!(latency.p50 < 10.0, "p50 {}", latency.p50);
-    assert!((latency.p90 - 100.0).abs() < 25.0, "p90 {}", latency.p90);
-    assert!((latency.p99 - 190.0).abs() < 20.0, "p99 {}", latency.p99);
+    // Theory: p90 = 100 ms, p99 = 190 ms, max = 200 ms. A busy machine (other tests run at
+    // the same time) adds the time to drain the backlog after each stall, so allow for it.
+    assert!((80.0..=140.0).contains(&latency.p90), "p90 {}", latency.p90);
     assert!(
-        latency.max > 180.0 && latency.max < 230.0,
+        (175.0..=240.0).contains(&latency.p99),
+        "p99 {}",
+        latency.p99
+    );
+    assert!(
+        latency.max > 180.0 && latency.max < 260.0,
         "max {}",
         latency.max
     );

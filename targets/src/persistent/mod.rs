@@ -18,7 +18,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use crate::app::{AppConfig, Jobs, RateLimiter, Services};
 use crate::db::{self, DbAccess};
@@ -27,7 +26,10 @@ use metrics::Stats;
 pub use metrics::METRICS_PATH;
 
 /// How long in-flight requests may run on after shutdown is asked for.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+pub use crate::listen::SHUTDOWN_GRACE;
+
+/// Names this server in messages.
+const WHO: &str = "persistent";
 
 /// How the persistent server is set up.
 #[derive(Debug, Clone)]
@@ -71,10 +73,13 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let server = Arc::new(Server::start(config).await?);
     let (stop, stopping) = watch::channel(false);
-    let connections = accept_until(&server, &listener, &stopping, shutdown).await;
+    let connections = crate::listen::accept_until(WHO, &listener, shutdown, |stream| {
+        connection::serve(Arc::clone(&server), stream, stopping.clone())
+    })
+    .await;
     drop(listener);
     let _ = stop.send(true);
-    drain(connections).await;
+    crate::listen::drain(WHO, connections).await;
     server.pool.close();
     Ok(())
 }
@@ -103,50 +108,5 @@ impl Server {
             jobs,
             stats: Stats::default(),
         })
-    }
-}
-
-/// Accepts connections, each served on its own task, until `shutdown`; returns those tasks.
-async fn accept_until(
-    server: &Arc<Server>,
-    listener: &TcpListener,
-    stopping: &watch::Receiver<bool>,
-    shutdown: impl Future<Output = ()>,
-) -> JoinSet<()> {
-    let mut connections = JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return connections,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let task = connection::serve(Arc::clone(server), stream, stopping.clone());
-                    connections.spawn(task);
-                }
-                Err(error) => accept_failed(error).await,
-            },
-        }
-    }
-}
-
-/// Out of file descriptors or a connection aborted before accept: log, pause briefly, go on.
-async fn accept_failed(error: std::io::Error) {
-    eprintln!("persistent: accept failed: {error}");
-    tokio::time::sleep(Duration::from_millis(20)).await;
-}
-
-/// Waits for the connections to finish their in-flight requests, at most [`SHUTDOWN_GRACE`].
-async fn drain(mut connections: JoinSet<()>) {
-    let all_done = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(SHUTDOWN_GRACE, all_done)
-        .await
-        .is_err()
-    {
-        eprintln!(
-            "persistent: {} connection(s) still busy after {SHUTDOWN_GRACE:?}; closing them",
-            connections.len()
-        );
-        connections.shutdown().await;
     }
 }

@@ -14,7 +14,6 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use super::cold_start::{Starter, INIT_LIMIT};
 use super::launcher::Launcher;
@@ -25,7 +24,10 @@ use super::protocol::InstanceSettings;
 use super::ServerlessConfig;
 
 /// How long in-flight requests may run on after shutdown is asked for.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+pub use crate::listen::SHUTDOWN_GRACE;
+
+/// Names this server in messages.
+const WHO: &str = "serverless gateway";
 
 /// Everything the request path shares.
 pub struct Gateway {
@@ -94,39 +96,15 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let gateway = Arc::new(Gateway::new(config)?);
     let (stop, stopping) = watch::channel(false);
-    let connections = accept_until(&gateway, &listener, &stopping, shutdown).await;
+    let connections = crate::listen::accept_until(WHO, &listener, shutdown, |stream| {
+        serve_connection(Arc::clone(&gateway), stream, stopping.clone())
+    })
+    .await;
     drop(listener);
     let _ = stop.send(true);
-    drain(connections).await;
+    crate::listen::drain(WHO, connections).await;
     gateway.stop().await;
     Ok(())
-}
-
-/// Accepts connections, each served on its own task, until `shutdown`; returns those tasks.
-async fn accept_until(
-    gateway: &Arc<Gateway>,
-    listener: &TcpListener,
-    stopping: &watch::Receiver<bool>,
-    shutdown: impl Future<Output = ()>,
-) -> JoinSet<()> {
-    let mut connections = JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return connections,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(Arc::clone(gateway), stream, stopping.clone()));
-                }
-                Err(error) => {
-                    // Out of file descriptors, or a connection reset before accept.
-                    eprintln!("serverless gateway: accept failed: {error}");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            },
-        }
-    }
 }
 
 /// Serves one client connection until it closes or, once `stopping`, until its in-flight
@@ -150,15 +128,4 @@ async fn serve_connection(
         _ = stopping.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
     }
     let _ = connection.await;
-}
-
-/// Waits for the connections to finish their in-flight requests, at most [`SHUTDOWN_GRACE`].
-async fn drain(mut connections: JoinSet<()>) {
-    let all_done = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(SHUTDOWN_GRACE, all_done)
-        .await
-        .is_err()
-    {
-        connections.shutdown().await;
-    }
 }
