@@ -1,6 +1,7 @@
 //! The one end-to-end test binary: real processes, real sockets.
 
 mod builtin;
+mod http_client;
 mod load;
 mod persistent;
 mod postgres;

@@ -2,19 +2,19 @@
 //! 127.0.0.1:0 inside the test's runtime, and real HTTP/1.1 and WebSocket clients. Each test owns
 //! its cluster (a cluster dies with the thread that started it).
 
+use super::http_client::*;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use coldfront::orchestrate::postgres::{ClusterOptions, PgCluster};
+
 use coldfront_targets::app::AppConfig;
 use coldfront_targets::db;
 use coldfront_targets::persistent::{self, PersistentConfig};
 use futures_util::{SinkExt, StreamExt};
-use http::{header, HeaderMap, Request, StatusCode};
+use http::{header, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -254,7 +254,7 @@ async fn check_health_and_unknown_routes(addr: SocketAddr) {
     let missing = get(addr, "/nope").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.json()["error"].is_string());
-    let wrong_method = send(addr, "DELETE", "/api/health", &[], "").await;
+    let wrong_method = send_body(addr, "DELETE", "/api/health", &[], "").await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -280,13 +280,13 @@ async fn check_blogs(addr: SocketAddr) {
     );
 
     let post = r#"{"title":"Pools beat cold starts","category":"rust","body":"Measured."}"#;
-    let anonymous = send(addr, "POST", "/api/blogs", &[], post).await;
+    let anonymous = send_body(addr, "POST", "/api/blogs", &[], post).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         anonymous.json(),
         serde_json::json!({"error": "unauthorized"})
     );
-    let wrong = send(
+    let wrong = send_body(
         addr,
         "POST",
         "/api/blogs",
@@ -296,7 +296,7 @@ async fn check_blogs(addr: SocketAddr) {
     .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     let bearer = format!("Bearer {TOKEN}");
-    let created = send(
+    let created = send_body(
         addr,
         "POST",
         "/api/blogs",
@@ -309,7 +309,7 @@ async fn check_blogs(addr: SocketAddr) {
     assert_eq!(created["title"], "Pools beat cold starts");
     let newest = get(addr, "/api/blogs?category=rust").await.json();
     assert_eq!(newest[0]["id"], created["id"], "the new post is the newest");
-    let invalid = send(
+    let invalid = send_body(
         addr,
         "POST",
         "/api/blogs",
@@ -322,7 +322,7 @@ async fn check_blogs(addr: SocketAddr) {
 
 async fn check_report(addr: SocketAddr) {
     let started = Instant::now();
-    let report = send(addr, "POST", "/api/report?work_ms=50", &[], "").await;
+    let report = send_body(addr, "POST", "/api/report?work_ms=50", &[], "").await;
     let took = started.elapsed();
     assert_eq!(report.status, StatusCode::OK, "{}", report.text());
     assert!(took >= Duration::from_millis(50), "took {took:?}");
@@ -330,13 +330,13 @@ async fn check_report(addr: SocketAddr) {
     assert_eq!(body["work_ms"], 50);
     assert!(body["result"].as_u64().unwrap() > 0, "{body}");
     assert!(body["cpu_ms"].as_u64().unwrap() >= 50, "{body}");
-    let bad = send(addr, "POST", "/api/report?work_ms=lots", &[], "").await;
+    let bad = send_body(addr, "POST", "/api/report?work_ms=lots", &[], "").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
 async fn check_async_job(addr: SocketAddr) {
     let started = Instant::now();
-    let accepted = send(addr, "POST", "/api/report?work_ms=200&async=1", &[], "").await;
+    let accepted = send_body(addr, "POST", "/api/report?work_ms=200&async=1", &[], "").await;
     assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text());
     assert!(
         started.elapsed() < Duration::from_millis(200),
@@ -378,7 +378,7 @@ async fn check_async_job(addr: SocketAddr) {
 async fn check_events(addr: SocketAddr) {
     let (count, interval) = (4, Duration::from_millis(150));
     let started = Instant::now();
-    let response = open(addr, "GET", "/api/events?count=4&interval_ms=150", &[], "").await;
+    let response = open(addr, "GET", "/api/events?count=4&interval_ms=150", &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()[header::CONTENT_TYPE],
@@ -429,14 +429,14 @@ async fn check_chat(addr: SocketAddr) {
 async fn check_limiter(addr: SocketAddr) {
     let mut statuses = Vec::new();
     for _ in 0..10 {
-        let reply = send(addr, "GET", "/api/limited", &[("x-client-key", "e2e")], "").await;
+        let reply = send_body(addr, "GET", "/api/limited", &[("x-client-key", "e2e")], "").await;
         if reply.status == StatusCode::TOO_MANY_REQUESTS {
             assert_eq!(reply.json(), serde_json::json!({"error": "rate limited"}));
         }
         statuses.push(reply.status.as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429, 429, 429, 429]);
-    let other = send(
+    let other = send_body(
         addr,
         "GET",
         "/api/limited",
@@ -472,7 +472,9 @@ async fn check_graceful_shutdown(target: Target) {
     let addr = target.addr;
     let idle = KeptAlive::open(addr).await;
     let in_flight =
-        tokio::spawn(async move { send(addr, "POST", "/api/report?work_ms=300", &[], "").await });
+        tokio::spawn(
+            async move { send_body(addr, "POST", "/api/report?work_ms=300", &[], "").await },
+        );
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     target.stop().await;
@@ -487,18 +489,6 @@ async fn check_graceful_shutdown(target: Target) {
 }
 
 // --- fixtures -------------------------------------------------------------------------------
-
-fn start_cluster(max_connections: u32) -> PgCluster {
-    PgCluster::start(&ClusterOptions { max_connections }).unwrap()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// The persistent server, served by a task of the test's runtime.
 struct Target {
@@ -606,81 +596,6 @@ async fn retry_until_ok(addr: SocketAddr, path: &str, within: Duration) -> Reply
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-// --- a small HTTP/1.1 client ------------------------------------------------------------------
-
-/// A whole response.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-}
-
-async fn get(addr: SocketAddr, path: &str) -> Reply {
-    send(addr, "GET", path, &[], "").await
-}
-
-/// One request on a new connection, read to the end.
-async fn send(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Reply {
-    let response = open(addr, method, path, headers, body).await;
-    let (parts, body) = response.into_parts();
-    let body = tokio::time::timeout(Duration::from_secs(20), body.collect())
-        .await
-        .expect("response body within 20 s")
-        .unwrap()
-        .to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
-}
-
-/// One request on a new connection; the body is left to read.
-async fn open(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> http::Response<hyper::body::Incoming> {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, addr.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
-    tokio::time::timeout(Duration::from_secs(20), sender.send_request(request))
-        .await
-        .expect("response head within 20 s")
-        .unwrap()
 }
 
 /// A keep-alive connection that served one request and now sits idle.

@@ -7,6 +7,7 @@
 //! gateway's warm-path overhead (`cargo test -p coldfront --test e2e measure_cold_start
 //! -- --ignored --nocapture`).
 
+use super::http_client::*;
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::OsString;
 use std::io::BufRead;
@@ -16,11 +17,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use coldfront::orchestrate::postgres::{ClusterOptions, PgCluster};
+use coldfront::orchestrate::postgres::PgCluster;
 use coldfront_targets::app::{self, AppConfig, RateLimiter, Services};
 use coldfront_targets::db::{self, DbAccess};
 use coldfront_targets::serverless::{self, DbConnect, ServerlessConfig};
-use http::{header, HeaderMap, Request, StatusCode};
+use http::{header, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
@@ -708,18 +709,6 @@ impl Drop for DirectServer {
 
 // --- fixtures --------------------------------------------------------------------------------
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn start_cluster(max_connections: u32) -> PgCluster {
-    PgCluster::start(&ClusterOptions { max_connections }).unwrap()
-}
-
 fn instance_command() -> Vec<OsString> {
     vec![
         assert_cmd::cargo::cargo_bin("coldfront").into_os_string(),
@@ -1026,82 +1015,6 @@ fn check_blogs(replies: &[Reply]) {
     }
 }
 
-// --- a small HTTP/1.1 client -----------------------------------------------------------------
-
-/// A whole response and how long it took.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-    took: Duration,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .unwrap_or_else(|| panic!("no {name} in {:?}", self.headers))
-            .to_str()
-            .unwrap()
-    }
-
-    fn instance(&self) -> u64 {
-        self.header("x-coldfront-instance").parse().unwrap()
-    }
-
-    fn pid(&self) -> u32 {
-        self.header("x-coldfront-instance-pid").parse().unwrap()
-    }
-
-    fn cold(&self) -> bool {
-        match self.header("x-coldfront-cold") {
-            "1" => true,
-            "0" => false,
-            other => panic!("x-coldfront-cold: {other}"),
-        }
-    }
-
-    fn millis(&self, name: &str) -> f64 {
-        self.header(name).parse().unwrap()
-    }
-}
-
-async fn get(addr: SocketAddr, path: &str) -> Reply {
-    send(addr, "GET", path, &[]).await
-}
-
-async fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
-    send_body(addr, method, path, headers, "").await
-}
-
-/// One request on a new connection, read to the end.
-async fn send_body(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Reply {
-    let started = Instant::now();
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let request = request(addr, method, path, headers, body);
-    let response = within_20s(sender.send_request(request)).await.unwrap();
-    collect(response, started).await
-}
-
 /// `"METHOD /path"` requests at once, each on its own connection; replies in the same order.
 async fn concurrently(addr: SocketAddr, requests: &[&str]) -> Vec<Reply> {
     let tasks: Vec<JoinHandle<Reply>> = requests
@@ -1117,23 +1030,6 @@ async fn concurrently(addr: SocketAddr, requests: &[&str]) -> Vec<Reply> {
         replies.push(task.await.unwrap());
     }
     replies
-}
-
-/// One request on a new connection; the body is left to read.
-async fn open(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> http::Response<hyper::body::Incoming> {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    within_20s(sender.send_request(request(addr, method, path, headers, "")))
-        .await
-        .unwrap()
 }
 
 /// The body as text up to its end or its first error.
@@ -1153,42 +1049,6 @@ async fn read_until_end(
             }
         }
     }
-}
-
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Request<Full<Bytes>> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::HOST, addr.to_string());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap()
-}
-
-async fn collect(response: http::Response<hyper::body::Incoming>, started: Instant) -> Reply {
-    let (parts, body) = response.into_parts();
-    let body = within_20s(body.collect()).await.unwrap().to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-        took: started.elapsed(),
-    }
-}
-
-async fn within_20s<F: std::future::Future>(future: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(20), future)
-        .await
-        .expect("an answer within 20 s")
 }
 
 /// One keep-alive connection for sequential requests (measurements).
