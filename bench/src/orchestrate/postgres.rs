@@ -78,17 +78,21 @@ pub struct PgBinaries {
 impl PgBinaries {
     /// PATH first, then the newest `/usr/lib/postgresql/*/bin`.
     pub fn find() -> Result<PgBinaries, PgError> {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        Self::find_in(&path, Path::new("/usr/lib/postgresql"))
+    }
+
+    /// The search of [`PgBinaries::find`] over a given `PATH` value and versions directory.
+    pub fn find_in(path: &std::ffi::OsStr, versions_dir: &Path) -> Result<PgBinaries, PgError> {
         let on_path = |name: &str| {
-            std::env::var_os("PATH").and_then(|path| {
-                std::env::split_paths(&path)
-                    .map(|dir| dir.join(name))
-                    .find(|candidate| candidate.is_file())
-            })
+            std::env::split_paths(path)
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
         };
         if let (Some(initdb), Some(postgres)) = (on_path("initdb"), on_path("postgres")) {
             return Ok(PgBinaries { initdb, postgres });
         }
-        let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir(versions_dir)
             .into_iter()
             .flatten()
             .flatten()
@@ -499,4 +503,42 @@ fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "").unwrap();
+    }
+
+    #[test]
+    fn missing_postgresql_says_how_to_install_it_or_pass_a_url() {
+        let empty = tempfile::tempdir().unwrap();
+        let error = PgBinaries::find_in(empty.path().as_os_str(), empty.path()).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("apt-get install postgresql"), "{message}");
+        assert!(message.contains("--database-url"), "{message}");
+        assert!(message.contains("DATABASE_URL"), "{message}");
+    }
+
+    #[test]
+    fn path_wins_then_the_newest_installed_version() {
+        let root = tempfile::tempdir().unwrap();
+        let versions = root.path().join("lib");
+        for version in ["13", "16", "9"] {
+            touch(&versions.join(version).join("bin/initdb"));
+            touch(&versions.join(version).join("bin/postgres"));
+        }
+        let nothing_on_path = root.path().join("empty");
+        let found = PgBinaries::find_in(nothing_on_path.as_os_str(), &versions).unwrap();
+        assert_eq!(found.initdb, versions.join("16/bin/initdb"));
+        let on_path = root.path().join("bin");
+        touch(&on_path.join("initdb"));
+        touch(&on_path.join("postgres"));
+        let found = PgBinaries::find_in(on_path.as_os_str(), &versions).unwrap();
+        assert_eq!(found.postgres, on_path.join("postgres"));
+    }
 }
