@@ -176,3 +176,59 @@ path = "/api/health"
     assert_nothing_listens(database_port);
     assert_eq!(orphaned_instances(), 0, "instances outlived their gateway");
 }
+
+/// `Cpus_allowed_list` of a process.
+fn allowed_cpus(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Cpus_allowed_list:"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// Children of `parent` (from /proc).
+fn children(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let ppid: u32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
+}
+
+#[test]
+fn pin_puts_the_generator_on_cpu_0_and_the_target_on_cpu_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), "pinned", &persistent_scenario("pinned", 60));
+    let out = dir.path().join("out");
+    let run = BackgroundRun::start_with(&out, &scenario, &["--pin"]);
+    run.wait_for(
+        &out.join("pinned/server.hlog.partial"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(allowed_cpus(run.pid()), "0", "the generator");
+    let targets: Vec<u32> = children(run.pid())
+        .into_iter()
+        .filter(|&pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|cmdline| cmdline.split(|&b| b == 0).any(|arg| arg == b"serve"))
+                .unwrap_or(false)
+        })
+        .collect();
+    assert_eq!(targets.len(), 1, "one target process");
+    assert_eq!(allowed_cpus(targets[0]), "1", "the target");
+    let (status, _) = run.interrupt(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(130));
+}

@@ -252,13 +252,23 @@ pub struct BackgroundRun {
 
 impl BackgroundRun {
     pub fn start(out: &Path, scenario: &Path) -> BackgroundRun {
+        Self::start_with(out, scenario, &[])
+    }
+
+    /// With extra `run` flags.
+    pub fn start_with(out: &Path, scenario: &Path, flags: &[&str]) -> BackgroundRun {
         let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"))
             .args(["run", "--quiet", "--out"])
             .arg(out)
+            .args(flags)
             .arg(scenario)
             .spawn()
             .unwrap();
         BackgroundRun { child }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits (up to `within`) until `path` exists: the run has reached that point.
