@@ -50,26 +50,17 @@ pub async fn run_scenario(
     let mut manifest = new_manifest(plan, options);
     resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest)?;
 
-    let mut series = StreamedFile::create(&dir.join(resultset::TIMESERIES_FILE))?;
-    {
-        use std::io::Write;
-        writeln!(series.writer(), "{}", series::HEADER)?;
-    }
-    let mut targets = BTreeMap::new();
-    for target in super::selected_targets(plan, &options.targets) {
-        if cancel.is_cancelled() {
-            break;
+    let mut targets = match run_targets(plan, options, cancel, &dir, &mut manifest).await {
+        Ok(targets) => targets,
+        Err(error) => {
+            // Keep what the run knew: the manifest says it failed and why.
+            manifest.status = RunStatus::Failed;
+            manifest.error = Some(format!("{error:#}"));
+            manifest.ended_at = Some(environment::rfc3339(SystemTime::now()));
+            let _ = resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest);
+            return Err(error);
         }
-        let log = dir.join(format!("{}.log", target.name));
-        let running = targets::start(target, &options.launch, &plan.database, &log).await?;
-        record_target_url(&mut manifest, &dir, &target.name, &running);
-        let result = run_target(plan, &target.name, &running, series, &dir, options, cancel).await;
-        running.stop().await;
-        let (summary, returned) = result?;
-        series = returned;
-        targets.insert(target.name.clone(), summary);
-    }
-    series.finish()?;
+    };
 
     let interrupted = cancel.is_cancelled();
     let status = if interrupted {
@@ -102,6 +93,37 @@ pub async fn run_scenario(
         interrupted,
         thresholds_failed,
     })
+}
+
+/// Each selected target in turn, its rows streamed into one `timeseries.csv`.
+async fn run_targets(
+    plan: &Plan,
+    options: &RunOptions,
+    cancel: &CancellationToken,
+    dir: &Path,
+    manifest: &mut Manifest,
+) -> anyhow::Result<BTreeMap<String, TargetSummary>> {
+    let mut series = StreamedFile::create(&dir.join(resultset::TIMESERIES_FILE))?;
+    {
+        use std::io::Write;
+        writeln!(series.writer(), "{}", series::HEADER)?;
+    }
+    let mut targets = BTreeMap::new();
+    for target in super::selected_targets(plan, &options.targets) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let log = dir.join(format!("{}.log", target.name));
+        let running = targets::start(target, &options.launch, &plan.database, &log).await?;
+        record_target_url(manifest, dir, &target.name, &running);
+        let result = run_target(plan, &target.name, &running, series, dir, options, cancel).await;
+        running.stop().await;
+        let (summary, returned) = result?;
+        series = returned;
+        targets.insert(target.name.clone(), summary);
+    }
+    series.finish()?;
+    Ok(targets)
 }
 
 async fn run_target(
@@ -204,6 +226,7 @@ fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
         host: environment::host_info(),
         started_at: environment::rfc3339(SystemTime::now()),
         ended_at: None,
+        error: None,
         command: options.command.clone(),
     }
 }

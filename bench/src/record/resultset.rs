@@ -3,7 +3,8 @@
 //!
 //! On disk (schema version 1):
 //! - `manifest.json` — [`Manifest`]: what ran, where, when, and whether it finished
-//!   (`status`: `running` while load is under way, then `complete` or `interrupted`).
+//!   (`status`: `running` while load is under way, then `complete`, `interrupted` or
+//!   `failed` with its `error`).
 //! - `summary.json` — [`Summary`]: per target, counts, rates and latency statistics in
 //!   milliseconds, with threshold verdicts. Fields that could not be measured are `null`.
 //! - `<target>.hlog` — HdrHistogram interval log (V2 compressed, base64), corrected latency in
@@ -38,6 +39,9 @@ pub enum RunStatus {
     Complete,
     /// Stopped early by Ctrl-C; what was measured until then is kept.
     Interrupted,
+    /// Stopped by an error (a target that would not start, a disk full): see `error`.
+    /// Per-second files streamed so far keep their `.partial` name.
+    Failed,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +55,9 @@ pub struct Manifest {
     /// RFC 3339, UTC.
     pub started_at: String,
     pub ended_at: Option<String>,
+    /// Why the run failed (status `failed`).
+    #[serde(default)]
+    pub error: Option<String>,
     /// The command line, for reproduction.
     pub command: Vec<String>,
 }

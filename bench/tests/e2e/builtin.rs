@@ -232,3 +232,31 @@ fn pin_puts_the_generator_on_cpu_0_and_the_target_on_cpu_1() {
     let (status, _) = run.interrupt(Duration::from_secs(15));
     assert_eq!(status.code(), Some(130));
 }
+
+#[test]
+fn a_target_that_cannot_start_leaves_a_failed_result_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(dir.path(), "no-db", &persistent_scenario("no-db", 2));
+    let out = dir.path().join("out");
+    let unreachable = format!(
+        "postgres://app@{}/coldfront",
+        closed_port_url().trim_start_matches("http://")
+    );
+    let output = assert_cmd::Command::cargo_bin("coldfront")
+        .unwrap()
+        .args(["run", "--quiet", "--database-url", &unreachable, "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("target `server`"), "{stderr}");
+    let manifest: coldfront::record::Manifest =
+        coldfront::record::resultset::read_json(&out.join("no-db/manifest.json"), "manifest")
+            .unwrap();
+    assert_eq!(manifest.status, coldfront::record::RunStatus::Failed);
+    assert!(manifest.error.unwrap().contains("target `server`"));
+    assert!(manifest.ended_at.is_some());
+}
