@@ -10,7 +10,9 @@ use http::{header, HeaderMap, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// A whole response and how long it took.
 pub struct Reply {
@@ -149,4 +151,41 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 pub fn start_cluster(max_connections: u32) -> PgCluster {
     PgCluster::start(&ClusterOptions { max_connections }).unwrap()
+}
+
+/// The shutdown signal handed to a server under test.
+pub type Shutdown = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// A server (either runtime's `serve`) run by a task of the test's runtime on 127.0.0.1:0.
+pub struct ServedInTask {
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl ServedInTask {
+    pub async fn start<F, Fut>(serve: F) -> ServedInTask
+    where
+        F: FnOnce(TcpListener, Shutdown) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown: Shutdown = Box::pin(async move {
+            let _ = stopped.await;
+        });
+        let task = tokio::spawn(serve(listener, shutdown));
+        ServedInTask { addr, stop, task }
+    }
+
+    /// Asks for shutdown and waits for `serve` to return, which it must do successfully.
+    pub async fn stop(self, within: Duration) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(within, self.task)
+            .await
+            .expect("serve returns after shutdown")
+            .unwrap()
+            .unwrap();
+    }
 }

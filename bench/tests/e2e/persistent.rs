@@ -38,7 +38,7 @@ fn persistent_serves_every_route() {
             rate_window: Duration::from_secs(60),
             ..AppConfig::default()
         };
-        let target = Target::start(PersistentConfig {
+        let target = start_target(PersistentConfig {
             app,
             ..PersistentConfig::new(cluster.app_url())
         })
@@ -63,7 +63,7 @@ fn pool_bounds_database_connections() {
         cluster.bootstrap().await.unwrap();
         // As the owner this time (what `coldfront serve` does): no grants needed.
         db::setup(&cluster.app_url()).await.unwrap();
-        let target = Target::start(PersistentConfig {
+        let target = start_target(PersistentConfig {
             pool: 3,
             ..PersistentConfig::new(cluster.app_url())
         })
@@ -90,7 +90,7 @@ fn pool_bounds_database_connections() {
         assert_eq!(metrics["pool"]["max"], 3, "{metrics}");
         assert_eq!(metrics["pool"]["size"], 3, "{metrics}");
         assert_eq!(metrics["pool"]["in_use"], 0, "{metrics}");
-        target.stop().await;
+        target.stop(STOP_WITHIN).await;
     });
 }
 
@@ -101,7 +101,7 @@ fn refused_database_connections_are_503_not_hangs() {
     runtime().block_on(async {
         cluster.bootstrap().await.unwrap();
         db::setup(&cluster.admin_url()).await.unwrap();
-        let target = Target::start(PersistentConfig {
+        let target = start_target(PersistentConfig {
             pool: 3,
             ..PersistentConfig::new(cluster.app_url())
         })
@@ -152,7 +152,7 @@ fn refused_database_connections_are_503_not_hangs() {
         drop(blockers);
         let recovered = retry_until_ok(target.addr, blogs, Duration::from_secs(5)).await;
         assert_eq!(recovered.json().as_array().unwrap().len(), 10);
-        target.stop().await;
+        target.stop(STOP_WITHIN).await;
     });
 }
 
@@ -162,7 +162,7 @@ fn pool_waiters_give_up_with_503_after_pool_timeout() {
     runtime().block_on(async {
         cluster.bootstrap().await.unwrap();
         db::setup(&cluster.admin_url()).await.unwrap();
-        let target = Target::start(PersistentConfig {
+        let target = start_target(PersistentConfig {
             pool: 1,
             pool_timeout: Duration::from_millis(300),
             ..PersistentConfig::new(cluster.app_url())
@@ -206,7 +206,7 @@ fn pool_waiters_give_up_with_503_after_pool_timeout() {
 
         locker.batch_execute("ROLLBACK").await.unwrap();
         assert_eq!(blocked.await.unwrap().status, StatusCode::OK);
-        target.stop().await;
+        target.stop(STOP_WITHIN).await;
     });
 }
 
@@ -477,7 +477,7 @@ async fn check_graceful_shutdown(target: Target) {
         );
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
-    target.stop().await;
+    target.stop(STOP_WITHIN).await;
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "drained in {:?}",
@@ -491,34 +491,14 @@ async fn check_graceful_shutdown(target: Target) {
 // --- fixtures -------------------------------------------------------------------------------
 
 /// The persistent server, served by a task of the test's runtime.
-struct Target {
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    served: JoinHandle<anyhow::Result<()>>,
+type Target = ServedInTask;
+
+async fn start_target(config: PersistentConfig) -> Target {
+    ServedInTask::start(|listener, shutdown| persistent::serve(config, listener, shutdown)).await
 }
 
-impl Target {
-    async fn start(config: PersistentConfig) -> Target {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let shutdown = async {
-            let _ = stopped.await;
-        };
-        let served = tokio::spawn(persistent::serve(config, listener, shutdown));
-        Target { addr, stop, served }
-    }
-
-    /// Asks for shutdown and waits for `serve` to return (it must succeed).
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        tokio::time::timeout(Duration::from_secs(10), self.served)
-            .await
-            .expect("serve returns after shutdown")
-            .unwrap()
-            .unwrap();
-    }
-}
+/// How long the server may take to shut down in these tests.
+const STOP_WITHIN: Duration = Duration::from_secs(10);
 
 /// `rounds` rounds of `concurrency` simultaneous `GET /api/blogs`, each on its own connection.
 async fn burst(addr: SocketAddr, rounds: usize, concurrency: usize) -> Vec<StatusCode> {

@@ -740,30 +740,21 @@ fn config(database_url: &str) -> ServerlessConfig {
 
 /// A gateway serving in the test's runtime.
 struct Gateway {
+    served: ServedInTask,
     addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<anyhow::Result<()>>,
 }
 
 impl Gateway {
     async fn start(config: ServerlessConfig) -> Gateway {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        let task = tokio::spawn(serverless::serve(config, listener, shutdown));
-        Gateway { addr, stop, task }
+        let served =
+            ServedInTask::start(|listener, shutdown| serverless::serve(config, listener, shutdown))
+                .await;
+        let addr = served.addr;
+        Gateway { served, addr }
     }
 
     async fn stop(self) {
-        let _ = self.stop.send(());
-        tokio::time::timeout(Duration::from_secs(15), self.task)
-            .await
-            .expect("the gateway stops within 15 s")
-            .unwrap()
-            .unwrap();
+        self.served.stop(Duration::from_secs(15)).await;
     }
 
     async fn metrics(&self) -> Value {
