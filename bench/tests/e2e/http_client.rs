@@ -189,3 +189,15 @@ impl ServedInTask {
             .unwrap();
     }
 }
+
+/// Backends of the application role open right now (`admin` is a superuser connection).
+pub async fn app_connections(admin: &tokio_postgres::Client) -> i64 {
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}

@@ -516,17 +516,6 @@ async fn burst(addr: SocketAddr, rounds: usize, concurrency: usize) -> Vec<Statu
     statuses
 }
 
-async fn app_connections(admin: &tokio_postgres::Client) -> i64 {
-    admin
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
-
 /// What the sampler saw: how many samples, and the most application backends at once.
 #[derive(Debug, Default)]
 struct Sampled {

@@ -903,17 +903,6 @@ impl Drop for ServeProcess {
 
 // --- the database ----------------------------------------------------------------------------
 
-async fn app_connections(admin: &tokio_postgres::Client) -> i64 {
-    admin
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
-
 async fn wait_app_connections(admin: &tokio_postgres::Client, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while app_connections(admin).await != n {
