@@ -5,10 +5,12 @@
 //! [`record`] (histograms, per-second series, the result set on disk).
 
 pub mod cli;
+pub mod compare;
 pub mod load;
 pub mod orchestrate;
 pub mod progress;
 pub mod record;
+pub mod report;
 pub mod scenario;
 pub mod thresholds;
 

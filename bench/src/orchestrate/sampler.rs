@@ -38,6 +38,12 @@ pub async fn run(
         Some((url, name)) => DbProbe::connect(url, name).await,
         None => None,
     };
+    if let Some(ceiling) = match &database {
+        Some(probe) => probe.max_connections().await,
+        None => None,
+    } {
+        let _ = gauges.db_max_connections.set(ceiling);
+    }
     let mut last = None;
     let mut ticks = tokio::time::interval(SAMPLE_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -127,6 +133,12 @@ impl DbProbe {
             client,
             database: database.to_string(),
         })
+    }
+
+    /// The server's `max_connections` setting.
+    async fn max_connections(&self) -> Option<u64> {
+        let row = self.client.query_one("SHOW max_connections", &[]).await.ok()?;
+        row.get::<_, String>(0).parse().ok()
     }
 
     async fn count(&self) -> Option<u64> {

@@ -196,6 +196,7 @@ async fn run_target(
         duration: elapsed,
         connections: ctx.client.stats().snapshot(),
         db_connections_max: gauges.db_connections.overall(),
+        db_max_connections: gauges.db_max_connections.get().copied(),
     };
     let mut target_summary = summary::target_summary(&recorder.totals(), &facts);
     target_summary.target_metrics = target_metrics;

@@ -53,6 +53,8 @@ pub struct TargetGauges {
     pub instances: MaxGauge,
     /// Database connections open by the target's role.
     pub db_connections: MaxGauge,
+    /// The database server's `max_connections`, read once when the sampler connects.
+    pub db_max_connections: std::sync::OnceLock<u64>,
 }
 
 #[cfg(test)]

@@ -80,6 +80,11 @@ impl OutcomeCounts {
 pub struct Interval {
     /// Corrected latency of the requests that completed in the interval.
     pub latency: Histogram<u64>,
+    /// Service time (from the actual send) of those requests that got a response.
+    pub service_time: Histogram<u64>,
+    /// Corrected latency split by the target's `x-coldfront-cold` header (empty when absent).
+    pub cold_latency: Histogram<u64>,
+    pub warm_latency: Histogram<u64>,
     pub outcomes: OutcomeCounts,
     pub cold_starts: u64,
     /// Requests dispatched (intended send times reached) in the interval.
@@ -90,6 +95,9 @@ impl Interval {
     fn new() -> Self {
         Interval {
             latency: new_histogram(),
+            service_time: new_histogram(),
+            cold_latency: new_histogram(),
+            warm_latency: new_histogram(),
             outcomes: OutcomeCounts::default(),
             cold_starts: 0,
             sent: 0,
@@ -98,6 +106,9 @@ impl Interval {
 
     fn reset(&mut self) {
         self.latency.reset();
+        self.service_time.reset();
+        self.cold_latency.reset();
+        self.warm_latency.reset();
         self.outcomes = OutcomeCounts::default();
         self.cold_starts = 0;
         self.sent = 0;
@@ -164,6 +175,7 @@ impl Recorder {
         record_duration(&mut totals.send_lag, sample.send_lag);
         if let Some(service_time) = sample.service_time {
             record_duration(&mut totals.service_time, service_time);
+            record_duration(&mut state.interval.service_time, service_time);
         }
         if let Some(connect_time) = sample.connect_time {
             record_duration(&mut totals.connect_time, connect_time);
@@ -174,6 +186,7 @@ impl Recorder {
                 state.cold_starts += 1;
                 state.interval.cold_starts += 1;
                 record_duration(&mut totals.cold_latency, sample.latency);
+                record_duration(&mut state.interval.cold_latency, sample.latency);
                 if let Some(service_time) = sample.service_time {
                     record_duration(&mut totals.cold_service_time, service_time);
                 }
@@ -181,6 +194,7 @@ impl Recorder {
             Some(false) => {
                 state.cold_known = true;
                 record_duration(&mut totals.warm_latency, sample.latency);
+                record_duration(&mut state.interval.warm_latency, sample.latency);
                 if let Some(service_time) = sample.service_time {
                     record_duration(&mut totals.warm_service_time, service_time);
                 }
@@ -263,6 +277,9 @@ mod tests {
         assert_eq!(interval.completed(), 2);
         assert_eq!(interval.sent, 1);
         assert_eq!(interval.cold_starts, 1);
+        assert_eq!(interval.service_time.len(), 2);
+        assert_eq!(interval.cold_latency.len(), 1);
+        assert_eq!(interval.warm_latency.len(), 1);
         recorder.record(&sample(Outcome::Ok, 30, None));
         recorder.take_interval(1, &mut interval);
         assert_eq!(interval.completed(), 1);

@@ -257,7 +257,11 @@ pub struct ConnectionSummary {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DbConnectionSummary {
+    /// Highest count sampled.
     pub max: u64,
+    /// The server's `max_connections` setting (the ceiling), when it could be read.
+    #[serde(default)]
+    pub ceiling: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

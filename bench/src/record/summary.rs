@@ -15,6 +15,8 @@ pub struct RunFacts {
     pub connections: ConnectionCounts,
     /// Highest database connection count sampled, when a sampler ran.
     pub db_connections_max: Option<u64>,
+    /// The database server's `max_connections`, when read.
+    pub db_max_connections: Option<u64>,
 }
 
 pub fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
@@ -71,7 +73,10 @@ pub fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
         },
         db_connections: facts
             .db_connections_max
-            .map(|max| DbConnectionSummary { max }),
+            .map(|max| DbConnectionSummary {
+                max,
+                ceiling: facts.db_max_connections,
+            }),
         thresholds: Vec::new(),
         target_metrics: None,
     }

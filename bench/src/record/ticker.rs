@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::oneshot;
 
 use super::gauges::TargetGauges;
-use super::hlog::HlogWriter;
+use super::hlog::{HlogWriter, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
 use super::io::StreamedFile;
 use super::recorder::{Interval, Recorder};
 use super::series::SeriesRow;
@@ -80,12 +80,17 @@ pub async fn run(
             last_opened = connections.opened;
             row.write_csv(outputs.series.writer())?;
             let start_offset = last_tick.saturating_duration_since(inputs.start);
-            hlog.write_interval(
-                outputs.hlog.writer(),
-                &interval.latency,
-                start_offset,
-                length,
-            )?;
+            let mut histograms = vec![
+                (None, &interval.latency),
+                (Some(TAG_SERVICE_TIME), &interval.service_time),
+            ];
+            if cold_known {
+                histograms.push((Some(TAG_COLD_LATENCY), &interval.cold_latency));
+                histograms.push((Some(TAG_WARM_LATENCY), &interval.warm_latency));
+            }
+            for (tag, histogram) in histograms {
+                hlog.write_interval(outputs.hlog.writer(), tag, histogram, start_offset, length)?;
+            }
             outputs.series.flush()?;
             outputs.hlog.flush()?;
             on_tick(&Tick {

@@ -1,0 +1,1 @@
+//! Charts of a result set, as SVG and PNG.
