@@ -22,6 +22,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check scenario files without running them.
     Validate(ValidateArgs),
+    /// Draw charts and report.html for result sets, or a static site of several (--out).
+    Report(ReportArgs),
     /// Serve a built-in target (for wrk, k6, a browser), provisioning PostgreSQL if needed.
     #[command(subcommand)]
     Serve(ServeCommand),
@@ -128,4 +130,15 @@ pub struct ValidateArgs {
     /// Scenario files, or directories of *.toml files.
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Result set directories (as written by `run`: results/<scenario>).
+    #[arg(required = true, value_name = "RESULT_SET")]
+    pub result_sets: Vec<PathBuf>,
+    /// Write a static site here (index.html and one directory per result set); without it,
+    /// each result set's own charts/ and report.html are written anew.
+    #[arg(long, value_name = "SITE_DIR")]
+    pub out: Option<PathBuf>,
 }

@@ -39,6 +39,7 @@ impl From<Exit> for ExitCode {
 pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
     match cli.command {
         cli::Command::Validate(args) => Ok(validate(&args)),
+        cli::Command::Report(args) => report_command(&args),
         cli::Command::Run(args) => orchestrate::run_command(&args),
         cli::Command::Serve(command) => orchestrate::serve::serve_command(&command),
         cli::Command::Instance => {
@@ -60,4 +61,20 @@ fn validate(args: &cli::ValidateArgs) -> Exit {
     } else {
         Exit::UsageOrInput
     }
+}
+
+fn report_command(args: &cli::ReportArgs) -> anyhow::Result<Exit> {
+    match &args.out {
+        Some(out) => {
+            let index = report::site::write_site(&args.result_sets, out)?;
+            println!("site: {}", index.display());
+        }
+        None => {
+            for dir in &args.result_sets {
+                let page = report::write_in_place(dir)?;
+                println!("report: {}", page.display());
+            }
+        }
+    }
+    Ok(Exit::Success)
 }

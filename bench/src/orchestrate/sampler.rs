@@ -137,7 +137,11 @@ impl DbProbe {
 
     /// The server's `max_connections` setting.
     async fn max_connections(&self) -> Option<u64> {
-        let row = self.client.query_one("SHOW max_connections", &[]).await.ok()?;
+        let row = self
+            .client
+            .query_one("SHOW max_connections", &[])
+            .await
+            .ok()?;
         row.get::<_, String>(0).parse().ok()
     }
 

@@ -58,6 +58,7 @@ pub async fn run_scenario(
             manifest.error = Some(format!("{error:#}"));
             manifest.ended_at = Some(environment::rfc3339(SystemTime::now()));
             let _ = resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest);
+            write_report(&dir).await;
             return Err(error);
         }
     };
@@ -84,6 +85,7 @@ pub async fn run_scenario(
     manifest.status = status;
     manifest.ended_at = Some(environment::rfc3339(SystemTime::now()));
     resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest)?;
+    write_report(&dir).await;
     if options.progress != progress::Mode::Quiet {
         println!("\n{} → {}", plan.name, dir.display());
         print!("{}", progress::summary_table(&summary));
@@ -93,6 +95,18 @@ pub async fn run_scenario(
         interrupted,
         thresholds_failed,
     })
+}
+
+/// Charts and `report.html` into the result set. A report that cannot be drawn is a warning:
+/// the measurements are already safe on disk, and `coldfront report` can draw it again.
+async fn write_report(dir: &Path) {
+    let owned = dir.to_path_buf();
+    let result = tokio::task::spawn_blocking(move || crate::report::write_in_place(&owned)).await;
+    match result {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => eprintln!("warning: no report for {}: {error:#}", dir.display()),
+        Err(error) => eprintln!("warning: no report for {}: {error}", dir.display()),
+    }
 }
 
 /// Each selected target in turn, its rows streamed into one `timeseries.csv`.

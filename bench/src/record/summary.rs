@@ -71,12 +71,10 @@ pub fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
             reused: facts.connections.reused,
             max_open: facts.connections.max_open,
         },
-        db_connections: facts
-            .db_connections_max
-            .map(|max| DbConnectionSummary {
-                max,
-                ceiling: facts.db_max_connections,
-            }),
+        db_connections: facts.db_connections_max.map(|max| DbConnectionSummary {
+            max,
+            ceiling: facts.db_max_connections,
+        }),
         thresholds: Vec::new(),
         target_metrics: None,
     }

@@ -101,8 +101,11 @@ impl RunData {
         for (index, record) in manifest.scenario.targets.iter().enumerate() {
             let name = &record.name;
             let target_summary = summary.targets.get(name).cloned();
-            let target_rows: Vec<SeriesRow> =
-                rows.iter().filter(|row| &row.target == name).cloned().collect();
+            let target_rows: Vec<SeriesRow> = rows
+                .iter()
+                .filter(|row| &row.target == name)
+                .cloned()
+                .collect();
             let hlog_path = dir.join(resultset::hlog_file(name));
             let must_exist = target_summary.is_some() && complete;
             let intervals = if must_exist || hlog_path.exists() {

@@ -3,5 +3,36 @@
 
 pub mod charts;
 pub mod data;
+pub mod html;
+pub mod site;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 
 pub use data::{LoadError, RunData, TargetData};
+
+/// File name of a result set's page.
+pub const REPORT_FILE: &str = "report.html";
+/// Directory of a result set's chart files.
+pub const CHARTS_DIR: &str = "charts";
+
+/// Draws `run`'s charts into `dir/charts/` and writes `dir/report.html`; returns the page's path.
+pub fn write_page(run: &RunData, dir: &Path, index_href: Option<&str>) -> anyhow::Result<PathBuf> {
+    let charts = charts::render_all(run)
+        .with_context(|| format!("drawing the charts of {}", run.dir.display()))?;
+    let chart_dir = dir.join(CHARTS_DIR);
+    charts::write(&charts, &chart_dir)
+        .with_context(|| format!("writing charts into {}", chart_dir.display()))?;
+    let page = html::result_page(run, &charts, index_href);
+    let path = dir.join(REPORT_FILE);
+    crate::record::io::write_atomic(&path, page.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// Loads the result set in `dir` and writes its charts and `report.html` into it.
+pub fn write_in_place(dir: &Path) -> anyhow::Result<PathBuf> {
+    let run = RunData::load(dir)?;
+    write_page(&run, dir, None)
+}

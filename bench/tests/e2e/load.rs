@@ -303,7 +303,11 @@ fn hlog_reads_back_to_the_summary_percentiles() {
     let all = hlog::read(&set.join("t.hlog")).unwrap();
     let intervals: Vec<_> = hlog::with_tag(&all, None).cloned().collect();
     let service: Vec<_> = hlog::with_tag(&all, Some(hlog::TAG_SERVICE_TIME)).collect();
-    assert_eq!(service.len(), intervals.len(), "one service-time interval a second");
+    assert_eq!(
+        service.len(),
+        intervals.len(),
+        "one service-time interval a second"
+    );
     assert_eq!(
         hlog::merged(service).len(),
         read_summary(&set).targets["t"].service_time_ms.count

@@ -1,5 +1,6 @@
 //! The one end-to-end test binary: real processes, real sockets.
 
+mod browser;
 mod builtin;
 mod http_client;
 mod load;

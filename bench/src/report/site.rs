@@ -1,0 +1,181 @@
+//! The static site of several result sets: `index.html` listing each one (scenario, date,
+//! status, headline numbers) and one directory per result set with its page, its charts and
+//! a copy of its raw files, so the directory can be published as it is on any static host.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::data::RunData;
+use super::html::{self, escape, href, ms, percent};
+use super::write_page;
+
+/// One result set as published in the site.
+pub struct Published {
+    pub run: RunData,
+    /// Directory name inside the site.
+    pub slug: String,
+}
+
+/// Writes the site for `sets` into `out`; returns the path of `index.html`.
+pub fn write_site(sets: &[PathBuf], out: &Path) -> anyhow::Result<PathBuf> {
+    let out_abs = absolute(out);
+    let mut published = Vec::new();
+    let mut taken = BTreeSet::new();
+    for dir in sets {
+        if absolute(dir) == out_abs {
+            anyhow::bail!(
+                "{}: the site directory is a result set given to report; choose another --out",
+                out.display()
+            );
+        }
+        let run = RunData::load(dir)?;
+        let slug = unique_slug(&slug_for(dir, &run), &mut taken);
+        published.push(Published { run, slug });
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    for entry in &published {
+        let page_dir = out.join(&entry.slug);
+        std::fs::create_dir_all(&page_dir)
+            .with_context(|| format!("creating {}", page_dir.display()))?;
+        for name in html::raw_file_names(&entry.run) {
+            let from = entry.run.dir.join(&name);
+            let to = page_dir.join(&name);
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        }
+        write_page(&entry.run, &page_dir, Some("../index.html"))?;
+    }
+    let index = out.join("index.html");
+    crate::record::io::write_atomic(&index, index_page(&published).as_bytes())
+        .with_context(|| format!("writing {}", index.display()))?;
+    Ok(index)
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The result set's directory name, made safe for a URL path segment.
+fn slug_for(dir: &Path, run: &RunData) -> String {
+    let base = absolute(dir)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| run.manifest.scenario.name.clone());
+    let slug: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug = slug.trim_matches(|c| c == '.' || c == '-').to_string();
+    if slug.is_empty() {
+        "result-set".into()
+    } else {
+        slug
+    }
+}
+
+fn unique_slug(base: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut slug = base.to_string();
+    let mut n = 2;
+    while !taken.insert(slug.clone()) {
+        slug = format!("{base}-{n}");
+        n += 1;
+    }
+    slug
+}
+
+fn index_page(published: &[Published]) -> String {
+    let mut page = String::new();
+    html::head(&mut page, "coldfront results");
+    page.push_str(
+        "<h1>coldfront results</h1>\n<p class=\"lede\">Serverless functions or a persistent \
+         server, measured. Each result set below links to its report: charts, summary, \
+         threshold verdicts and the raw files.</p>\n",
+    );
+    let _ = writeln!(
+        page,
+        "<div class=\"scroll\"><table>\n<tr><th>result set</th><th>started</th><th>status</th>\
+         <th>target</th><th class=\"num\">p50</th><th class=\"num\">p99</th>\
+         <th class=\"num\">throughput</th><th class=\"num\">errors</th>\
+         <th class=\"num\">timeouts</th><th>thresholds</th></tr>"
+    );
+    for entry in published {
+        let run = &entry.run;
+        let scenario = &run.manifest.scenario;
+        let rows = run.targets.len().max(1);
+        let link = format!("{}/report.html", href(&entry.slug));
+        let description = scenario.description.lines().next().unwrap_or("");
+        let _ = write!(
+            page,
+            "<tr><td rowspan=\"{rows}\"><a href=\"{}\"><strong>{}</strong></a><br>\
+             <span class=\"lede\">{}</span></td><td rowspan=\"{rows}\">{}</td>\
+             <td rowspan=\"{rows}\">{}</td>",
+            escape(&link),
+            escape(&scenario.name),
+            escape(description),
+            escape(&run.manifest.started_at),
+            html::status_badge(run.manifest.status),
+        );
+        if run.targets.is_empty() {
+            page.push_str("<td colspan=\"7\">no target ran</td></tr>\n");
+            continue;
+        }
+        for (i, target) in run.targets.iter().enumerate() {
+            if i > 0 {
+                page.push_str("<tr>");
+            }
+            let _ = write!(page, "<td>{}</td>", escape(&target.name));
+            match &target.summary {
+                Some(s) => {
+                    let failed = s.thresholds.iter().filter(|v| !v.passed).count();
+                    let verdict = match (s.thresholds.len(), failed) {
+                        (0, _) => "—".to_string(),
+                        (n, 0) => format!("<span class=\"pass\">{n} passed</span>"),
+                        (n, f) => format!("<span class=\"fail\">{f} of {n} failed</span>"),
+                    };
+                    let _ = writeln!(
+                        page,
+                        "<td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                         <td class=\"num\">{:.1} req/s</td><td class=\"num\">{}</td>\
+                         <td class=\"num\">{}</td><td>{verdict}</td></tr>",
+                        ms(s.latency_ms.p50),
+                        ms(s.latency_ms.p99),
+                        s.throughput_rps,
+                        percent(s.error_rate),
+                        percent(s.timeout_rate),
+                    );
+                }
+                None => page.push_str("<td colspan=\"6\">no summary (the run stopped)</td></tr>\n"),
+            }
+        }
+    }
+    page.push_str("</table></div>\n");
+    let _ = write!(
+        page,
+        "<footer>Written by coldfront {}. Charts are drawn from each result set's \
+         <code>.hlog</code> and <code>timeseries.csv</code>.</footer>\n</main>\n</body>\n</html>\n",
+        escape(env!("CARGO_PKG_VERSION"))
+    );
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_unique_and_url_safe() {
+        let mut taken = BTreeSet::new();
+        assert_eq!(unique_slug("crud", &mut taken), "crud");
+        assert_eq!(unique_slug("crud", &mut taken), "crud-2");
+        assert_eq!(unique_slug("crud", &mut taken), "crud-3");
+    }
+}
