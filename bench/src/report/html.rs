@@ -120,6 +120,7 @@ pub fn result_page(run: &RunData, charts: &[Chart], index_href: Option<&str>) ->
     page.push_str("<h2>Summary</h2>\n");
     summary_table(&mut page, run);
     errors_table(&mut page, run);
+    phases_section(&mut page, run);
     thresholds_section(&mut page, run);
 
     page.push_str("<h2>Charts</h2>\n");
@@ -309,6 +310,46 @@ fn errors_table(page: &mut String, run: &RunData) {
         }
     }
     page.push_str("</table>\n");
+}
+
+fn phases_section(page: &mut String, run: &RunData) {
+    if run.manifest.scenario.phases.len() < 2 || run.targets.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<h3>By phase</h3>\n<p class=\"lede\">Requests count in the phase in which they \
+         completed; percentiles are exact over the phase.</p>\n<div class=\"scroll\"><table>\n\
+         <tr><th>target</th><th>phase</th><th>window</th><th>completed</th><th>errors</th>\
+         <th>cold starts</th><th>p50</th><th>p99</th><th>cold p50</th></tr>\n",
+    );
+    for target in &run.targets {
+        for figures in super::phases::by_phase(run, target) {
+            let cold = match (figures.cold_starts, figures.cold_share()) {
+                (Some(n), Some(share)) => format!("{n} ({})", percent(share)),
+                (Some(n), None) => n.to_string(),
+                (None, _) => "—".into(),
+            };
+            let latency =
+                |pick: fn(&LatencyStats) -> f64| ms_or_dash(Some(&figures.latency_ms), pick);
+            let _ = writeln!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{:.1}–{:.1} s</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&target.name),
+                escape(&figures.phase),
+                figures.start_s,
+                figures.start_s + figures.duration_s,
+                figures.completed,
+                figures.errors,
+                escape(&cold),
+                latency(|l| l.p50),
+                latency(|l| l.p99),
+                ms_or_dash(figures.cold_latency_ms.as_ref(), |l| l.p50),
+            );
+        }
+    }
+    page.push_str("</table></div>\n");
 }
 
 fn thresholds_section(page: &mut String, run: &RunData) {

@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod data;
 pub mod html;
+pub mod phases;
 pub mod site;
 
 use std::path::{Path, PathBuf};
