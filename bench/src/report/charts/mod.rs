@@ -1,1 +1,83 @@
-//! Charts of a result set, as SVG and PNG.
+//! Charts of a result set, drawn with plotters as SVG and PNG (`WIDTH`×`HEIGHT`): one function
+//! per chart kind, one file each, all pure; [`write`] is the only one that touches files.
+//!
+//! Every chart draws each target in the same colour (by its position in the scenario, from the
+//! colour-blind-safe Okabe–Ito palette) and says "no data: why" rather than drawing nothing.
+//! PNG text uses the bundled DejaVu Sans, so charts render the same on a machine without fonts.
+
+use std::path::Path;
+
+use super::RunData;
+
+mod canvas;
+mod cold_starts;
+mod compare_spectrum;
+mod connections;
+mod frame;
+mod latency_time;
+mod outcomes;
+mod spectrum;
+mod style;
+mod summary;
+mod timeline;
+
+pub use compare_spectrum::compare_spectrum;
+
+pub const WIDTH: u32 = 1200;
+pub const HEIGHT: u32 = 700;
+
+/// One chart, drawn both ways.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// File stem, e.g. `latency-spectrum`.
+    pub id: &'static str,
+    pub title: String,
+    /// One sentence describing the chart, for `<img alt>`.
+    pub alt: String,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+/// The six charts of a result set, in this order: latency spectrum, latency over time,
+/// outcomes, cold starts, connections, summary.
+pub fn render_all(run: &RunData) -> anyhow::Result<Vec<Chart>> {
+    Ok(vec![
+        spectrum::latency_spectrum(run)?,
+        latency_time::latency_over_time(run)?,
+        outcomes::outcomes(run)?,
+        cold_starts::cold_starts(run)?,
+        connections::connections(run)?,
+        summary::summary(run)?,
+    ])
+}
+
+/// Writes `dir/<id>.svg` and `dir/<id>.png` for every chart, each atomically, creating `dir`.
+pub fn write(charts: &[Chart], dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for chart in charts {
+        let svg = dir.join(format!("{}.svg", chart.id));
+        crate::record::io::write_atomic(&svg, chart.svg.as_bytes())?;
+        let png = dir.join(format!("{}.png", chart.id));
+        crate::record::io::write_atomic(&png, &chart.png)?;
+    }
+    Ok(())
+}
+
+/// What was run, for the right of a chart's title: `quickstart · 23 s · complete`.
+fn run_context(run: &RunData) -> String {
+    let status = serde_json::to_value(run.manifest.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!(
+        "{} · {} s · {}",
+        run.manifest.scenario.name,
+        run.seconds(),
+        status
+    )
+}
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,403 @@
+//! The parts every chart is built from: the header (title, what was run, a legend strip that
+//! never covers data), panels with styled axes, and the honest empty panel ("no data: why").
+
+use std::ops::Range;
+
+use plotters::coord::ranged1d::{
+    AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter,
+};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::DrawResult;
+use super::style;
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Mark {
+    Line,
+    Dashed,
+    Fill,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct LegendItem {
+    pub label: String,
+    pub color: RGBColor,
+    pub mark: Mark,
+}
+
+impl LegendItem {
+    pub fn new(label: impl Into<String>, color: RGBColor, mark: Mark) -> Self {
+        LegendItem {
+            label: label.into(),
+            color,
+            mark,
+        }
+    }
+}
+
+/// The top of a chart.
+pub(super) struct Header<'a> {
+    pub title: &'a str,
+    /// What was run, at the right of the title: scenario, status, length.
+    pub context: &'a str,
+    pub legend: &'a [LegendItem],
+}
+
+const SIDE: i32 = 22;
+const LEGEND_TOP: i32 = 52;
+const LEGEND_ROW: i32 = 26;
+const SWATCH: i32 = 30;
+
+/// Clears the canvas, draws the header and returns the area left for panels.
+pub(super) fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    header: &Header,
+) -> DrawResult<DrawingArea<DB, Shift>, DB> {
+    root.fill(&style::BACKGROUND)?;
+    let (width, _) = root.dim_in_pixel();
+    let width = width as i32;
+    root.draw_text(
+        header.title,
+        &style::bold(style::TITLE_SIZE, style::TEXT),
+        (SIDE, 14),
+    )?;
+    let context = style::anchored(
+        style::text(style::LABEL_SIZE + 1.0, style::MUTED),
+        HPos::Right,
+        VPos::Top,
+    );
+    root.draw_text(header.context, &context, (width - SIDE, 20))?;
+    let legend_bottom = draw_legend(root, header.legend, width)?;
+    let top = legend_bottom.max(LEGEND_TOP) + 6;
+    Ok(root.margin(top, 8, 8, 14))
+}
+
+/// Lays the legend out left to right under the title, wrapping rows; returns its bottom.
+fn draw_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    items: &[LegendItem],
+    width: i32,
+) -> DrawResult<i32, DB> {
+    if items.is_empty() {
+        return Ok(LEGEND_TOP);
+    }
+    let label = style::anchored(
+        style::text(style::LABEL_SIZE + 1.0, style::TEXT),
+        HPos::Left,
+        VPos::Center,
+    );
+    let (mut x, mut y) = (SIDE, LEGEND_TOP + LEGEND_ROW / 2);
+    for item in items {
+        let (text_width, _) = root.estimate_text_size(&item.label, &label)?;
+        let item_width = SWATCH + 8 + text_width as i32 + 26;
+        if x > SIDE && x + item_width > width - SIDE {
+            x = SIDE;
+            y += LEGEND_ROW;
+        }
+        draw_swatch(root, item, (x, y))?;
+        root.draw_text(&item.label, &label, (x + SWATCH + 8, y))?;
+        x += item_width;
+    }
+    Ok(y + LEGEND_ROW / 2)
+}
+
+fn draw_swatch<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    item: &LegendItem,
+    (x, y): (i32, i32),
+) -> DrawResult<(), DB> {
+    let line = style::line(item.color, style::LINE + 1);
+    match item.mark {
+        Mark::Line => root.draw(&PathElement::new(vec![(x, y), (x + SWATCH, y)], line)),
+        Mark::Dashed => root.draw(&DashedPathElement::new(
+            vec![(x, y), (x + SWATCH, y)],
+            style::DASH.0,
+            style::DASH.1,
+            line,
+        )),
+        Mark::Fill => root.draw(&Rectangle::new(
+            [(x + 6, y - 8), (x + SWATCH - 6, y + 8)],
+            style::fill(item.color, 1.0),
+        )),
+    }
+}
+
+/// What a panel says about itself: an optional caption and the axis descriptions.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Panel<'a> {
+    pub caption: Option<&'a str>,
+    pub x_desc: &'a str,
+    pub y_desc: &'a str,
+    /// Width of the y tick labels' area when the usual one is too narrow.
+    pub y_label_width: Option<u32>,
+    /// No vertical grid lines (bar charts, whose x ticks name categories).
+    pub no_x_grid: bool,
+}
+
+/// A panel's chart builder: caption, margins and label areas sized for the fonts in use.
+pub(super) fn builder<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    panel: &Panel,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin_top(6)
+        .margin_right(18)
+        .margin_left(4)
+        .x_label_area_size(if panel.x_desc.is_empty() { 30 } else { 54 })
+        .y_label_area_size(panel.y_label_width.unwrap_or(if panel.y_desc.is_empty() {
+            56
+        } else {
+            80
+        }));
+    if let Some(caption) = panel.caption {
+        builder.caption(caption, style::bold(style::PANEL_SIZE, style::TEXT));
+    }
+    builder
+}
+
+/// The common look of a panel's axes and grid: bold grid lines only, no minor lines.
+pub(super) fn style_mesh<X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &mut plotters::chart::MeshStyle<'_, '_, X, Y, DB>,
+    panel: &Panel,
+) {
+    mesh.bold_line_style(style::GRID)
+        .light_line_style(TRANSPARENT)
+        .max_light_lines(0)
+        .axis_style(style::AXIS)
+        .label_style(style::tick_labels())
+        .axis_desc_style(style::desc())
+        .x_desc(panel.x_desc)
+        .y_desc(panel.y_desc);
+    if panel.no_x_grid {
+        mesh.disable_x_mesh();
+    }
+}
+
+/// An empty panel: axes, descriptions and a centred "no data: `why`".
+pub(super) fn no_data<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    why: &str,
+) -> DrawResult<(), DB> {
+    let mut chart = builder(area, panel).build_cartesian_2d(0f64..1f64, 0f64..1f64)?;
+    let mut mesh = chart.configure_mesh();
+    style_mesh(&mut mesh, panel);
+    mesh.x_labels(0).y_labels(0).draw()?;
+    let message = style::anchored(
+        style::text(style::DESC_SIZE + 1.0, style::MUTED),
+        HPos::Center,
+        VPos::Center,
+    );
+    chart.draw_series(std::iter::once(Text::new(
+        format!("no data: {why}"),
+        (0.5, 0.5),
+        message,
+    )))?;
+    Ok(())
+}
+
+/// A whole chart with nothing to show: the header and one empty panel.
+pub(super) fn empty_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    header: &Header,
+    panel: &Panel,
+    why: &str,
+) -> DrawResult<(), DB> {
+    let body = frame(root, header)?;
+    no_data(&body, panel, why)
+}
+
+/// Builds a panel over `x` × `y` with styled axes; `format_x`/`format_y` write tick labels.
+#[allow(clippy::type_complexity)]
+pub(super) fn axes<'a, DB, X, Y>(
+    area: &'a DrawingArea<DB, Shift>,
+    panel: &Panel,
+    x: X,
+    y: Y,
+    format_x: &dyn Fn(&X::Value) -> String,
+    format_y: &dyn Fn(&Y::Value) -> String,
+) -> DrawResult<ChartContext<'a, DB, Cartesian2d<X::CoordDescType, Y::CoordDescType>>, DB>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord,
+    Y: AsRangedCoord,
+    X::CoordDescType: ValueFormatter<X::Value>,
+    Y::CoordDescType: ValueFormatter<Y::Value>,
+{
+    let mut chart = builder(area, panel).build_cartesian_2d(x, y)?;
+    let mut mesh = chart.configure_mesh();
+    style_mesh(&mut mesh, panel);
+    mesh.x_labels(12)
+        .y_labels(8)
+        .x_label_formatter(format_x)
+        .y_label_formatter(format_y)
+        .draw()?;
+    Ok(chart)
+}
+
+/// Draws `points` as a solid or dashed line in `color`, a lone point as a dot.
+pub(super) fn draw_line<DB, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    points: &[(f64, f64)],
+    color: RGBColor,
+    mark: Mark,
+) -> DrawResult<(), DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let line = style::line(color, style::LINE);
+    match (points, mark) {
+        ([], _) => {}
+        ([point], _) => {
+            chart.draw_series(std::iter::once(Circle::new(
+                *point,
+                4,
+                style::fill(color, 1.0),
+            )))?;
+        }
+        (_, Mark::Dashed) => {
+            chart.draw_series(DashedLineSeries::new(
+                points.iter().copied(),
+                style::DASH.0,
+                style::DASH.1,
+                line,
+            ))?;
+        }
+        _ => {
+            chart.draw_series(LineSeries::new(points.iter().copied(), line))?;
+        }
+    }
+    Ok(())
+}
+
+/// A numeric axis whose tick marks are exactly `ticks` (plotters picks its own otherwise).
+pub(super) struct Ticked<R> {
+    inner: R,
+    ticks: Vec<f64>,
+}
+
+impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> Range<i32> {
+        self.inner.axis_pixel_range(limit)
+    }
+}
+
+/// A linear axis over `range` with tick marks at `ticks`.
+pub(super) fn linear_axis(range: Range<f64>, ticks: Vec<f64>) -> Ticked<RangedCoordf64> {
+    Ticked {
+        inner: range.into(),
+        ticks,
+    }
+}
+
+/// A log axis over `range` (positive) with ticks from [`log_ticks`].
+pub(super) fn log_axis(range: Range<f64>) -> Ticked<LogCoord<f64>> {
+    let ticks = log_ticks(&range);
+    Ticked {
+        inner: range.log_scale().into(),
+        ticks,
+    }
+}
+
+/// Tick values for a log axis over `range` (positive): decades, with 2 and 5 between them
+/// when the range spans few decades, and 1.5, 3 and 7 when it spans less than one.
+pub(super) fn log_ticks(range: &Range<f64>) -> Vec<f64> {
+    let (lo, hi) = (
+        range.start.max(f64::MIN_POSITIVE),
+        range.end.max(range.start),
+    );
+    let span = (hi / lo).log10();
+    let steps: &[f64] = if span <= 1.0 {
+        &[1.0, 1.5, 2.0, 3.0, 5.0, 7.0]
+    } else if span <= 3.2 {
+        &[1.0, 2.0, 5.0]
+    } else {
+        &[1.0]
+    };
+    let mut ticks = Vec::new();
+    for exponent in (lo.log10().floor() as i32)..=(hi.log10().ceil() as i32) {
+        let decade = 10f64.powi(exponent);
+        for step in steps {
+            let tick = step * decade;
+            if tick >= lo * 0.999_999 && tick <= hi * 1.000_001 {
+                ticks.push(tick);
+            }
+        }
+    }
+    ticks
+}
+
+/// A log range around values from `min` to `max` (milliseconds), with a little room at both
+/// ends; never below `floor`, never empty.
+pub(super) fn log_range(min: f64, max: f64, floor: f64) -> Range<f64> {
+    let min = if min.is_finite() {
+        min.max(floor)
+    } else {
+        floor
+    };
+    let max = if max.is_finite() { max.max(min) } else { min };
+    let lo = (min / 1.4).max(floor);
+    let hi = (max * 1.4).max(lo * 10.0);
+    lo..hi
+}
+
+/// A linear range from zero to a bit above `max`, at least `at_least`.
+pub(super) fn zero_range(max: f64, at_least: f64) -> Range<f64> {
+    let max = if max.is_finite() { max } else { 0.0 };
+    0.0..(max * 1.12).max(at_least)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_fit_the_span() {
+        assert_eq!(
+            log_ticks(&(0.5..200.0)),
+            vec![0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0]
+        );
+        assert_eq!(
+            log_ticks(&(0.01..5000.0)),
+            vec![0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
+        );
+        assert_eq!(log_ticks(&(1.0..5.0)), vec![1.0, 1.5, 2.0, 3.0, 5.0]);
+    }
+
+    #[test]
+    fn ranges_never_collapse_or_go_non_positive() {
+        let r = log_range(0.0, 0.0, 0.001);
+        assert!(r.start >= 0.001 && r.end > r.start);
+        let r = log_range(f64::NAN, f64::INFINITY, 0.001);
+        assert!(r.start.is_finite() && r.end.is_finite() && r.end > r.start);
+        let r = zero_range(0.0, 1.0);
+        assert_eq!(r, 0.0..1.0);
+    }
+}

@@ -1,0 +1,194 @@
+//! The time axis of the per-second charts: seconds since the start of each target's load, the
+//! scenario's phases shaded in alternating bands and named, and per-second rows turned into
+//! plottable points (line segments that break where a value is missing, or stairs).
+
+use std::ops::Range;
+
+use plotters::coord::ranged1d::Ranged;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::DrawResult;
+use super::style;
+use crate::record::series::SeriesRow;
+use crate::report::RunData;
+
+pub(super) const X_DESC: &str = "seconds since the start of load";
+
+/// One scenario phase, in seconds since the start of load.
+#[derive(Debug, Clone, PartialEq)]
+struct Band {
+    name: String,
+    start: f64,
+    end: f64,
+}
+
+/// The seconds a run covers and its phases.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Timeline {
+    /// The longest target's recorded seconds.
+    pub seconds: f64,
+    phases: Vec<Band>,
+}
+
+impl Timeline {
+    pub fn of(run: &RunData) -> Timeline {
+        let phases = run
+            .manifest
+            .scenario
+            .phases
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.start_s.is_finite() && p.duration_s.is_finite())
+            .map(|(i, p)| Band {
+                name: if p.name.is_empty() {
+                    format!("phase {}", i + 1)
+                } else {
+                    p.name.clone()
+                },
+                start: p.start_s,
+                end: p.start_s + p.duration_s,
+            })
+            .collect();
+        Timeline {
+            seconds: run.seconds() as f64,
+            phases,
+        }
+    }
+
+    /// The x range: every recorded second (at least one, so an axis can be drawn).
+    pub fn x_range(&self) -> Range<f64> {
+        0.0..self.seconds.max(1.0)
+    }
+
+    /// Shades every other phase over `y` and, when `labels`, names each phase at the top
+    /// where its band is wide enough for the name.
+    pub fn draw_phases<DB, X, Y>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+        y: &Range<f64>,
+        labels: bool,
+    ) -> DrawResult<(), DB>
+    where
+        DB: DrawingBackend,
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    {
+        let x = self.x_range();
+        let visible = self.phases.iter().enumerate().filter_map(|(i, band)| {
+            let (start, end) = (band.start.max(x.start), band.end.min(x.end));
+            (end > start).then_some((i, band, start, end))
+        });
+        let label_style = style::anchored(
+            style::text(style::LABEL_SIZE, style::MUTED),
+            HPos::Center,
+            VPos::Top,
+        );
+        for (i, band, start, end) in visible {
+            if i % 2 == 1 {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(start, y.start), (end, y.end)],
+                    style::fill(style::BAND, 1.0),
+                )))?;
+            }
+            if !labels {
+                continue;
+            }
+            let (left, _) = chart.backend_coord(&(start, y.end));
+            let (right, _) = chart.backend_coord(&(end, y.end));
+            let (text_width, _) = chart
+                .plotting_area()
+                .estimate_text_size(&band.name, &label_style)?;
+            if (right - left) < text_width as i32 + 8 {
+                continue;
+            }
+            chart.draw_series(std::iter::once(
+                EmptyElement::at(((start + end) / 2.0, y.end))
+                    + Text::new(band.name.clone(), (0, 5), label_style.clone()),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// `value` of each row at the middle of its second, as line segments that break where the
+/// value is missing or a second was not recorded.
+pub(super) fn segments(
+    rows: &[SeriesRow],
+    value: impl Fn(&SeriesRow) -> Option<f64>,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut previous_second = None;
+    for row in rows {
+        let point = value(row)
+            .filter(|v| v.is_finite())
+            .map(|v| (row.second as f64 - 0.5, v));
+        match point {
+            Some(point) if previous_second == Some(row.second.wrapping_sub(1)) => {
+                if let Some(last) = out.last_mut() {
+                    last.push(point);
+                }
+            }
+            Some(point) => out.push(vec![point]),
+            None => {}
+        }
+        previous_second = point.map(|_| row.second);
+    }
+    out
+}
+
+/// `value` of each row held flat over its second `[second - 1, second)`: a staircase.
+pub(super) fn stairs(rows: &[SeriesRow], value: impl Fn(&SeriesRow) -> f64) -> Vec<(f64, f64)> {
+    let mut points = Vec::with_capacity(rows.len() * 2);
+    for row in rows.iter().filter(|row| row.second > 0) {
+        let v = value(row);
+        let v = if v.is_finite() { v } else { 0.0 };
+        points.push(((row.second - 1) as f64, v));
+        points.push((row.second as f64, v));
+    }
+    points
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(second: u64, p50: Option<f64>) -> SeriesRow {
+        SeriesRow {
+            second,
+            p50_ms: p50,
+            ok: second,
+            ..SeriesRow::default()
+        }
+    }
+
+    #[test]
+    fn segments_break_at_missing_values_and_missing_seconds() {
+        let rows = vec![
+            row(1, Some(1.0)),
+            row(2, Some(2.0)),
+            row(3, None),
+            row(4, Some(4.0)),
+            row(6, Some(6.0)),
+            row(7, Some(f64::NAN)),
+        ];
+        let got = segments(&rows, |r| r.p50_ms);
+        assert_eq!(
+            got,
+            vec![
+                vec![(0.5, 1.0), (1.5, 2.0)],
+                vec![(3.5, 4.0)],
+                vec![(5.5, 6.0)]
+            ]
+        );
+    }
+
+    #[test]
+    fn stairs_hold_each_value_over_its_second() {
+        let rows = vec![row(1, None), row(2, None)];
+        assert_eq!(
+            stairs(&rows, |r| r.ok as f64),
+            vec![(0.0, 1.0), (1.0, 1.0), (1.0, 2.0), (2.0, 2.0)]
+        );
+    }
+}
