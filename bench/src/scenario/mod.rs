@@ -4,11 +4,20 @@
 //! into raw structs; `validate` (with `target`, `load`, `threshold`) turns those into
 //! typed values with defaults and cross-field checks. Every error is collected; a file with any
 //! error never yields a plan.
+//!
+//! Held connections (`held`): a `[[requests]]` entry has `kind = "http"` (default), `"sse"` or
+//! `"websocket"`. A held kind needs `hold = "<duration>"`, the longest the generator keeps the
+//! stream open, counted from its opening (the 200 or 101 answer); the load's `timeout` bounds
+//! only the wait for that answer. `kind = "websocket"` may add `send_every = "<duration>"`: a
+//! small text message at the opening and then that often. Held requests are always a `GET` on a
+//! connection of their own (never a pooled one) and send no `body`; `hold` and `send_every` are
+//! rejected on `kind = "http"`, `send_every` on `kind = "sse"`.
 
 mod check;
 mod document;
 mod duration;
 mod error;
+mod held;
 mod key_path;
 mod load;
 pub mod plan;

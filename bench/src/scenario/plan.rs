@@ -154,6 +154,65 @@ pub struct RequestTemplate {
     pub path_and_query: String,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
+    /// `kind`: an ordinary request (default) or a held connection.
+    pub kind: RequestKind,
+}
+
+/// What a request does on the wire (`kind = "http" | "sse" | "websocket"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestKind {
+    /// One request, one response, over the client's connection policy.
+    #[default]
+    Http,
+    /// A held connection: its own connection, read until the hold elapses or the peer ends it.
+    Held(HeldRequest),
+}
+
+impl RequestKind {
+    /// The held connection, if this is one.
+    pub fn held(&self) -> Option<&HeldRequest> {
+        match self {
+            RequestKind::Http => None,
+            RequestKind::Held(held) => Some(held),
+        }
+    }
+
+    /// The `kind` key's value: `"http"`, `"sse"` or `"websocket"`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            RequestKind::Http => "http",
+            RequestKind::Held(held) => held.protocol.key(),
+        }
+    }
+}
+
+/// A held request: how it talks and how long the generator keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldRequest {
+    pub protocol: HeldProtocol,
+    /// `hold`: the longest the stream is kept open, counted from its opening (the 200 or 101
+    /// answer); > 0.
+    pub hold: Duration,
+    /// `send_every` (WebSocket only): a small text message is sent at the opening and then this
+    /// often; > 0.
+    pub send_every: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldProtocol {
+    /// `kind = "sse"`: `GET` with `Accept: text/event-stream`; messages are events with data.
+    Sse,
+    /// `kind = "websocket"`: the upgrade handshake; messages are text and binary frames.
+    WebSocket,
+}
+
+impl HeldProtocol {
+    pub fn key(self) -> &'static str {
+        match self {
+            HeldProtocol::Sse => "sse",
+            HeldProtocol::WebSocket => "websocket",
+        }
+    }
 }
 
 /// `"serverless.latency.p99" = "< 800ms"`.

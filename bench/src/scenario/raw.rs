@@ -56,7 +56,17 @@ const LOAD_KEYS: &[&str] = &[
 ];
 const PHASE_KEYS: &[&str] = &["duration", "rate", "concurrency", "think_time", "name"];
 const RAMP_KEYS: &[&str] = &["from", "to"];
-const REQUEST_KEYS: &[&str] = &["weight", "method", "path", "name", "headers", "body"];
+const REQUEST_KEYS: &[&str] = &[
+    "weight",
+    "method",
+    "path",
+    "name",
+    "headers",
+    "body",
+    "kind",
+    "hold",
+    "send_every",
+];
 
 const A_STRING: &str = "a string";
 
@@ -157,6 +167,9 @@ pub(crate) struct RawRequest {
     pub name: Field<String>,
     pub headers: Field<Vec<Named<String>>>,
     pub body: Field<String>,
+    pub kind: Field<String>,
+    pub hold: Field<String>,
+    pub send_every: Field<String>,
 }
 
 /// Reads the document tree (a table) into a [`RawScenario`], reporting shape errors.
@@ -292,6 +305,9 @@ fn read_request(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<Ra
             named_strings(n, p, d, |_| "a header value string")
         }),
         body: t.string("body", A_STRING),
+        kind: t.string("kind", "a string: \"http\", \"sse\" or \"websocket\""),
+        hold: t.string("hold", duration::EXPECTED),
+        send_every: t.string("send_every", duration::EXPECTED),
     };
     Field::Given(Spanned::new(node.span.clone(), request))
 }

@@ -15,7 +15,7 @@ use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
 use super::plan::{DatabasePlan, Plan, RequestTemplate};
 use super::raw::{Field, Named, RawRequest, RawScenario};
-use super::{load, target, threshold};
+use super::{held, load, target, threshold};
 
 const DEFAULT_SEED: u64 = 1;
 
@@ -118,15 +118,22 @@ fn request(
     });
     let name = optional(&raw.name, |v| Ok(v.get_ref().clone()));
     let body = optional(&raw.body, |v| Ok(Bytes::from(v.get_ref().clone())));
+    let kind = held::kind(raw, &span, path, method.as_ref().ok(), diag);
     let method = method?.unwrap_or(Method::GET);
     let path_and_query = target?;
+    let kind = kind?;
+    let default_name = match kind.held() {
+        None => format!("{method} {path_and_query}"),
+        Some(held) => format!("{} {path_and_query}", held::label(held.protocol)),
+    };
     Ok(RequestTemplate {
-        name: name?.unwrap_or_else(|| format!("{method} {path_and_query}")),
+        name: name?.unwrap_or(default_name),
         weight: weight?.unwrap_or(1),
         method,
         path_and_query,
         headers: headers?.unwrap_or_default(),
         body: body?.unwrap_or_default(),
+        kind,
     })
 }
 

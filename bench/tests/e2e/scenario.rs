@@ -31,6 +31,12 @@ const BAD: &[(&str, &[&str])] = &[
         "6:12: load.phases[0].duration: expected a duration > 0 such as \"5s\", found \"0s\"",
     ]),
     ("empty-requests.toml", &["1:1: requests: at least one [[requests]] is needed"]),
+    ("held-without-hold.toml", &[
+        "9:1: requests[0].hold: missing required key; expected a duration such as \"30s\" (how long the generator keeps a kind = \"sse\" connection open)",
+    ]),
+    ("hold-on-http.toml", &[
+        "11:8: requests[0].hold: not allowed here: `hold` is for held connections (kind = \"sse\" or \"websocket\"); a kind = \"http\" request ends with its response",
+    ]),
     ("many-errors.toml", &[
         "6:8: targets.t.pool: not allowed here: `pool` applies to kind = \"persistent\" targets; this target is external (`url`)",
         "9:9: load.model: expected one of \"open\", \"closed\", found \"opn\" (did you mean `open`?)",
@@ -78,7 +84,7 @@ const BAD: &[(&str, &[&str])] = &[
         "14:1: load.phases[1].rat: unknown key; expected one of duration, rate, concurrency, think_time, name (did you mean `rate`?)",
     ]),
     ("unknown-key-request.toml", &[
-        "11:1: requests[0].heders: unknown key; expected one of weight, method, path, name, headers, body (did you mean `headers`?)",
+        "11:1: requests[0].heders: unknown key; expected one of weight, method, path, name, headers, body, kind, hold, send_every (did you mean `headers`?)",
     ]),
     ("unknown-key-target.toml", &[
         "5:1: targets.fn.keep_warn: unknown key; expected one of url, kind, preset, keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, pool (did you mean `keep_warm`?)",
@@ -128,7 +134,7 @@ fn validate_accepts_every_good_fixture() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
-        3,
+        4,
         "{stdout}"
     );
     assert!(stderr(&output).is_empty(), "{}", stderr(&output));
