@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,6 +24,9 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Draw charts and report.html for result sets, or a static site of several (--out).
     Report(ReportArgs),
+    /// Compare two result sets of one scenario: per metric, the change and whether it is
+    /// significant (block bootstrap over per-second intervals).
+    Compare(CompareArgs),
     /// Serve a built-in target (for wrk, k6, a browser), provisioning PostgreSQL if needed.
     #[command(subcommand)]
     Serve(ServeCommand),
@@ -141,4 +144,32 @@ pub struct ReportArgs {
     /// each result set's own charts/ and report.html are written anew.
     #[arg(long, value_name = "SITE_DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline result set (A).
+    #[arg(value_name = "RESULT_SET")]
+    pub a: PathBuf,
+    /// The result set compared with it (B).
+    #[arg(value_name = "RESULT_SET")]
+    pub b: PathBuf,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
+    /// Exit 1 when a significant regression's relative change exceeds --tolerance.
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Largest relative change of a significant regression that still passes ("5%" or "0.05").
+    #[arg(long, default_value = "5%", value_parser = crate::compare::parse_tolerance)]
+    pub tolerance: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    /// A table for the terminal.
+    Text,
+    /// A pull-request comment.
+    Markdown,
+    /// The comparison's fields (stable names).
+    Json,
 }

@@ -40,6 +40,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
     match cli.command {
         cli::Command::Validate(args) => Ok(validate(&args)),
         cli::Command::Report(args) => report_command(&args),
+        cli::Command::Compare(args) => compare::command(&args),
         cli::Command::Run(args) => orchestrate::run_command(&args),
         cli::Command::Serve(command) => orchestrate::serve::serve_command(&command),
         cli::Command::Instance => {

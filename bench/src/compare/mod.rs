@@ -1,2 +1,194 @@
 //! `coldfront compare A B`: two result sets of one scenario, metric by metric, with a verdict
 //! from a bootstrap over their per-second intervals.
+//!
+//! [`load`] reads and checks the pair, [`compare`] builds the [`Comparison`] (pure),
+//! [`render`] turns it into text, Markdown or JSON, and [`command`] ties them to the CLI and
+//! its exit code.
+
+pub mod metrics;
+pub mod model;
+pub mod render;
+pub mod stats;
+
+use std::path::{Path, PathBuf};
+
+pub use model::{Comparison, MetricComparison, RunInfo, TargetComparison, Unit};
+pub use stats::{Better, Bootstrap, Verdict};
+
+use crate::cli::{CompareArgs, CompareFormat};
+use crate::report::{LoadError, RunData};
+use crate::Exit;
+
+/// Why two result sets cannot be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error("result set {side} ({})", dir.display())]
+    Load {
+        side: &'static str,
+        dir: PathBuf,
+        #[source]
+        source: LoadError,
+    },
+    #[error(
+        "cannot compare result sets of different scenarios: A ({}) is {a:?}, B ({}) is {b:?}",
+        a_dir.display(),
+        b_dir.display()
+    )]
+    Scenario {
+        a: String,
+        a_dir: PathBuf,
+        b: String,
+        b_dir: PathBuf,
+    },
+    #[error(
+        "cannot compare result sets of different schema versions: A ({}) is version {a}, B ({}) is version {b}",
+        a_dir.display(),
+        b_dir.display()
+    )]
+    SchemaVersion {
+        a: u32,
+        a_dir: PathBuf,
+        b: u32,
+        b_dir: PathBuf,
+    },
+}
+
+/// Loads both result sets and checks that they can be compared.
+pub fn load(a_dir: &Path, b_dir: &Path) -> Result<(RunData, RunData), CompareError> {
+    let load_side = |side, dir: &Path| {
+        RunData::load(dir).map_err(|source| CompareError::Load {
+            side,
+            dir: dir.to_path_buf(),
+            source,
+        })
+    };
+    let (a, b) = (load_side("A", a_dir)?, load_side("B", b_dir)?);
+    check_comparable(&a, &b)?;
+    Ok((a, b))
+}
+
+fn check_comparable(a: &RunData, b: &RunData) -> Result<(), CompareError> {
+    if a.manifest.schema_version != b.manifest.schema_version {
+        return Err(CompareError::SchemaVersion {
+            a: a.manifest.schema_version,
+            a_dir: a.dir.clone(),
+            b: b.manifest.schema_version,
+            b_dir: b.dir.clone(),
+        });
+    }
+    if a.manifest.scenario.name != b.manifest.scenario.name {
+        return Err(CompareError::Scenario {
+            a: a.manifest.scenario.name.clone(),
+            a_dir: a.dir.clone(),
+            b: b.manifest.scenario.name.clone(),
+            b_dir: b.dir.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Compares every target both result sets measured (A is the baseline).
+pub fn compare(
+    a: &RunData,
+    b: &RunData,
+    bootstrap: &Bootstrap,
+    tolerance: f64,
+) -> Result<Comparison, CompareError> {
+    check_comparable(a, b)?;
+    let targets = b
+        .targets
+        .iter()
+        .filter_map(|tb| a.target(&tb.name).map(|ta| (ta, tb)))
+        .map(|(ta, tb)| TargetComparison {
+            name: tb.name.clone(),
+            kind: tb.kind.clone(),
+            metrics: metrics::compare_target(
+                metrics::Recorded {
+                    target: ta,
+                    phases: &a.manifest.scenario.phases,
+                },
+                metrics::Recorded {
+                    target: tb,
+                    phases: &b.manifest.scenario.phases,
+                },
+                bootstrap,
+                tolerance,
+            ),
+        })
+        .collect();
+    let only_in = |one: &RunData, other: &RunData| -> Vec<String> {
+        one.targets
+            .iter()
+            .filter(|t| other.target(&t.name).is_none())
+            .map(|t| t.name.clone())
+            .collect()
+    };
+    Ok(Comparison {
+        scenario: b.manifest.scenario.name.clone(),
+        a: run_info(a),
+        b: run_info(b),
+        method: bootstrap.into(),
+        tolerance,
+        targets,
+        only_in_a: only_in(a, b),
+        only_in_b: only_in(b, a),
+    })
+}
+
+fn run_info(run: &RunData) -> RunInfo {
+    RunInfo {
+        dir: run.dir.clone(),
+        status: run.manifest.status,
+        started_at: run.manifest.started_at.clone(),
+        git_revision: run.manifest.git_revision.clone(),
+        coldfront_version: run.manifest.coldfront_version.clone(),
+    }
+}
+
+/// `coldfront compare`: prints the comparison; exit 1 only with `--fail-on-regression` and a
+/// significant regression beyond the tolerance.
+pub fn command(args: &CompareArgs) -> anyhow::Result<Exit> {
+    let (a, b) = load(&args.a, &args.b)?;
+    let comparison = compare(&a, &b, &Bootstrap::default(), args.tolerance)?;
+    let output = match args.format {
+        CompareFormat::Text => render::text(&comparison),
+        CompareFormat::Markdown => render::markdown(&comparison),
+        CompareFormat::Json => render::json(&comparison),
+    };
+    print!("{output}");
+    let failures: Vec<String> = comparison
+        .failures()
+        .map(|(t, m)| render::failure_line(t, m))
+        .collect();
+    if args.fail_on_regression && !failures.is_empty() {
+        eprintln!(
+            "regressed beyond the {} tolerance:",
+            render::percent(comparison.tolerance)
+        );
+        for failure in &failures {
+            eprintln!("  {failure}");
+        }
+        return Ok(Exit::ThresholdFailed);
+    }
+    Ok(Exit::Success)
+}
+
+/// `--tolerance`: `5%` or `0.05`, from 0 to 100%.
+pub fn parse_tolerance(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let (number, scale) = match trimmed.strip_suffix('%') {
+        Some(percent) => (percent.trim(), 100.0),
+        None => (trimmed, 1.0),
+    };
+    let value = number
+        .parse::<f64>()
+        .map(|v| v / scale)
+        .map_err(|_| format!("{text:?} is not a tolerance (expected e.g. \"5%\" or \"0.05\")"))?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err(format!("{text:?} is out of range (0% to 100%)"));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests;

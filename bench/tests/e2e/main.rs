@@ -2,6 +2,7 @@
 
 mod browser;
 mod builtin;
+mod compare;
 mod http_client;
 mod load;
 mod persistent;

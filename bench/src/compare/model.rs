@@ -1,0 +1,191 @@
+//! The result of `compare`: per target and metric, A's and B's values, the change, its
+//! confidence interval and a verdict. This is what `--format json` writes; the field names
+//! are stable.
+//!
+//! ```json
+//! {"scenario": "quickstart",
+//!  "a": {"dir": "…", "status": "complete", "started_at": "…", "git_revision": "…", …},
+//!  "b": {…},
+//!  "method": {"name": "block bootstrap over per-second intervals", "resamples": 1000,
+//!             "confidence": 0.95, "seed": …, "min_seconds": 5},
+//!  "tolerance": 0.05,
+//!  "targets": [{"name": "serverless", "kind": "serverless", "metrics": [
+//!     {"metric": "latency.p99", "unit": "ms", "better": "lower", "a": 1.8, "b": 2.1,
+//!      "change": 0.3, "relative_change": 0.1667, "interval": {"low": 0.1, "high": 0.5},
+//!      "verdict": "regressed", "beyond_tolerance": true}, …]}],
+//!  "only_in_a": [], "only_in_b": []}
+//! ```
+//! `relative_change` is `null` when A is 0 and B is not; `interval` is `null` with verdict
+//! `insufficient_data`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::stats::{Better, Bootstrap, Interval, Verdict};
+use crate::record::RunStatus;
+
+/// Name of the method, as printed with every result.
+pub const METHOD_NAME: &str = "block bootstrap over per-second intervals";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub scenario: String,
+    pub a: RunInfo,
+    pub b: RunInfo,
+    pub method: Method,
+    /// Relative change (0.05 = 5%) a significant regression may have before it fails
+    /// `--fail-on-regression`.
+    pub tolerance: f64,
+    /// Targets of both result sets, in B's order.
+    pub targets: Vec<TargetComparison>,
+    /// Targets measured in only one of the result sets.
+    pub only_in_a: Vec<String>,
+    pub only_in_b: Vec<String>,
+}
+
+/// Which result set a side is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub dir: PathBuf,
+    pub status: RunStatus,
+    pub started_at: String,
+    pub git_revision: Option<String>,
+    pub coldfront_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Method {
+    pub name: String,
+    pub resamples: u32,
+    pub confidence: f64,
+    pub seed: u64,
+    /// Fewer informative seconds than this on a side: no interval (`insufficient_data`).
+    pub min_seconds: usize,
+}
+
+impl From<&Bootstrap> for Method {
+    fn from(bootstrap: &Bootstrap) -> Method {
+        Method {
+            name: METHOD_NAME.to_string(),
+            resamples: bootstrap.resamples,
+            confidence: bootstrap.confidence,
+            seed: bootstrap.seed,
+            min_seconds: bootstrap.min_seconds,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetComparison {
+    pub name: String,
+    pub kind: String,
+    pub metrics: Vec<MetricComparison>,
+}
+
+/// What a metric's values are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unit {
+    #[serde(rename = "ms")]
+    Milliseconds,
+    /// A fraction (0.01 = 1%).
+    #[serde(rename = "ratio")]
+    Ratio,
+    #[serde(rename = "req/s")]
+    RequestsPerSecond,
+    #[serde(rename = "count")]
+    Count,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricComparison {
+    /// `latency.p99`, `throughput_rps`, `timeout_rate`, `connections_open.mean`, … (the
+    /// threshold names where there is one).
+    pub metric: String,
+    pub unit: Unit,
+    pub better: Better,
+    pub a: f64,
+    pub b: f64,
+    /// B − A.
+    pub change: f64,
+    /// (B − A) / A; `null` when A is 0 and B is not.
+    pub relative_change: Option<f64>,
+    /// Confidence interval of B − A (`method.confidence`).
+    pub interval: Option<Interval>,
+    pub verdict: Verdict,
+    /// A significant regression whose relative change exceeds the tolerance (a regression
+    /// from zero always does).
+    pub beyond_tolerance: bool,
+}
+
+impl MetricComparison {
+    pub fn new(
+        metric: String,
+        unit: Unit,
+        better: Better,
+        estimate: &super::stats::Estimate,
+        tolerance: f64,
+    ) -> MetricComparison {
+        let change = estimate.change();
+        let relative_change = if estimate.a != 0.0 {
+            Some(change / estimate.a.abs())
+        } else if change == 0.0 {
+            Some(0.0)
+        } else {
+            None
+        };
+        let verdict = super::stats::verdict(estimate, better);
+        let beyond_tolerance = verdict == Verdict::Regressed
+            && relative_change.is_none_or(|relative| relative.abs() > tolerance);
+        MetricComparison {
+            metric,
+            unit,
+            better,
+            a: estimate.a,
+            b: estimate.b,
+            change,
+            relative_change,
+            interval: estimate.interval,
+            verdict,
+            beyond_tolerance,
+        }
+    }
+}
+
+/// How many metrics got each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub improved: usize,
+    pub regressed: usize,
+    pub beyond_tolerance: usize,
+    pub unchanged: usize,
+    pub insufficient: usize,
+}
+
+impl Comparison {
+    /// Every metric with its target, in order.
+    pub fn metrics(&self) -> impl Iterator<Item = (&TargetComparison, &MetricComparison)> {
+        self.targets
+            .iter()
+            .flat_map(|t| t.metrics.iter().map(move |m| (t, m)))
+    }
+
+    /// Significant regressions beyond the tolerance: what fails `--fail-on-regression`.
+    pub fn failures(&self) -> impl Iterator<Item = (&TargetComparison, &MetricComparison)> {
+        self.metrics().filter(|(_, m)| m.beyond_tolerance)
+    }
+
+    pub fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for (_, metric) in self.metrics() {
+            match metric.verdict {
+                Verdict::Improved => tally.improved += 1,
+                Verdict::Regressed => tally.regressed += 1,
+                Verdict::NoSignificantChange => tally.unchanged += 1,
+                Verdict::InsufficientData => tally.insufficient += 1,
+            }
+            tally.beyond_tolerance += usize::from(metric.beyond_tolerance);
+        }
+        tally
+    }
+}
