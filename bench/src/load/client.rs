@@ -2,6 +2,8 @@
 //! API (`hyper::client::conn`) over sockets it opens itself, so every connection opened,
 //! reused, closed and failed is counted exactly and the connect time of each is known.
 //! HTTP/1.1 always; HTTP/2 when TLS negotiates it (ALPN) with an `https://` target.
+//! Held requests (`load::held`) get a connection of their own from [`Client::open_own`]: the
+//! same permits, sockets and counters, HTTP/1.1 only, never returned to the keep-alive pool.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -15,11 +17,12 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::sample::Outcome;
-use crate::scenario::{ConnectionPolicy, RequestTemplate};
+use crate::scenario::{ConnectionPolicy, RequestKind, RequestTemplate};
 
 /// Counters of everything that happened to connections. Shared with the per-second sampler.
 #[derive(Debug, Default)]
@@ -134,6 +137,7 @@ pub struct PreparedRequest {
     uri_absolute: Uri,
     headers: http::HeaderMap,
     body: Bytes,
+    kind: RequestKind,
 }
 
 impl PreparedRequest {
@@ -161,7 +165,64 @@ impl PreparedRequest {
             uri_absolute,
             headers,
             body: template.body.clone(),
+            kind: template.kind,
         })
+    }
+
+    pub fn kind(&self) -> RequestKind {
+        self.kind
+    }
+
+    /// The SSE request of a held `kind = "sse"`: `GET` with `Accept: text/event-stream` (unless
+    /// the scenario set its own `Accept`), HTTP/1.1.
+    pub(super) fn sse_request(&self) -> Request<Full<Bytes>> {
+        let mut request = self.build(false, false);
+        *request.method_mut() = http::Method::GET;
+        *request.body_mut() = Full::new(Bytes::new());
+        let headers = request.headers_mut();
+        headers.remove(CONTENT_LENGTH);
+        if !headers.contains_key(http::header::ACCEPT) {
+            headers.insert(
+                http::header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            );
+        }
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        );
+        request
+    }
+
+    /// The upgrade request of a held `kind = "websocket"`: the target URL with `ws://` (or
+    /// `wss://`), the scenario's headers and a fresh `Sec-WebSocket-Key`.
+    pub(super) fn websocket_request(&self) -> anyhow::Result<Request<()>> {
+        let uri = &self.uri_absolute;
+        let scheme = match uri.scheme_str() {
+            Some("https") => "wss",
+            _ => "ws",
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| anyhow::anyhow!("{uri} has no host"))?;
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut request = Request::new(());
+        *request.uri_mut() = format!("{scheme}://{authority}{path}").parse()?;
+        *request.headers_mut() = self.headers.clone();
+        let headers = request.headers_mut();
+        headers.remove(CONTENT_LENGTH);
+        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(http::header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(
+            http::header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
+        let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
+        headers.insert(
+            http::header::SEC_WEBSOCKET_KEY,
+            HeaderValue::from_str(&key)?,
+        );
+        Ok(request)
     }
 
     fn build(&self, http2: bool, close: bool) -> Request<Full<Bytes>> {
@@ -220,24 +281,58 @@ pub struct Client {
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<Sender>>,
     stats: Arc<ConnectionStats>,
+    /// The TLS settings of held connections: ALPN offers http/1.1 only (an upgrade or a
+    /// stream read as HTTP/1.1).
+    own_tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// Why a request failed before it got an HTTP status.
-enum Failure {
+pub(super) enum Failure {
     Connect,
     Io,
     /// The deadline passed while waiting for a connection slot.
     Expired,
 }
 
+impl Failure {
+    pub(super) fn outcome(&self) -> Outcome {
+        match self {
+            Failure::Connect => Outcome::ConnectError,
+            Failure::Io => Outcome::IoError,
+            Failure::Expired => Outcome::ClientTimeout,
+        }
+    }
+}
+
+/// A byte stream to the target: TCP, or TLS over TCP.
+pub(super) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
+/// A connection of a held request's own, counted open from its opening until its
+/// [`ConnectionSlot`] is dropped.
+pub(super) struct OwnConnection {
+    pub io: Box<dyn Io>,
+    pub connect_time: Duration,
+    pub slot: ConnectionSlot,
+}
+
+/// Holds one of the client's `max_connections` permits and the open-connection count: drop
+/// it once the socket is closed.
+pub(super) struct ConnectionSlot {
+    _open: OpenGuard,
+    _permit: OwnedSemaphorePermit,
+}
+
 impl Client {
     pub fn new(endpoint: Endpoint, policy: ConnectionPolicy, max_connections: usize) -> Self {
         Client {
-            endpoint,
             policy,
             permits: Arc::new(Semaphore::new(max_connections.max(1))),
             idle: Mutex::new(Vec::new()),
             stats: Arc::new(ConnectionStats::default()),
+            own_tls: endpoint_tls_http1(&endpoint),
+            endpoint,
         }
     }
 
@@ -268,9 +363,8 @@ impl Client {
         let done_at = Instant::now();
         let (outcome, cold) = match result {
             Ok(Ok((status, cold))) => (Outcome::from_status(status), cold),
-            Ok(Err(Failure::Connect)) => (Outcome::ConnectError, None),
-            Ok(Err(Failure::Io)) => (Outcome::IoError, None),
-            Ok(Err(Failure::Expired)) | Err(_) => (Outcome::ClientTimeout, None),
+            Ok(Err(failure)) => (failure.outcome(), None),
+            Err(_) => (Outcome::ClientTimeout, None),
         };
         Exchange {
             outcome,
@@ -323,14 +417,7 @@ impl Client {
             .get(CONNECTION)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
         let status = response.status().as_u16();
-        let cold = response
-            .headers()
-            .get("x-coldfront-cold")
-            .and_then(|v| match v.as_bytes() {
-                b"1" | b"true" => Some(true),
-                b"0" | b"false" => Some(false),
-                _ => None,
-            });
+        let cold = cold_header(response.headers());
         let mut body = response.into_body();
         while let Some(frame) = body.frame().await {
             frame.map_err(|_| Failure::Io)?;
@@ -445,4 +532,67 @@ impl Client {
     pub fn close_idle(&self) {
         self.idle.lock().clear();
     }
+
+    /// Opens a connection outside the keep-alive pool (TCP, then TLS offering http/1.1 only)
+    /// once a connection permit is free. The caller bounds the wait with its deadline.
+    pub(super) async fn open_own(&self, deadline: Instant) -> Result<OwnConnection, Failure> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed");
+        if Instant::now() >= deadline {
+            return Err(Failure::Expired);
+        }
+        let started = Instant::now();
+        let stream = self.connect_tcp().await.map_err(|_| {
+            self.stats.failed.fetch_add(1, Ordering::Relaxed);
+            Failure::Connect
+        })?;
+        let _ = stream.set_nodelay(true);
+        let io: Box<dyn Io> = match (&self.endpoint.tls, &self.own_tls) {
+            (Some(tls), Some(config)) => {
+                let connector = tokio_rustls::TlsConnector::from(config.clone());
+                let stream = connector
+                    .connect(tls.server_name.clone(), stream)
+                    .await
+                    .map_err(|_| {
+                        self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                        Failure::Connect
+                    })?;
+                Box::new(stream)
+            }
+            _ => Box::new(stream),
+        };
+        self.stats.on_open();
+        Ok(OwnConnection {
+            io,
+            connect_time: started.elapsed(),
+            slot: ConnectionSlot {
+                _open: OpenGuard(self.stats.clone()),
+                _permit: permit,
+            },
+        })
+    }
+}
+
+/// The endpoint's TLS configuration with ALPN limited to http/1.1.
+fn endpoint_tls_http1(endpoint: &Endpoint) -> Option<Arc<rustls::ClientConfig>> {
+    endpoint.tls.as_ref().map(|tls| {
+        let mut config = (*tls.config).clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Arc::new(config)
+    })
+}
+
+/// The `x-coldfront-cold` response header: `Some(true)` for a cold start.
+pub(super) fn cold_header(headers: &http::HeaderMap) -> Option<bool> {
+    headers
+        .get("x-coldfront-cold")
+        .and_then(|v| match v.as_bytes() {
+            b"1" | b"true" => Some(true),
+            b"0" | b"false" => Some(false),
+            _ => None,
+        })
 }

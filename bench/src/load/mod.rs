@@ -6,9 +6,14 @@
 //!   the load down (no coordinated omission).
 //! - Closed model ([`closed`]): `concurrency` workers per phase, each sending, waiting and
 //!   thinking in turn; latency counts from the actual start of each request.
+//!
+//! A request of a held kind (`kind = "sse" | "websocket"`, [`held`]) is scheduled like any
+//! other but keeps its own connection for up to its hold; in the closed model it occupies its
+//! worker for that long.
 
 pub mod client;
 mod closed;
+mod held;
 pub mod mix;
 mod open;
 pub mod sample;
@@ -21,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use client::{Client, ConnectionCounts, ConnectionStats, Endpoint, PreparedRequest};
 pub use mix::RequestMix;
-pub use sample::{Outcome, Sample};
+pub use sample::{HeldEnd, HeldSample, Outcome, Sample};
 
 use crate::record::Recorder;
 use crate::scenario::{LoadModel, LoadPlan};
@@ -43,10 +48,11 @@ impl LoadContext {
     /// Sends request `seq` (open model: intended at `intended_at`; closed: now) and records it.
     async fn send_and_record(&self, seq: u64, intended_at: Instant, deadline: Instant) {
         let request_index = self.mix.pick(seq);
-        let exchange = self
-            .client
-            .execute(&self.requests[request_index], deadline)
-            .await;
+        let request = &self.requests[request_index];
+        if let Some(held) = request.kind().held() {
+            return held::send_and_record(self, request_index, *held, intended_at, deadline).await;
+        }
+        let exchange = self.client.execute(request, deadline).await;
         let sample = Sample {
             outcome: exchange.outcome,
             latency: exchange.done_at.saturating_duration_since(intended_at),

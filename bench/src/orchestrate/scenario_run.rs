@@ -154,7 +154,12 @@ async fn run_target(
         .iter()
         .map(|t| PreparedRequest::new(t, &running.endpoint))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let recorder = Arc::new(Recorder::new());
+    let has_held = plan.requests.iter().any(|r| r.kind.held().is_some());
+    let recorder = Arc::new(if has_held {
+        Recorder::with_held_requests()
+    } else {
+        Recorder::new()
+    });
     let ctx = Arc::new(LoadContext {
         client: Client::new(
             running.endpoint.clone(),
@@ -291,11 +296,18 @@ fn scenario_record(plan: &Plan, duration_scale: f64) -> ScenarioRecord {
         requests: plan
             .requests
             .iter()
-            .map(|r| RequestRecord {
-                name: r.name.clone(),
-                weight: r.weight,
-                method: r.method.to_string(),
-                path: r.path_and_query.clone(),
+            .map(|r| {
+                let held = r.kind.held();
+                let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+                RequestRecord {
+                    name: r.name.clone(),
+                    weight: r.weight,
+                    method: r.method.to_string(),
+                    path: r.path_and_query.clone(),
+                    kind: Some(r.kind.key().to_string()),
+                    hold_ms: held.map(|h| ms(h.hold)),
+                    send_every_ms: held.and_then(|h| h.send_every).map(ms),
+                }
             })
             .collect(),
     }

@@ -2,14 +2,16 @@
 //! HdrHistograms (latency, service time, connect time, send lag; latency and service time also
 //! split cold/warm) and the current one-second interval, which the per-second ticker takes.
 //! Memory is fixed at creation: nothing grows with the length of the run.
+//! Held requests (SSE, WebSocket) also add to [`HeldTotals`] and the held-open gauge.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
-use crate::load::{Outcome, Sample};
+use crate::load::{HeldEnd, HeldSample, Outcome, Sample};
 
 /// Lowest and highest trackable values, in microseconds (1 µs to 1 h), 3 significant digits.
 pub const LOWEST_US: u64 = 1;
@@ -119,12 +121,64 @@ impl Interval {
     }
 }
 
+/// Whole-run results of a target's held requests.
+#[derive(Debug, Clone)]
+pub struct HeldTotals {
+    /// Counts by [`HeldEnd::index`].
+    pub ends: [u64; HeldEnd::ALL.len()],
+    /// Refusals by HTTP status.
+    pub refused_by_status: BTreeMap<u16, u64>,
+    pub messages: u64,
+    pub messages_sent: u64,
+    /// Most streams open at once.
+    pub max_open: u64,
+    /// From the intended send time to the first message (microseconds).
+    pub time_to_first_message: Histogram<u64>,
+    /// From each stream's opening to its end (microseconds).
+    pub held_for: Histogram<u64>,
+}
+
+impl HeldTotals {
+    fn new() -> Self {
+        HeldTotals {
+            ends: [0; HeldEnd::ALL.len()],
+            refused_by_status: BTreeMap::new(),
+            messages: 0,
+            messages_sent: 0,
+            max_open: 0,
+            time_to_first_message: new_histogram(),
+            held_for: new_histogram(),
+        }
+    }
+
+    pub fn get(&self, end: HeldEnd) -> u64 {
+        self.ends[end.index()]
+    }
+
+    fn record(&mut self, held: &HeldSample) {
+        self.ends[held.end.index()] += 1;
+        if let (HeldEnd::Refused, Some(status)) = (held.end, held.status) {
+            *self.refused_by_status.entry(status).or_default() += 1;
+        }
+        self.messages += held.messages;
+        self.messages_sent += held.messages_sent;
+        if let Some(first) = held.time_to_first_message {
+            record_duration(&mut self.time_to_first_message, first);
+        }
+        if let Some(held_for) = held.held_for {
+            record_duration(&mut self.held_for, held_for);
+        }
+    }
+}
+
 struct State {
     totals: Distributions,
     outcomes: OutcomeCounts,
     cold_starts: u64,
     cold_known: bool,
     interval: Interval,
+    /// `None` until a held request is expected or recorded.
+    held: Option<HeldTotals>,
 }
 
 /// Thread-safe recorder of one target's samples.
@@ -135,6 +189,9 @@ pub struct Recorder {
     /// request due exactly at a second boundary counts in its own second whatever the ticker's
     /// wake-up jitter.
     sent_by_second: [AtomicU64; SENT_SLOTS],
+    /// Held streams open now, and the most at once.
+    held_open: AtomicI64,
+    held_max_open: AtomicI64,
 }
 
 const SENT_SLOTS: usize = 4;
@@ -154,10 +211,45 @@ impl Recorder {
                 cold_starts: 0,
                 cold_known: false,
                 interval: Interval::new(),
+                held: None,
             }),
             sent: AtomicU64::new(0),
             sent_by_second: Default::default(),
+            held_open: AtomicI64::new(0),
+            held_max_open: AtomicI64::new(0),
         }
+    }
+
+    /// A recorder for a run with held requests: its totals have a held part even if none
+    /// finishes.
+    pub fn with_held_requests() -> Self {
+        let recorder = Self::new();
+        recorder.state.lock().held = Some(HeldTotals::new());
+        recorder
+    }
+
+    /// A held request finished: its sample (counted like any request) and how it held.
+    pub fn record_held(&self, sample: &Sample, held: &HeldSample) {
+        let mut state = self.state.lock();
+        record_sample(&mut state, sample);
+        state.held.get_or_insert_with(HeldTotals::new).record(held);
+    }
+
+    /// A held stream opened (its 200 or 101 arrived).
+    pub fn held_stream_opened(&self) {
+        let now_open = self.held_open.fetch_add(1, Ordering::Relaxed) + 1;
+        self.held_max_open.fetch_max(now_open, Ordering::Relaxed);
+    }
+
+    /// A held stream ended.
+    pub fn held_stream_closed(&self) {
+        self.held_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Held streams open now; `None` when this run has no held requests.
+    pub fn held_open(&self) -> Option<u64> {
+        let has_held = self.state.lock().held.is_some();
+        has_held.then(|| self.held_open.load(Ordering::Relaxed).max(0) as u64)
     }
 
     /// A request was sent; `second` is the second of the run it is due in (0 = the first).
@@ -168,42 +260,7 @@ impl Recorder {
 
     /// A request finished.
     pub fn record(&self, sample: &Sample) {
-        let mut state = self.state.lock();
-        let state = &mut *state;
-        let totals = &mut state.totals;
-        record_duration(&mut totals.latency, sample.latency);
-        record_duration(&mut totals.send_lag, sample.send_lag);
-        if let Some(service_time) = sample.service_time {
-            record_duration(&mut totals.service_time, service_time);
-            record_duration(&mut state.interval.service_time, service_time);
-        }
-        if let Some(connect_time) = sample.connect_time {
-            record_duration(&mut totals.connect_time, connect_time);
-        }
-        match sample.cold {
-            Some(true) => {
-                state.cold_known = true;
-                state.cold_starts += 1;
-                state.interval.cold_starts += 1;
-                record_duration(&mut totals.cold_latency, sample.latency);
-                record_duration(&mut state.interval.cold_latency, sample.latency);
-                if let Some(service_time) = sample.service_time {
-                    record_duration(&mut totals.cold_service_time, service_time);
-                }
-            }
-            Some(false) => {
-                state.cold_known = true;
-                record_duration(&mut totals.warm_latency, sample.latency);
-                record_duration(&mut state.interval.warm_latency, sample.latency);
-                if let Some(service_time) = sample.service_time {
-                    record_duration(&mut totals.warm_service_time, service_time);
-                }
-            }
-            None => {}
-        }
-        state.outcomes.0[sample.outcome.index()] += 1;
-        state.interval.outcomes.0[sample.outcome.index()] += 1;
-        record_duration(&mut state.interval.latency, sample.latency);
+        record_sample(&mut self.state.lock(), sample);
     }
 
     /// Swaps the current interval out into `into` (which is overwritten) and starts a new one;
@@ -235,8 +292,50 @@ impl Recorder {
             outcomes: state.outcomes,
             cold_starts: state.cold_known.then_some(state.cold_starts),
             sent: self.sent.load(Ordering::Relaxed),
+            held: state.held.clone().map(|mut held| {
+                held.max_open = self.held_max_open.load(Ordering::Relaxed).max(0) as u64;
+                held
+            }),
         }
     }
+}
+
+/// Adds one finished request to the totals and the current interval.
+fn record_sample(state: &mut State, sample: &Sample) {
+    let totals = &mut state.totals;
+    record_duration(&mut totals.latency, sample.latency);
+    record_duration(&mut totals.send_lag, sample.send_lag);
+    if let Some(service_time) = sample.service_time {
+        record_duration(&mut totals.service_time, service_time);
+        record_duration(&mut state.interval.service_time, service_time);
+    }
+    if let Some(connect_time) = sample.connect_time {
+        record_duration(&mut totals.connect_time, connect_time);
+    }
+    match sample.cold {
+        Some(true) => {
+            state.cold_known = true;
+            state.cold_starts += 1;
+            state.interval.cold_starts += 1;
+            record_duration(&mut totals.cold_latency, sample.latency);
+            record_duration(&mut state.interval.cold_latency, sample.latency);
+            if let Some(service_time) = sample.service_time {
+                record_duration(&mut totals.cold_service_time, service_time);
+            }
+        }
+        Some(false) => {
+            state.cold_known = true;
+            record_duration(&mut totals.warm_latency, sample.latency);
+            record_duration(&mut state.interval.warm_latency, sample.latency);
+            if let Some(service_time) = sample.service_time {
+                record_duration(&mut totals.warm_service_time, service_time);
+            }
+        }
+        None => {}
+    }
+    state.outcomes.0[sample.outcome.index()] += 1;
+    state.interval.outcomes.0[sample.outcome.index()] += 1;
+    record_duration(&mut state.interval.latency, sample.latency);
 }
 
 /// Whole-run results of one target.
@@ -247,6 +346,8 @@ pub struct Totals {
     /// `None` when no response carried `x-coldfront-cold`.
     pub cold_starts: Option<u64>,
     pub sent: u64,
+    /// `None` when the run has no held requests.
+    pub held: Option<HeldTotals>,
 }
 
 #[cfg(test)]

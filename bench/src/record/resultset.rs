@@ -118,6 +118,15 @@ pub struct RequestRecord {
     pub weight: u32,
     pub method: String,
     pub path: String,
+    /// "http" | "sse" | "websocket"; absent in result sets written before held requests.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Held kinds: the longest a stream is kept open.
+    #[serde(default)]
+    pub hold_ms: Option<f64>,
+    /// `kind = "websocket"`: how often a message is sent.
+    #[serde(default)]
+    pub send_every_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,6 +184,45 @@ pub struct TargetSummary {
     /// document: instances, cold starts, throttles, kills, pool), `null` for external targets.
     #[serde(default)]
     pub target_metrics: Option<serde_json::Value>,
+    /// The held requests (`kind = "sse" | "websocket"`): how their streams ended, messages,
+    /// time to the first message and how long they stayed open. `null` (or absent, in result
+    /// sets written before it existed) when the scenario has no held requests.
+    #[serde(default)]
+    pub held: Option<HeldSummary>,
+}
+
+/// The held requests of one target. Each is also one of `requests`, with the outcome its end
+/// maps to (`held`, `completed` → ok; `cut` → io_error; `refused` → by its status; `failed` →
+/// connect error, client timeout or io error as for any request); its `latency_ms` runs to the
+/// first message. `requests = held + completed + cut + refused + failed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldSummary {
+    /// Held requests that reached an end.
+    pub requests: u64,
+    /// Streams opened (SSE 200, WebSocket 101): `held + completed + cut`.
+    pub opened: u64,
+    /// Still open when the hold elapsed (or the run stopped); closed by the generator.
+    pub held: u64,
+    /// Ended cleanly by the server (end of the SSE body, WebSocket close frame).
+    pub completed: u64,
+    /// Died mid-stream (EOF without a clean end, reset, truncated body).
+    pub cut: u64,
+    /// Answered with something other than a stream (SSE not 200, WebSocket not 101).
+    pub refused: u64,
+    /// `refused` by HTTP status (`{"501": 40}`).
+    pub refused_by_status: BTreeMap<String, u64>,
+    /// No answer at all (connect error, client timeout, reset before the answer).
+    pub failed: u64,
+    /// Messages received: SSE events with data, WebSocket text and binary frames.
+    pub messages: u64,
+    /// WebSocket messages sent (`send_every`).
+    pub messages_sent: u64,
+    /// Most streams open at once.
+    pub max_open: u64,
+    /// From the intended send time to the first message, over streams that got one.
+    pub time_to_first_message_ms: LatencyStats,
+    /// From each stream's opening to its end, over opened streams.
+    pub held_for_ms: LatencyStats,
 }
 
 /// Statistics of one distribution, in milliseconds. All zero with `count` 0 when empty.

@@ -2,10 +2,12 @@
 //!
 //! Columns: `target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,
 //! connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,
-//! client_timeouts,function_timeouts`. `second` counts from the start of that target's load
-//! (1 = the first second). `errors` counts every outcome but ok; `timeouts` is client plus
-//! function timeouts. A value that is not known for that target (no cold-start header, no
-//! database sampler, no completed request that second) is empty, not zero.
+//! client_timeouts,function_timeouts,held_open`. `second` counts from the start of that target's
+//! load (1 = the first second). `errors` counts every outcome but ok; `timeouts` is client plus
+//! function timeouts; `held_open` is the held streams (SSE, WebSocket) open at the end of the
+//! second. A value that is not known for that target (no cold-start header, no database
+//! sampler, no completed request that second, no held requests) is empty, not zero. Files
+//! written before `held_open` existed (one column fewer) still read, with `held_open` unknown.
 
 use std::io::Write;
 
@@ -29,9 +31,14 @@ pub struct SeriesRow {
     pub p99_ms: Option<f64>,
     pub client_timeouts: u64,
     pub function_timeouts: u64,
+    /// Held streams open at the end of the second; `None` without held requests.
+    pub held_open: Option<u64>,
 }
 
-pub const HEADER: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts";
+pub const HEADER: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open";
+
+/// The header before `held_open` was added; still read.
+const HEADER_WITHOUT_HELD_OPEN: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts";
 
 fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
@@ -41,7 +48,7 @@ impl SeriesRow {
     pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.target,
             self.second,
             self.sent,
@@ -59,6 +66,7 @@ impl SeriesRow {
             opt(self.p99_ms),
             self.client_timeouts,
             self.function_timeouts,
+            opt(self.held_open),
         )
     }
 }
@@ -66,25 +74,25 @@ impl SeriesRow {
 /// Reads `timeseries.csv` text back into rows.
 pub fn parse_csv(text: &str) -> Result<Vec<SeriesRow>, String> {
     let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, header)) if header == HEADER => {}
+    let columns = match lines.next() {
+        Some((_, header)) if header == HEADER || header == HEADER_WITHOUT_HELD_OPEN => {
+            header.split(',').count()
+        }
         Some((_, header)) => return Err(format!("line 1: unexpected header {header:?}")),
         None => return Err("empty file".into()),
-    }
+    };
     lines
         .filter(|(_, line)| !line.is_empty())
-        .map(|(index, line)| parse_row(line).map_err(|e| format!("line {}: {e}", index + 1)))
+        .map(|(index, line)| {
+            parse_row(line, columns).map_err(|e| format!("line {}: {e}", index + 1))
+        })
         .collect()
 }
 
-fn parse_row(line: &str) -> Result<SeriesRow, String> {
+fn parse_row(line: &str, columns: usize) -> Result<SeriesRow, String> {
     let fields: Vec<&str> = line.split(',').collect();
-    if fields.len() != HEADER.split(',').count() {
-        return Err(format!(
-            "{} fields, expected {}",
-            fields.len(),
-            HEADER.split(',').count()
-        ));
+    if fields.len() != columns {
+        return Err(format!("{} fields, expected {columns}", fields.len()));
     }
     let int = |i: usize| -> Result<u64, String> {
         fields[i]
@@ -125,6 +133,7 @@ fn parse_row(line: &str) -> Result<SeriesRow, String> {
         p99_ms: opt_float(14)?,
         client_timeouts: int(15)?,
         function_timeouts: int(16)?,
+        held_open: if columns > 17 { opt_int(17)? } else { None },
     })
 }
 
@@ -165,5 +174,25 @@ mod tests {
             .unwrap()
             .starts_with("a,1,10,9,8,1,0,0,,0,0,,,1.5,2.25,"));
         assert_eq!(parse_csv(&text).unwrap(), rows);
+    }
+
+    #[test]
+    fn held_open_is_the_last_column_and_old_files_still_read() {
+        let row = SeriesRow {
+            target: "a".into(),
+            second: 1,
+            held_open: Some(7),
+            ..Default::default()
+        };
+        let mut text = format!("{HEADER}\n").into_bytes();
+        row.write_csv(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.lines().nth(1).unwrap().ends_with(",0,0,7"), "{text}");
+        assert_eq!(parse_csv(&text).unwrap(), [row]);
+        let old = format!("{HEADER_WITHOUT_HELD_OPEN}\na,1,0,0,0,0,0,0,,0,0,,,,,0,0\n");
+        let rows = parse_csv(&old).unwrap();
+        assert_eq!(rows[0].held_open, None);
+        assert_eq!(rows[0].target, "a");
+        assert!(parse_csv(&format!("{HEADER}\na,1,0,0,0,0,0,0,,0,0,,,,,0,0\n")).is_err());
     }
 }

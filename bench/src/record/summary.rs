@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::recorder::Totals;
-use super::resultset::{ConnectionSummary, DbConnectionSummary, LatencyStats, TargetSummary};
-use crate::load::{ConnectionCounts, Outcome};
+use super::recorder::{HeldTotals, Totals};
+use super::resultset::{
+    ConnectionSummary, DbConnectionSummary, HeldSummary, LatencyStats, TargetSummary,
+};
+use crate::load::{ConnectionCounts, HeldEnd, Outcome};
 
 /// Everything measured about one target besides the recorder's totals.
 #[derive(Debug, Clone, Copy)]
@@ -77,5 +79,29 @@ pub fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
         }),
         thresholds: Vec::new(),
         target_metrics: None,
+        held: totals.held.as_ref().map(held_summary),
+    }
+}
+
+fn held_summary(held: &HeldTotals) -> HeldSummary {
+    let count = |end| held.get(end);
+    HeldSummary {
+        requests: HeldEnd::ALL.iter().map(|&end| count(end)).sum(),
+        opened: count(HeldEnd::Held) + count(HeldEnd::Completed) + count(HeldEnd::Cut),
+        held: count(HeldEnd::Held),
+        completed: count(HeldEnd::Completed),
+        cut: count(HeldEnd::Cut),
+        refused: count(HeldEnd::Refused),
+        refused_by_status: held
+            .refused_by_status
+            .iter()
+            .map(|(status, n)| (status.to_string(), *n))
+            .collect(),
+        failed: count(HeldEnd::Failed),
+        messages: held.messages,
+        messages_sent: held.messages_sent,
+        max_open: held.max_open,
+        time_to_first_message_ms: LatencyStats::from_histogram(&held.time_to_first_message),
+        held_for_ms: LatencyStats::from_histogram(&held.held_for),
     }
 }

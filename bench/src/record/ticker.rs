@@ -68,7 +68,7 @@ pub async fn run(
             second += 1;
             let connections = inputs.connections.snapshot();
             let cold_known = inputs.recorder.reports_cold_starts();
-            let row = series_row(
+            let mut row = series_row(
                 &inputs.target,
                 second,
                 &interval,
@@ -77,6 +77,7 @@ pub async fn run(
                 last_opened,
                 &inputs.gauges,
             );
+            row.held_open = inputs.recorder.held_open();
             last_opened = connections.opened;
             row.write_csv(outputs.series.writer())?;
             let start_offset = last_tick.saturating_duration_since(inputs.start);
@@ -141,5 +142,6 @@ fn series_row(
         p99_ms: quantile_ms(0.99),
         client_timeouts: outcomes.get(Outcome::ClientTimeout),
         function_timeouts: outcomes.get(Outcome::FunctionTimeout),
+        held_open: None,
     }
 }

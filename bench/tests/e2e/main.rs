@@ -3,6 +3,7 @@
 mod browser;
 mod builtin;
 mod compare;
+mod held;
 mod http_client;
 mod load;
 mod persistent;
