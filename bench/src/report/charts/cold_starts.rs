@@ -1,6 +1,6 @@
 //! Cold starts: per second, cold starts and instances alive for each target that reports cold
-//! starts (left), and the latency of its cold responses next to its warm ones (right: a box
-//! from p50 to p99, a bar at p90 and a whisker to the maximum, on a log scale).
+//! starts (left), and the latency of its cold responses next to its warm ones (right: a dot
+//! at p50, a box on to p99 and a whisker to the maximum, on a log scale).
 
 use hdrhistogram::Histogram;
 use plotters::coord::Shift;
@@ -15,14 +15,13 @@ use super::{style, Chart};
 use crate::report::{RunData, TargetData};
 
 const TITLE: &str = "Cold starts";
-const BOX_DESC: &str = "latency (ms, log): box p50 to p99, bar p90, whisker to max";
+const BOX_DESC: &str = "latency (ms, log scale): dot p50, box to p99, whisker to max";
 
 /// Percentiles of one distribution, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Spread {
     count: u64,
     p50: f64,
-    p90: f64,
     p99: f64,
     max: f64,
 }
@@ -36,7 +35,6 @@ impl Spread {
         Some(Spread {
             count: histogram.len(),
             p50: ms(histogram.value_at_quantile(0.50)),
-            p90: ms(histogram.value_at_quantile(0.90)),
             p99: ms(histogram.value_at_quantile(0.99)),
             max: ms(histogram.max()),
         })
@@ -143,8 +141,10 @@ impl Figure for ColdStarts {
         let body = frame::frame(root, &header)?;
         let (left, right) = body.split_horizontally(body.dim_in_pixel().0 * 55 / 100);
         let (top, bottom) = left.split_vertically(left.dim_in_pixel().1 / 2);
-        self.draw_per_second(&top, "cold starts per second", "", |t| &t.cold_per_second)?;
-        self.draw_per_second(&bottom, "instances alive", timeline::X_DESC, |t| {
+        self.draw_per_second(&top, "cold starts per second", "", true, |t| {
+            &t.cold_per_second
+        })?;
+        self.draw_per_second(&bottom, "instances alive", timeline::X_DESC, false, |t| {
             &t.instances
         })?;
         self.draw_spreads(&right)
@@ -158,6 +158,7 @@ impl ColdStarts {
         area: &DrawingArea<DB, Shift>,
         caption: &str,
         x_desc: &str,
+        phase_names: bool,
         points: impl Fn(&TargetCold) -> &Vec<(f64, f64)>,
     ) -> DrawResult<(), DB> {
         let panel = Panel {
@@ -178,7 +179,7 @@ impl ColdStarts {
             .flat_map(|t| points(t))
             .map(|p| p.1)
             .fold(0.0, f64::max);
-        let y = frame::zero_range(max * 1.15, 4.0);
+        let y = frame::zero_range(max * if phase_names { 1.3 } else { 1.1 }, 4.0);
         let mut chart = frame::axes(
             area,
             &panel,
@@ -187,7 +188,7 @@ impl ColdStarts {
             &|x| style::number(*x),
             &|v| style::number(*v),
         )?;
-        self.timeline.draw_phases(&mut chart, &y, false)?;
+        self.timeline.draw_phases(&mut chart, &y, phase_names)?;
         for target in drawn {
             let points = points(target);
             chart.draw_series(AreaSeries::new(
@@ -299,11 +300,13 @@ where
         ),
         Rectangle::new([(s.p50, y - half), (s.p99, y + half)], line),
     ])?;
-    let p90 = style::line(if cold { style::BACKGROUND } else { color }, 3);
     chart.draw_series([
-        PathElement::new(vec![(s.p90, y - half), (s.p90, y + half)], p90),
         PathElement::new(vec![(s.p99, y), (s.max, y)], line),
         PathElement::new(vec![(s.max, y - half / 2.0), (s.max, y + half / 2.0)], line),
+    ])?;
+    chart.draw_series([
+        Circle::new((s.p50, y), 7, style::fill(style::BACKGROUND, 1.0)),
+        Circle::new((s.p50, y), 5, style::fill(color, 1.0)),
     ])?;
     let note = style::anchored(
         style::text(style::LABEL_SIZE, style::TEXT),

@@ -14,6 +14,8 @@ use super::{style, Chart};
 use crate::report::RunData;
 
 const TITLE: &str = "Connections";
+/// The top left panel, which names the phases.
+const OPEN: &str = "client connections open";
 
 struct TargetConnections {
     color: RGBColor,
@@ -115,7 +117,7 @@ impl Figure for Connections {
         let body = frame::frame(root, &header)?;
         let (left, right) = body.split_horizontally(body.dim_in_pixel().0 / 2);
         let (top, bottom) = left.split_vertically(left.dim_in_pixel().1 / 2);
-        self.draw_lines(&top, "client connections open", "", &[], |t| &t.open)?;
+        self.draw_lines(&top, OPEN, "", &[], |t| &t.open)?;
         self.draw_lines(
             &bottom,
             "client connections opened per second",
@@ -167,7 +169,8 @@ impl Connections {
             .map(|p| p.1)
             .chain(ceilings.iter().map(|c| c.value))
             .fold(0.0, f64::max);
-        let y = frame::zero_range(max * 1.08, 4.0);
+        let phase_names = caption == OPEN;
+        let y = frame::zero_range(max * if phase_names { 1.3 } else { 1.1 }, 4.0);
         let x = self.timeline.x_range();
         let mut chart = frame::axes(
             area,
@@ -177,7 +180,7 @@ impl Connections {
             &|v| style::number(*v),
             &|v| style::number(*v),
         )?;
-        self.timeline.draw_phases(&mut chart, &y, false)?;
+        self.timeline.draw_phases(&mut chart, &y, phase_names)?;
         for ceiling in ceilings {
             let line = [(x.start, ceiling.value), (x.end, ceiling.value)];
             chart.draw_series(std::iter::once(DashedPathElement::new(

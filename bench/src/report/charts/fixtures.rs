@@ -10,10 +10,7 @@ use hdrhistogram::Histogram;
 
 use crate::record::hlog::{HlogInterval, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
 use crate::record::recorder::new_histogram;
-use crate::record::resultset::{
-    ConnectionSummary, DbConnectionSummary, HostInfo, LatencyStats, PhaseRecord, ScenarioRecord,
-    TargetRecord, SCHEMA_VERSION,
-};
+use crate::record::resultset::{LatencyStats, SCHEMA_VERSION};
 use crate::record::series::SeriesRow;
 use crate::record::{Manifest, RunStatus, Summary, TargetSummary};
 use crate::report::{RunData, TargetData};
@@ -31,60 +28,55 @@ impl Noise {
     }
 }
 
-fn phase(name: &str, start_s: f64, duration_s: f64, rate: f64) -> PhaseRecord {
-    PhaseRecord {
-        name: name.into(),
-        start_s,
-        duration_s,
-        rate_from: Some(rate),
-        rate_to: Some(rate),
-        concurrency: None,
-        think_time_ms: None,
-    }
+fn phase(name: &str, start_s: f64, duration_s: f64, rate: f64) -> serde_json::Value {
+    serde_json::json!({
+        "name": name,
+        "start_s": start_s,
+        "duration_s": duration_s,
+        "rate_from": rate,
+        "rate_to": rate,
+        "concurrency": null,
+        "think_time_ms": null,
+    })
 }
 
-fn manifest(status: RunStatus, phases: Vec<PhaseRecord>, targets: &[(&str, &str)]) -> Manifest {
-    Manifest {
-        schema_version: SCHEMA_VERSION,
-        status,
-        scenario: ScenarioRecord {
-            name: "quickstart".into(),
-            description: "fixture".into(),
-            source: PathBuf::from("quickstart.toml"),
-            source_text: String::new(),
-            seed: 1,
-            model: "open".into(),
-            arrivals: Some("uniform".into()),
-            connections: "keep-alive".into(),
-            max_connections: 256,
-            timeout_ms: 5000.0,
-            duration_scale: 1.0,
-            phases,
-            targets: targets
-                .iter()
-                .map(|(name, kind)| TargetRecord {
-                    name: (*name).into(),
-                    kind: (*kind).into(),
-                    url: None,
-                    database_url: None,
-                })
-                .collect(),
-            requests: Vec::new(),
+/// Through serde, so fields added later with a default need no change here.
+fn manifest(
+    status: RunStatus,
+    phases: Vec<serde_json::Value>,
+    targets: &[(&str, &str)],
+) -> Manifest {
+    let targets: Vec<serde_json::Value> = targets
+        .iter()
+        .map(|(name, kind)| serde_json::json!({"name": name, "kind": kind, "url": null}))
+        .collect();
+    let manifest = serde_json::json!({
+        "schema_version": SCHEMA_VERSION,
+        "status": status,
+        "scenario": {
+            "name": "quickstart",
+            "description": "",
+            "source": "quickstart.toml",
+            "source_text": "",
+            "seed": 1,
+            "model": "open",
+            "arrivals": "uniform",
+            "connections": "keep-alive",
+            "max_connections": 256,
+            "timeout_ms": 5000.0,
+            "duration_scale": 1.0,
+            "phases": phases,
+            "targets": targets,
+            "requests": [],
         },
-        coldfront_version: "test".into(),
-        git_revision: None,
-        host: HostInfo {
-            hostname: "test".into(),
-            os: "linux".into(),
-            arch: "x86_64".into(),
-            cpus: 2,
-            generator_cpus: 1,
-        },
-        started_at: "2025-01-01T00:00:00Z".into(),
-        ended_at: None,
-        error: None,
-        command: Vec::new(),
-    }
+        "coldfront_version": "test",
+        "git_revision": null,
+        "host": {"hostname": "test", "os": "linux", "arch": "x86_64", "cpus": 2, "generator_cpus": 1},
+        "started_at": "2025-01-01T00:00:00Z",
+        "ended_at": null,
+        "command": [],
+    });
+    serde_json::from_value(manifest).expect("a valid manifest")
 }
 
 /// The summary of a target from its rows and histograms, as the recorder would write it.
@@ -107,44 +99,41 @@ fn summarize(rows: &[SeriesRow], latency: &Histogram<u64>, cold: Option<u64>) ->
     error_kinds.insert("function_timeout".to_string(), sum(|r| r.function_timeouts));
     error_kinds.insert("throttled".to_string(), throttled);
     error_kinds.insert("http_5xx".to_string(), errors - timeouts - throttled);
-    TargetSummary {
-        requests,
-        sent: sum(|r| r.sent),
-        ok: sum(|r| r.ok),
-        errors: error_kinds,
-        timeouts,
-        timeout_rate: rate(timeouts),
-        error_rate: rate(errors),
-        throttled,
-        throttle_rate: rate(throttled),
-        function_timeouts: sum(|r| r.function_timeouts),
-        throughput_rps: requests as f64 / rows.len().max(1) as f64,
-        duration_s: rows.len() as f64,
-        latency_ms: stats,
-        service_time_ms: stats,
-        connect_time_ms: stats,
-        send_lag_ms: stats,
-        cold_starts: cold,
-        cold_latency_ms: cold.map(|_| stats),
-        warm_latency_ms: cold.map(|_| stats),
-        connections: ConnectionSummary {
-            opened: sum(|r| r.connections_opened),
-            closed: 0,
-            failed: 0,
-            reused: 0,
-            max_open: rows.iter().map(|r| r.connections_open).max().unwrap_or(0),
+    // Through serde, so fields added later with a default need no change here.
+    let summary = serde_json::json!({
+        "requests": requests,
+        "sent": sum(|r| r.sent),
+        "ok": sum(|r| r.ok),
+        "errors": error_kinds,
+        "timeouts": timeouts,
+        "timeout_rate": rate(timeouts),
+        "error_rate": rate(errors),
+        "throttled": throttled,
+        "throttle_rate": rate(throttled),
+        "function_timeouts": sum(|r| r.function_timeouts),
+        "throughput_rps": requests as f64 / rows.len().max(1) as f64,
+        "duration_s": rows.len() as f64,
+        "latency_ms": stats,
+        "service_time_ms": stats,
+        "connect_time_ms": stats,
+        "send_lag_ms": stats,
+        "cold_starts": cold,
+        "cold_latency_ms": cold.map(|_| stats),
+        "warm_latency_ms": cold.map(|_| stats),
+        "connections": {
+            "opened": sum(|r| r.connections_opened),
+            "closed": 0,
+            "failed": 0,
+            "reused": 0,
+            "max_open": rows.iter().map(|r| r.connections_open).max().unwrap_or(0),
         },
-        db_connections: Some(DbConnectionSummary {
-            max: rows
-                .iter()
-                .filter_map(|r| r.db_connections)
-                .max()
-                .unwrap_or(0),
-            ceiling: Some(100),
-        }),
-        thresholds: Vec::new(),
-        target_metrics: None,
-    }
+        "db_connections": {
+            "max": rows.iter().filter_map(|r| r.db_connections).max().unwrap_or(0),
+            "ceiling": 100,
+        },
+        "thresholds": [],
+    });
+    serde_json::from_value(summary).expect("a valid target summary")
 }
 
 fn interval(tag: Option<&str>, second: u64, histogram: Histogram<u64>) -> HlogInterval {
@@ -253,6 +242,7 @@ pub(super) fn target(
             p99_ms: quantile(0.99),
             client_timeouts,
             function_timeouts,
+            ..SeriesRow::default()
         });
         data.latency.push(interval(None, second, latency));
         data.service_time
@@ -272,7 +262,7 @@ pub(super) fn target(
     data
 }
 
-fn run(status: RunStatus, phases: Vec<PhaseRecord>, targets: Vec<TargetData>) -> RunData {
+fn run(status: RunStatus, phases: Vec<serde_json::Value>, targets: Vec<TargetData>) -> RunData {
     let names: Vec<(&str, &str)> = vec![("serverless", "serverless"), ("persistent", "persistent")];
     let manifest = manifest(status, phases, &names);
     let summary = Summary {
@@ -292,7 +282,7 @@ fn run(status: RunStatus, phases: Vec<PhaseRecord>, targets: Vec<TargetData>) ->
     }
 }
 
-fn quickstart_phases() -> Vec<PhaseRecord> {
+fn quickstart_phases() -> Vec<serde_json::Value> {
     vec![
         phase("steady", 0.0, 10.0, 50.0),
         phase("idle", 10.0, 8.0, 0.0),

@@ -147,7 +147,7 @@ pub(super) fn builder<'a, 'b, DB: DrawingBackend>(
     let mut builder = ChartBuilder::on(area);
     builder
         .margin_top(6)
-        .margin_right(18)
+        .margin_right(36)
         .margin_left(4)
         .x_label_area_size(if panel.x_desc.is_empty() { 30 } else { 54 })
         .y_label_area_size(panel.y_label_width.unwrap_or(if panel.y_desc.is_empty() {
@@ -242,6 +242,10 @@ where
 }
 
 /// Draws `points` as a solid or dashed line in `color`, a lone point as a dot.
+///
+/// The line is drawn as runs that never turn back on themselves (see [`monotone_runs`]):
+/// plotters fills a thick bitmap line as one polygon, and a spike narrower than the line
+/// (a one-second stair on a ten-minute axis) would otherwise cancel itself out.
 pub(super) fn draw_line<DB, X, Y>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
     points: &[(f64, f64)],
@@ -254,28 +258,57 @@ where
     Y: Ranged<ValueType = f64>,
 {
     let line = style::line(color, style::LINE);
-    match (points, mark) {
-        ([], _) => {}
-        ([point], _) => {
-            chart.draw_series(std::iter::once(Circle::new(
-                *point,
-                4,
-                style::fill(color, 1.0),
-            )))?;
-        }
-        (_, Mark::Dashed) => {
+    if let [point] = points {
+        chart.draw_series(std::iter::once(Circle::new(
+            *point,
+            4,
+            style::fill(color, 1.0),
+        )))?;
+        return Ok(());
+    }
+    for run in monotone_runs(points) {
+        if mark == Mark::Dashed {
             chart.draw_series(DashedLineSeries::new(
-                points.iter().copied(),
+                run.iter().copied(),
                 style::DASH.0,
                 style::DASH.1,
                 line,
             ))?;
-        }
-        _ => {
-            chart.draw_series(LineSeries::new(points.iter().copied(), line))?;
+        } else {
+            chart.draw_series(LineSeries::new(run.iter().copied(), line))?;
         }
     }
     Ok(())
+}
+
+/// `points` cut into overlapping runs in which neither coordinate changes direction, so no
+/// run can fold back over itself (whatever the scales, as long as they are monotonic).
+pub(super) fn monotone_runs(points: &[(f64, f64)]) -> Vec<&[(f64, f64)]> {
+    let sign = |a: f64, b: f64| (b > a) as i8 - (b < a) as i8;
+    let mut runs = Vec::new();
+    let (mut start, mut dx, mut dy) = (0, 0i8, 0i8);
+    for i in 1..points.len() {
+        let (sx, sy) = (
+            sign(points[i - 1].0, points[i].0),
+            sign(points[i - 1].1, points[i].1),
+        );
+        let turns = (sx != 0 && dx != 0 && sx != dx) || (sy != 0 && dy != 0 && sy != dy);
+        if turns {
+            runs.push(&points[start..i]);
+            start = i - 1;
+            (dx, dy) = (0, 0);
+        }
+        if sx != 0 {
+            dx = sx;
+        }
+        if sy != 0 {
+            dy = sy;
+        }
+    }
+    if points.len() - start >= 2 {
+        runs.push(&points[start..]);
+    }
+    runs
 }
 
 /// A numeric axis whose tick marks are exactly `ticks` (plotters picks its own otherwise).
@@ -336,7 +369,7 @@ pub(super) fn log_ticks(range: &Range<f64>) -> Vec<f64> {
     let span = (hi / lo).log10();
     let steps: &[f64] = if span <= 1.0 {
         &[1.0, 1.5, 2.0, 3.0, 5.0, 7.0]
-    } else if span <= 3.2 {
+    } else if span <= 4.2 {
         &[1.0, 2.0, 5.0]
     } else {
         &[1.0]
@@ -389,6 +422,23 @@ mod tests {
             vec![0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
         );
         assert_eq!(log_ticks(&(1.0..5.0)), vec![1.0, 1.5, 2.0, 3.0, 5.0]);
+    }
+
+    #[test]
+    fn lines_are_cut_where_they_turn_back() {
+        let stairs = [
+            (0.0, 0.0),
+            (1.0, 0.0),
+            (1.0, 5.0),
+            (2.0, 5.0),
+            (2.0, 0.0),
+            (3.0, 0.0),
+        ];
+        let runs = monotone_runs(&stairs);
+        assert_eq!(runs, vec![&stairs[0..4], &stairs[3..6]]);
+        let rising = [(0.0, 1.0), (1.0, 2.0), (2.0, 2.0), (3.0, 9.0)];
+        assert_eq!(monotone_runs(&rising), vec![&rising[..]]);
+        assert!(monotone_runs(&[(0.0, 1.0)]).is_empty());
     }
 
     #[test]

@@ -1,6 +1,11 @@
-//! Latency over time: each target's per-second p50 (dashed) and p99 (solid) latency against
-//! seconds since the start of its load, over the scenario's phases.
+//! Latency over time: each target's p50 (dashed) and p99 (solid) latency against seconds since
+//! the start of its load, over the scenario's phases. Per second up to `MAX_POINTS` seconds;
+//! a longer run is drawn per window of several seconds (each window's percentiles computed
+//! from its merged interval histograms, never averaged), which the axis says.
 
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -9,10 +14,49 @@ use super::frame::{self, Header, LegendItem, Mark, Panel};
 use super::spectrum::FLOOR_MS;
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
+use crate::record::hlog::HlogInterval;
+use crate::record::recorder::new_histogram;
 use crate::record::series::SeriesRow;
 use crate::report::RunData;
 
 const Y_DESC: &str = "latency per second (ms, log scale)";
+/// Points per line at most before seconds are grouped into windows.
+const MAX_POINTS: u64 = 200;
+
+/// Seconds per point for a run of `seconds`.
+fn window_seconds(seconds: u64) -> u64 {
+    seconds.div_ceil(MAX_POINTS).max(1)
+}
+
+/// p50 and p99 of each `window`-second window of `intervals`, at the window's middle, as
+/// segments that break at windows without a sample.
+fn windowed(intervals: &[HlogInterval], window: u64) -> [Vec<Vec<(f64, f64)>>; 2] {
+    let mut windows: BTreeMap<u64, Histogram<u64>> = BTreeMap::new();
+    for interval in intervals {
+        let k = (interval.start.as_secs_f64() / window as f64 + 1e-6).floor() as u64;
+        let merged = windows.entry(k).or_insert_with(new_histogram);
+        // Intervals share coldfront's bounds; one that does not is left out, not fatal.
+        let _ = merged.add(&interval.histogram);
+    }
+    let mut lines: [Vec<Vec<(f64, f64)>>; 2] = [Vec::new(), Vec::new()];
+    let mut previous = None;
+    for (k, histogram) in windows.iter().filter(|(_, h)| !h.is_empty()) {
+        let x = (*k as f64 + 0.5) * window as f64;
+        let adjacent = previous == Some(k.wrapping_sub(1));
+        for (line, q) in lines.iter_mut().zip([0.5, 0.99]) {
+            let point = (
+                x,
+                (histogram.value_at_quantile(q) as f64 / 1000.0).max(FLOOR_MS),
+            );
+            match line.last_mut() {
+                Some(segment) if adjacent => segment.push(point),
+                _ => line.push(vec![point]),
+            }
+        }
+        previous = Some(*k);
+    }
+    lines
+}
 
 struct Line {
     color: RGBColor,
@@ -22,6 +66,7 @@ struct Line {
 
 struct LatencyOverTime {
     context: String,
+    y_desc: String,
     timeline: Timeline,
     legend: Vec<LegendItem>,
     lines: Vec<Line>,
@@ -30,8 +75,14 @@ struct LatencyOverTime {
 const TITLE: &str = "Latency over time";
 
 pub(super) fn latency_over_time(run: &RunData) -> anyhow::Result<Chart> {
+    let window = window_seconds(run.seconds());
     let mut figure = LatencyOverTime {
         context: super::run_context(run),
+        y_desc: if window == 1 {
+            Y_DESC.into()
+        } else {
+            format!("latency per {window} s window (ms, log scale)")
+        },
         timeline: Timeline::of(run),
         legend: Vec::new(),
         lines: Vec::new(),
@@ -39,9 +90,15 @@ pub(super) fn latency_over_time(run: &RunData) -> anyhow::Result<Chart> {
     let mut worst = Vec::new();
     for target in &run.targets {
         let color = style::target_color(target.index);
-        let ms = |v: Option<f64>| v.map(|v| v.max(FLOOR_MS));
-        let p99 = timeline::segments(&target.series, |r: &SeriesRow| ms(r.p99_ms));
-        let p50 = timeline::segments(&target.series, |r: &SeriesRow| ms(r.p50_ms));
+        let [p50, p99] = if window > 1 && !target.latency.is_empty() {
+            windowed(&target.latency, window)
+        } else {
+            let ms = |v: Option<f64>| v.map(|v| v.max(FLOOR_MS));
+            [
+                timeline::segments(&target.series, |r: &SeriesRow| ms(r.p50_ms)),
+                timeline::segments(&target.series, |r: &SeriesRow| ms(r.p99_ms)),
+            ]
+        };
         if let Some(max) = p99.iter().flatten().map(|p| p.1).reduce(f64::max) {
             worst.push(format!(
                 "{} (worst p99 {})",
@@ -72,8 +129,13 @@ pub(super) fn latency_over_time(run: &RunData) -> anyhow::Result<Chart> {
         )
     } else {
         format!(
-            "Per-second p50 (dashed) and p99 (solid) latency over time for {}, on a log scale, \
+            "p50 (dashed) and p99 (solid) latency per {} over time for {}, on a log scale, \
              with the scenario's phases shaded: {}.",
+            if window == 1 {
+                "second".to_string()
+            } else {
+                format!("{window} s window")
+            },
             run.manifest.scenario.name,
             worst.join(", ")
         )
@@ -91,7 +153,7 @@ impl Figure for LatencyOverTime {
         let panel = Panel {
             caption: None,
             x_desc: timeline::X_DESC,
-            y_desc: Y_DESC,
+            y_desc: &self.y_desc,
             ..Panel::default()
         };
         if self.lines.is_empty() {
@@ -142,6 +204,29 @@ mod tests {
                 "burst",
             ],
         );
+    }
+
+    #[test]
+    fn a_long_run_is_drawn_per_window_from_the_merged_histograms() {
+        assert_eq!(window_seconds(23), 1);
+        assert_eq!(window_seconds(200), 1);
+        assert_eq!(window_seconds(201), 2);
+        assert_eq!(window_seconds(600), 3);
+        let target = fixtures::target("serverless", 0, true, 9, |s| if s == 5 { 0 } else { 40 });
+        let [p50, p99] = windowed(&target.latency, 3);
+        // Windows [0,3) [3,6) [6,9): second 5 is empty but its window is not.
+        assert_eq!(p99.len(), 1);
+        let xs: Vec<f64> = p99[0].iter().map(|p| p.0).collect();
+        assert_eq!(xs, vec![1.5, 4.5, 7.5]);
+        let first = crate::record::hlog::merged(&target.latency[0..3]);
+        assert_eq!(p50[0][0].1, first.value_at_quantile(0.5) as f64 / 1000.0);
+        assert_eq!(p99[0][0].1, first.value_at_quantile(0.99) as f64 / 1000.0);
+
+        let long = fixtures::target("persistent", 1, false, 400, |_| 5);
+        let mut run = fixtures::sample();
+        run.targets = vec![long];
+        let chart = latency_over_time(&run).unwrap();
+        fixtures::assert_chart(&chart, &["latency per 2 s window (ms, log scale)"]);
     }
 
     #[test]
