@@ -434,3 +434,32 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     bytes.push(b'\n');
     super::io::write_atomic(path, &bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_and_requests_written_before_held_requests_still_read() {
+        let facts = crate::record::summary::RunFacts {
+            duration: std::time::Duration::from_secs(1),
+            connections: crate::load::ConnectionCounts::default(),
+            db_connections_max: None,
+            db_max_connections: None,
+        };
+        let summary = crate::record::summary::target_summary(
+            &crate::record::Recorder::new().totals(),
+            &facts,
+        );
+        assert_eq!(summary.held, None);
+        let mut json = serde_json::to_value(&summary).unwrap();
+        json.as_object_mut().unwrap().remove("held");
+        let read: TargetSummary = serde_json::from_value(json).unwrap();
+        assert_eq!(read, summary);
+
+        let old_request = r#"{"name":"GET /","weight":1,"method":"GET","path":"/"}"#;
+        let request: RequestRecord = serde_json::from_str(old_request).unwrap();
+        assert_eq!(request.kind, None);
+        assert_eq!(request.hold_ms, None);
+    }
+}

@@ -105,3 +105,69 @@ fn held_summary(held: &HeldTotals) -> HeldSummary {
         held_for_ms: LatencyStats::from_histogram(&held.held_for),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{HeldSample, Sample};
+    use crate::record::Recorder;
+
+    fn facts() -> RunFacts {
+        RunFacts {
+            duration: Duration::from_secs(1),
+            connections: ConnectionCounts::default(),
+            db_connections_max: None,
+            db_max_connections: None,
+        }
+    }
+
+    #[test]
+    fn held_section_adds_up_and_is_absent_without_held_requests() {
+        let recorder = Recorder::with_held_requests();
+        let sample = |outcome| Sample {
+            outcome,
+            latency: Duration::from_millis(4),
+            service_time: Some(Duration::from_millis(3)),
+            connect_time: None,
+            send_lag: Duration::ZERO,
+            cold: None,
+            request_index: 0,
+        };
+        let held = |end, status| HeldSample {
+            end,
+            status,
+            messages: 2,
+            messages_sent: 0,
+            time_to_first_message: Some(Duration::from_millis(4)),
+            held_for: Some(Duration::from_secs(1)),
+        };
+        recorder.record_held(&sample(Outcome::Ok), &held(HeldEnd::Completed, Some(200)));
+        recorder.record_held(&sample(Outcome::Ok), &held(HeldEnd::Held, Some(101)));
+        recorder.record_held(
+            &sample(Outcome::Throttled),
+            &held(HeldEnd::Refused, Some(429)),
+        );
+        recorder.record_held(&sample(Outcome::ConnectError), &held(HeldEnd::Failed, None));
+        let summary = target_summary(&recorder.totals(), &facts());
+        let held = summary.held.expect("a held section");
+        assert_eq!(held.requests, summary.requests);
+        assert_eq!(
+            (
+                held.opened,
+                held.held,
+                held.completed,
+                held.cut,
+                held.refused,
+                held.failed
+            ),
+            (2, 1, 1, 0, 1, 1)
+        );
+        assert_eq!(held.refused_by_status, BTreeMap::from([("429".into(), 1)]));
+        assert_eq!(held.held + held.completed + held.cut, held.opened);
+        assert_eq!(summary.throttled, 1);
+        assert_eq!(held.held_for_ms.count, 4);
+
+        let plain = target_summary(&Recorder::new().totals(), &facts());
+        assert!(plain.held.is_none());
+    }
+}
