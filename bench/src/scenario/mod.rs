@@ -10,8 +10,9 @@
 //! stream open, counted from its opening (the 200 or 101 answer); the load's `timeout` bounds
 //! only the wait for that answer. `kind = "websocket"` may add `send_every = "<duration>"`: a
 //! small text message at the opening and then that often. Held requests are always a `GET` on a
-//! connection of their own (never a pooled one) and send no `body`; `hold` and `send_every` are
-//! rejected on `kind = "http"`, `send_every` on `kind = "sse"`.
+//! connection of their own (never a pooled one; it counts against `max_connections` for the
+//! whole hold) and send no `body`; `hold` and `send_every` are rejected on `kind = "http"`,
+//! `send_every` on `kind = "sse"`. How they are measured and recorded: `load::held`.
 
 mod check;
 mod document;

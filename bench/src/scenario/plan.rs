@@ -84,10 +84,12 @@ pub struct PersistentSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadPlan {
     pub model: LoadModel,
-    /// Client timeout per request. Open model: counted from the intended send time.
+    /// Client timeout per request. Open model: counted from the intended send time. For a held
+    /// request it bounds only the wait for the answer (the 200 or 101), not the hold.
     pub timeout: Duration,
     pub connections: ConnectionPolicy,
-    /// Upper bound of connections open at once (keep-alive pool size; also caps per-request).
+    /// Upper bound of connections open at once (keep-alive pool size; also caps per-request
+    /// and held requests, which keep theirs for the whole hold).
     pub max_connections: usize,
     /// At least one.
     pub phases: Vec<Phase>,
