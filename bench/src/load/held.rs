@@ -234,13 +234,14 @@ async fn sse(
             run.refused(status);
         } else {
             let _open = OpenStream::new(&ctx.recorder);
-            let hold_end = run.opened(status) + held.hold;
+            let hold_end = tokio::time::sleep_until((run.opened(status) + held.hold).into());
+            tokio::pin!(hold_end);
             let mut events = EventCounter::default();
             let end = loop {
                 tokio::select! {
                     biased;
                     _ = ctx.cancel.cancelled() => break HeldEnd::Held,
-                    _ = tokio::time::sleep_until(hold_end.into()) => break HeldEnd::Held,
+                    _ = &mut hold_end => break HeldEnd::Held,
                     frame = body.frame() => match frame {
                         None => break HeldEnd::Completed,
                         Some(Err(_)) => break HeldEnd::Cut,
@@ -300,7 +301,9 @@ async fn websocket(
     };
     let open = OpenStream::new(&ctx.recorder);
     let opened_at = run.opened(101);
-    let hold_end = opened_at + held.hold;
+    let hold_at = opened_at + held.hold;
+    let hold_end = tokio::time::sleep_until(hold_at.into());
+    tokio::pin!(hold_end);
     let mut sends = held.send_every.map(|every| {
         let mut ticks = tokio::time::interval_at(opened_at.into(), every);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -310,7 +313,7 @@ async fn websocket(
         tokio::select! {
             biased;
             _ = ctx.cancel.cancelled() => break HeldEnd::Held,
-            _ = tokio::time::sleep_until(hold_end.into()) => break HeldEnd::Held,
+            _ = &mut hold_end => break HeldEnd::Held,
             message = socket.next() => match message {
                 Some(Ok(Message::Text(_) | Message::Binary(_))) => run.received(1),
                 Some(Ok(Message::Close(_))) => break HeldEnd::Completed,
@@ -320,10 +323,12 @@ async fn websocket(
             },
             _ = tick(&mut sends) => {
                 let text = format!("coldfront {}", run.messages_sent + 1);
-                if socket.send(Message::text(text)).await.is_err() {
-                    break HeldEnd::Cut;
+                // A peer that stops reading cannot stretch the hold.
+                match timeout_at(hold_at.into(), socket.send(Message::text(text))).await {
+                    Ok(Ok(())) => run.messages_sent += 1,
+                    Ok(Err(_)) => break HeldEnd::Cut,
+                    Err(_) => break HeldEnd::Held,
                 }
-                run.messages_sent += 1;
             }
         }
     };
