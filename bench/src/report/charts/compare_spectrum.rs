@@ -43,7 +43,7 @@ pub fn compare_spectrum(
         let mut p99 = Vec::new();
         for (target, label, mark) in [(in_a, label_a, Mark::Line), (in_b, label_b, Mark::Dashed)] {
             let latency = target.map(|t| TargetData::merged(&t.latency));
-            let Some(latency) = latency.filter(|h| !h.is_empty()) else {
+            let Some(latency) = latency.filter(|h| h.max() > 0) else {
                 continue;
             };
             let ms = latency.value_at_quantile(0.99) as f64 / 1000.0;

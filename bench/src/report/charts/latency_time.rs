@@ -11,7 +11,7 @@ use plotters::prelude::*;
 
 use super::canvas::{self, DrawResult, Figure};
 use super::frame::{self, Header, LegendItem, Mark, Panel};
-use super::spectrum::FLOOR_MS;
+use super::spectrum::{FLOOR_MS, ZERO_LATENCY};
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
 use crate::record::hlog::HlogInterval;
@@ -40,7 +40,7 @@ fn windowed(intervals: &[HlogInterval], window: u64) -> [Vec<Vec<(f64, f64)>>; 2
     }
     let mut lines: [Vec<Vec<(f64, f64)>>; 2] = [Vec::new(), Vec::new()];
     let mut previous = None;
-    for (k, histogram) in windows.iter().filter(|(_, h)| !h.is_empty()) {
+    for (k, histogram) in windows.iter().filter(|(_, h)| h.max() > 0) {
         let x = (*k as f64 + 0.5) * window as f64;
         let adjacent = previous == Some(k.wrapping_sub(1));
         for (line, q) in lines.iter_mut().zip([0.5, 0.99]) {
@@ -66,6 +66,7 @@ struct Line {
 
 struct LatencyOverTime {
     context: String,
+    empty_because: &'static str,
     y_desc: String,
     timeline: Timeline,
     legend: Vec<LegendItem>,
@@ -78,6 +79,7 @@ pub(super) fn latency_over_time(run: &RunData) -> anyhow::Result<Chart> {
     let window = window_seconds(run.seconds());
     let mut figure = LatencyOverTime {
         context: super::run_context(run),
+        empty_because: "",
         y_desc: if window == 1 {
             Y_DESC.into()
         } else {
@@ -93,7 +95,8 @@ pub(super) fn latency_over_time(run: &RunData) -> anyhow::Result<Chart> {
         let [p50, p99] = if window > 1 && !target.latency.is_empty() {
             windowed(&target.latency, window)
         } else {
-            let ms = |v: Option<f64>| v.map(|v| v.max(FLOOR_MS));
+            // A zero cannot sit on a log axis: it is left out, and said if it is all there is.
+            let ms = |v: Option<f64>| v.filter(|v| *v > 0.0).map(|v| v.max(FLOOR_MS));
             [
                 timeline::segments(&target.series, |r: &SeriesRow| ms(r.p50_ms)),
                 timeline::segments(&target.series, |r: &SeriesRow| ms(r.p99_ms)),
@@ -122,10 +125,19 @@ pub(super) fn latency_over_time(run: &RunData) -> anyhow::Result<Chart> {
             });
         }
     }
+    let completed = run
+        .targets
+        .iter()
+        .any(|t| t.series.iter().any(|r| r.completed > 0));
+    figure.empty_because = if completed {
+        ZERO_LATENCY
+    } else {
+        "no request completed"
+    };
     let alt = if worst.is_empty() {
         format!(
-            "Latency over time for {}: no request completed.",
-            run.manifest.scenario.name
+            "Latency over time for {}: {}.",
+            run.manifest.scenario.name, figure.empty_because
         )
     } else {
         format!(
@@ -157,7 +169,7 @@ impl Figure for LatencyOverTime {
             ..Panel::default()
         };
         if self.lines.is_empty() {
-            return frame::empty_chart(root, &header, &panel, "no request completed");
+            return frame::empty_chart(root, &header, &panel, self.empty_because);
         }
         let body = frame::frame(root, &header)?;
         let values = self.lines.iter().flat_map(|l| l.segments.iter().flatten());
@@ -233,10 +245,10 @@ mod tests {
     fn awkward_runs_draw_without_panicking() {
         for (name, run) in fixtures::awkward() {
             let chart = latency_over_time(&run).unwrap_or_else(|e| panic!("{name}: {e:#}"));
-            let expected: &[&str] = if name == "empty" {
-                &["no data: no request completed"]
-            } else {
-                &[Y_DESC]
+            let expected: &[&str] = match name {
+                "empty" => &["no data: no request completed"],
+                "zero latency" => &["no data: every request measured 0 ms"],
+                _ => &[Y_DESC],
             };
             fixtures::assert_chart(&chart, expected);
         }

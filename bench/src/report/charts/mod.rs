@@ -63,18 +63,31 @@ pub fn write(charts: &[Chart], dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// What was run, for the right of a chart's title: `quickstart · 23 s · complete`.
+/// What was run, for the right of a chart's title: `quickstart · 23 s · complete`, and the
+/// targets of the scenario that recorded nothing (`· not measured: persistent`).
 fn run_context(run: &RunData) -> String {
     let status = serde_json::to_value(run.manifest.status)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    format!(
+    let missing: Vec<&str> = run
+        .manifest
+        .scenario
+        .targets
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|name| run.target(name).is_none())
+        .collect();
+    let mut context = format!(
         "{} · {} s · {}",
         run.manifest.scenario.name,
         run.seconds(),
         status
-    )
+    );
+    if !missing.is_empty() {
+        context.push_str(&format!(" · not measured: {}", missing.join(", ")));
+    }
+    context
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ const STEPS: usize = 400;
 /// Latency drawn no lower than this, so a log axis never meets zero.
 pub(super) const FLOOR_MS: f64 = 0.001;
 
+/// Why a chart of latency is empty when requests completed but none took a measurable time.
+pub(super) const ZERO_LATENCY: &str = "every request measured 0 ms";
+
 const X_DESC: &str = "percentile (nines scale; a line ends at its slowest request)";
 const Y_DESC: &str = "latency (ms, log scale)";
 
@@ -91,6 +94,9 @@ pub(super) fn latency_spectrum(run: &RunData) -> anyhow::Result<Chart> {
 impl SpectrumFigure {
     /// Adds the line of `histogram` (microseconds) and its legend entry, if it has samples.
     pub fn add(&mut self, label: String, color: RGBColor, mark: Mark, histogram: &Histogram<u64>) {
+        if !histogram.is_empty() && histogram.max() == 0 {
+            self.empty_because = ZERO_LATENCY.into();
+        }
         let points = spectrum_points(histogram);
         if points.is_empty() {
             return;
@@ -166,11 +172,12 @@ fn nines_label(nines: f64) -> String {
 
 /// The spectrum of a histogram of microseconds as (nines, milliseconds) points: up to
 /// `STEPS` percentiles evenly spaced in nines, as far as the samples go (with n samples the
-/// rarest percentile seen is 1 - 1/n), then the maximum. Empty for an empty histogram.
+/// rarest percentile seen is 1 - 1/n), then the maximum. Empty for an empty histogram, and
+/// for one of zeros only, which a log axis cannot show.
 /// One pass over the recorded buckets, whatever the number of samples.
 pub(super) fn spectrum_points(histogram: &Histogram<u64>) -> Vec<(f64, f64)> {
     let total = histogram.len();
-    if total == 0 {
+    if total == 0 || histogram.max() == 0 {
         return Vec::new();
     }
     let ms = |us: u64| (histogram.highest_equivalent(us) as f64 / 1000.0).max(FLOOR_MS);
@@ -226,10 +233,10 @@ mod tests {
     fn awkward_runs_draw_without_panicking() {
         for (name, run) in fixtures::awkward() {
             let chart = latency_spectrum(&run).unwrap_or_else(|e| panic!("{name}: {e:#}"));
-            let expected: &[&str] = if name == "empty" {
-                &["no data: no request completed"]
-            } else {
-                &[Y_DESC, "0%"]
+            let expected: &[&str] = match name {
+                "empty" => &["no data: no request completed"],
+                "zero latency" => &["no data: every request measured 0 ms"],
+                _ => &[Y_DESC, "0%"],
             };
             fixtures::assert_chart(&chart, expected);
         }
@@ -276,5 +283,8 @@ mod tests {
         assert_eq!(points.len(), 1);
         assert!(points[0].1 >= FLOOR_MS);
         assert!(spectrum_points(&new_histogram()).is_empty());
+        let mut zeros = new_histogram();
+        zeros.record_n(0, 10).unwrap();
+        assert!(spectrum_points(&zeros).is_empty());
     }
 }

@@ -28,6 +28,22 @@ fn render_all_draws_the_six_charts_in_order() {
 }
 
 #[test]
+fn charts_of_an_interrupted_run_name_the_targets_it_did_not_measure() {
+    let run = fixtures::interrupted();
+    assert_eq!(
+        super::run_context(&run),
+        "quickstart · 7 s · interrupted · not measured: persistent"
+    );
+    for chart in super::render_all(&run).unwrap() {
+        assert!(
+            chart.svg.contains("not measured: persistent"),
+            "{}",
+            chart.id
+        );
+    }
+}
+
+#[test]
 fn rendering_is_pure_the_same_run_draws_the_same_bytes() {
     let run = fixtures::single_sample();
     let (a, b) = (
@@ -58,27 +74,4 @@ fn write_puts_an_svg_and_a_png_per_chart_in_a_new_directory() {
         .collect();
     names.sort();
     assert_eq!(names.len(), 12, "no temporary file left behind: {names:?}");
-}
-
-#[test]
-fn review() {
-    let Ok(dir) = std::env::var("COLDFRONT_REVIEW_RUN") else {
-        return;
-    };
-    let run = crate::report::RunData::load(std::path::Path::new(&dir)).unwrap();
-    let start = std::time::Instant::now();
-    let charts = super::render_all(&run).unwrap();
-    eprintln!("rendered in {:?}", start.elapsed());
-    super::write(&charts, std::path::Path::new("/tmp/charts-review")).unwrap();
-    for (name, run) in fixtures::awkward()
-        .into_iter()
-        .chain([("sample", fixtures::sample())])
-    {
-        let charts = super::render_all(&run).unwrap();
-        super::write(
-            &charts,
-            &std::path::Path::new("/tmp/charts-review").join(name.replace(' ', "-")),
-        )
-        .unwrap();
-    }
 }
