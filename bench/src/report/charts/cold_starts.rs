@@ -9,6 +9,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::{self, DrawResult, Figure};
 use super::frame::{self, Header, LegendItem, Mark, Panel};
+use super::scales;
 use super::spectrum::FLOOR_MS;
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
@@ -179,7 +180,7 @@ impl ColdStarts {
             .flat_map(|t| points(t))
             .map(|p| p.1)
             .fold(0.0, f64::max);
-        let y = frame::zero_range(max * if phase_names { 1.3 } else { 1.1 }, 4.0);
+        let y = scales::zero_range(max * if phase_names { 1.3 } else { 1.1 }, 4.0);
         let mut chart = frame::axes(
             area,
             &panel,
@@ -236,7 +237,7 @@ impl ColdStarts {
         }
         let min = spreads.iter().map(|s| s.p50).fold(f64::INFINITY, f64::min);
         let max = spreads.iter().map(|s| s.max).fold(0.0, f64::max);
-        let x = frame::log_range(min, max, FLOOR_MS);
+        let x = scales::log_range(min, max, FLOOR_MS);
         let n = rows.len();
         // Row i (from the top) is centred at n - i - 0.5.
         let centres: Vec<f64> = (0..n).map(|i| n as f64 - i as f64 - 0.5).collect();
@@ -249,8 +250,8 @@ impl ColdStarts {
         let mut chart = frame::axes(
             area,
             &panel,
-            frame::log_axis(x.clone()),
-            frame::linear_axis(0.0..n as f64, centres.clone()),
+            scales::log_axis(x.clone()),
+            scales::linear_axis(0.0..n as f64, centres.clone()),
             &|v| style::number(*v),
             &label_of,
         )?;

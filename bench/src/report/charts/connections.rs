@@ -9,6 +9,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::{self, DrawResult, Figure};
 use super::frame::{self, Header, LegendItem, Mark, Panel};
+use super::scales;
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
 use crate::report::RunData;
@@ -170,7 +171,7 @@ impl Connections {
             .chain(ceilings.iter().map(|c| c.value))
             .fold(0.0, f64::max);
         let phase_names = caption == OPEN;
-        let y = frame::zero_range(max * if phase_names { 1.3 } else { 1.1 }, 4.0);
+        let y = scales::zero_range(max * if phase_names { 1.3 } else { 1.1 }, 4.0);
         let x = self.timeline.x_range();
         let mut chart = frame::axes(
             area,

@@ -11,6 +11,7 @@ use plotters::prelude::*;
 
 use super::canvas::{self, DrawResult, Figure};
 use super::frame::{self, Header, LegendItem, Mark, Panel};
+use super::scales;
 use super::spectrum::{FLOOR_MS, ZERO_LATENCY};
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
@@ -177,12 +178,12 @@ impl Figure for LatencyOverTime {
             (lo.min(p.1), hi.max(p.1))
         });
         // Room above the highest point for the phase names.
-        let y = frame::log_range(min, max * 1.6, FLOOR_MS);
+        let y = scales::log_range(min, max * 1.6, FLOOR_MS);
         let mut chart = frame::axes(
             &body,
             &panel,
             self.timeline.x_range(),
-            frame::log_axis(y.clone()),
+            scales::log_axis(y.clone()),
             &|x| style::number(*x),
             &|v| style::number(*v),
         )?;

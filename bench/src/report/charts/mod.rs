@@ -16,6 +16,7 @@ mod connections;
 mod frame;
 mod latency_time;
 mod outcomes;
+mod scales;
 mod spectrum;
 mod style;
 mod summary;

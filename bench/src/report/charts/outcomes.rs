@@ -7,6 +7,7 @@ use plotters::prelude::*;
 
 use super::canvas::{self, DrawResult, Figure};
 use super::frame::{self, Header, LegendItem, Mark, Panel};
+use super::scales;
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
 use crate::record::series::SeriesRow;
@@ -164,7 +165,7 @@ impl Outcomes {
         if target.tops.iter().all(|t| t.is_empty()) {
             return frame::no_data(&plot_area, &panel, "no second recorded");
         }
-        let y = frame::zero_range(self.y_max * 1.15, 1.0);
+        let y = scales::zero_range(self.y_max * 1.15, 1.0);
         let mut chart = frame::axes(
             &plot_area,
             &panel,

@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 use super::canvas::{self, DrawResult, Figure};
 use super::frame::{self, Header, LegendItem, Mark, Panel};
+use super::scales;
 use super::{style, Chart};
 use crate::report::{RunData, TargetData};
 
@@ -124,7 +125,7 @@ impl SpectrumFigure {
         let (min, max) = values.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
-        frame::log_range(min, max, FLOOR_MS)
+        scales::log_range(min, max, FLOOR_MS)
     }
 }
 
@@ -151,8 +152,8 @@ impl Figure for SpectrumFigure {
         let mut chart = frame::axes(
             &body,
             &panel,
-            frame::linear_axis(0.0..x_max, x_ticks),
-            frame::log_axis(y),
+            scales::linear_axis(0.0..x_max, x_ticks),
+            scales::log_axis(y),
             &|x| nines_label(*x),
             &|v| style::number(*v),
         )?;

@@ -8,6 +8,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::{self, DrawResult, Figure};
 use super::frame::{self, Header, LegendItem, Mark, Panel};
+use super::scales;
 use super::{style, Chart};
 use crate::report::{RunData, TargetData};
 
@@ -221,7 +222,7 @@ impl Summary {
         };
         let max = bars.iter().map(|b| b.value).fold(0.0, f64::max);
         // Room above the tallest bar for its label.
-        let y = frame::zero_range(max * 1.15, at_least);
+        let y = scales::zero_range(max * 1.15, at_least);
         let n = self.targets.len();
         let centres: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
         let label_of = |x: &f64| {
@@ -233,7 +234,7 @@ impl Summary {
         let mut chart = frame::axes(
             area,
             &panel,
-            frame::linear_axis(0.0..n as f64, centres),
+            scales::linear_axis(0.0..n as f64, centres),
             y.clone(),
             &label_of,
             &|v| format_y(*v),
