@@ -11,7 +11,7 @@ use base64::Engine as _;
 
 use super::charts::Chart;
 use super::data::RunData;
-use crate::record::resultset::{self, LatencyStats, RunStatus, TargetSummary};
+use crate::record::resultset::{self, HeldSummary, LatencyStats, RunStatus, TargetSummary};
 
 /// Escapes text for HTML element content and double- or single-quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -120,6 +120,7 @@ pub fn result_page(run: &RunData, charts: &[Chart], index_href: Option<&str>) ->
     page.push_str("<h2>Summary</h2>\n");
     summary_table(&mut page, run);
     errors_table(&mut page, run);
+    held_table(&mut page, run);
     phases_section(&mut page, run);
     thresholds_section(&mut page, run);
 
@@ -184,6 +185,14 @@ pub fn ms(value: f64) -> String {
         format!("{value:.1} ms")
     } else {
         format!("{value:.2} ms")
+    }
+}
+
+/// `2026-11-24T20:05:02.185Z` → `2026-11-24 20:05 UTC`; anything else as it is.
+pub fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
+        _ => rfc3339.to_string(),
     }
 }
 
@@ -308,6 +317,65 @@ fn errors_table(page: &mut String, run: &RunData) {
                 escape(kind)
             );
         }
+    }
+    page.push_str("</table>\n");
+}
+
+/// Held SSE and WebSocket connections: how each stream ended.
+fn held_table(page: &mut String, run: &RunData) {
+    let targets: Vec<_> = run
+        .targets
+        .iter()
+        .filter_map(|t| {
+            let held = t.summary.as_ref()?.held.as_ref()?;
+            Some((t.name.as_str(), held))
+        })
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    type Row = (&'static str, fn(&HeldSummary) -> String);
+    let rows: &[Row] = &[
+        ("held requests", |h| h.requests.to_string()),
+        ("opened (200 or 101)", |h| h.opened.to_string()),
+        ("held to the end", |h| h.held.to_string()),
+        ("ended by the server", |h| h.completed.to_string()),
+        ("cut mid-stream", |h| h.cut.to_string()),
+        ("refused", |h| {
+            let statuses: Vec<String> = h
+                .refused_by_status
+                .iter()
+                .map(|(status, n)| format!("{n}× {status}"))
+                .collect();
+            match statuses.is_empty() {
+                true => h.refused.to_string(),
+                false => format!("{} ({})", h.refused, statuses.join(", ")),
+            }
+        }),
+        ("no answer", |h| h.failed.to_string()),
+        ("messages received", |h| h.messages.to_string()),
+        ("open at once (max)", |h| h.max_open.to_string()),
+        ("first message p50", |h| {
+            ms_or_dash(Some(&h.time_to_first_message_ms), |l| l.p50)
+        }),
+        ("first message p99", |h| {
+            ms_or_dash(Some(&h.time_to_first_message_ms), |l| l.p99)
+        }),
+        ("stayed open p50", |h| {
+            ms_or_dash(Some(&h.held_for_ms), |l| l.p50)
+        }),
+    ];
+    page.push_str("<h3>Held connections (SSE, WebSocket)</h3>\n<table>\n<tr><th></th>");
+    for (name, _) in &targets {
+        let _ = write!(page, "<th>{}</th>", escape(name));
+    }
+    page.push_str("</tr>\n");
+    for (label, value) in rows {
+        let _ = write!(page, "<tr><th>{label}</th>");
+        for (_, held) in &targets {
+            let _ = write!(page, "<td class=\"num\">{}</td>", escape(&value(held)));
+        }
+        page.push_str("</tr>\n");
     }
     page.push_str("</table>\n");
 }
@@ -603,6 +671,15 @@ mod tests {
     fn href_percent_encodes_everything_but_safe_path_characters() {
         assert_eq!(href("a b/c\"d.hlog"), "a%20b/c%22d.hlog");
         assert_eq!(href("ok-name_1.csv"), "ok-name_1.csv");
+    }
+
+    #[test]
+    fn start_times_are_shortened_to_the_minute() {
+        assert_eq!(
+            short_time("2026-11-24T20:05:02.185Z"),
+            "2026-11-24 20:05 UTC"
+        );
+        assert_eq!(short_time("yesterday"), "yesterday");
     }
 
     #[test]

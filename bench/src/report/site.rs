@@ -1,6 +1,8 @@
 //! The static site of several result sets: `index.html` listing each one (scenario, date,
 //! status, headline numbers) and one directory per result set with its page, its charts and
 //! a copy of its raw files, so the directory can be published as it is on any static host.
+//! Result sets that already sit directly inside the site directory (`results/reference/*`
+//! reported `--out results/reference`) are used where they are, not copied.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -17,34 +19,57 @@ pub struct Published {
     pub run: RunData,
     /// Directory name inside the site.
     pub slug: String,
+    /// The result set already lives in the site directory: nothing is copied.
+    pub in_place: bool,
 }
 
 /// Writes the site for `sets` into `out`; returns the path of `index.html`.
 pub fn write_site(sets: &[PathBuf], out: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let out_abs = absolute(out);
     let mut published = Vec::new();
     let mut taken = BTreeSet::new();
     for dir in sets {
-        if absolute(dir) == out_abs {
+        let dir_abs = absolute(dir);
+        if dir_abs == out_abs {
             anyhow::bail!(
                 "{}: the site directory is a result set given to report; choose another --out",
                 out.display()
             );
         }
         let run = RunData::load(dir)?;
-        let slug = unique_slug(&slug_for(dir, &run), &mut taken);
-        published.push(Published { run, slug });
+        // A result set directly inside the site stays where it is, under its own name.
+        let in_place = dir_abs.parent() == Some(out_abs.as_path());
+        let slug = if in_place {
+            let name = dir_abs.file_name().unwrap_or_default().to_string_lossy();
+            if name != slug_for(dir, &run) {
+                anyhow::bail!(
+                    "{}: a result set inside the site needs a URL-safe directory name",
+                    dir.display()
+                );
+            }
+            taken.insert(name.to_string());
+            name.to_string()
+        } else {
+            unique_slug(&slug_for(dir, &run), &mut taken)
+        };
+        published.push(Published {
+            run,
+            slug,
+            in_place,
+        });
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     for entry in &published {
         let page_dir = out.join(&entry.slug);
         std::fs::create_dir_all(&page_dir)
             .with_context(|| format!("creating {}", page_dir.display()))?;
-        for name in html::raw_file_names(&entry.run) {
-            let from = entry.run.dir.join(&name);
-            let to = page_dir.join(&name);
-            std::fs::copy(&from, &to)
-                .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        if !entry.in_place {
+            for name in html::raw_file_names(&entry.run) {
+                let from = entry.run.dir.join(&name);
+                let to = page_dir.join(&name);
+                std::fs::copy(&from, &to)
+                    .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+            }
         }
         write_page(&entry.run, &page_dir, Some("../index.html"))?;
     }
@@ -121,7 +146,7 @@ fn index_page(published: &[Published]) -> String {
             escape(&link),
             escape(&scenario.name),
             escape(description),
-            escape(&run.manifest.started_at),
+            escape(&html::short_time(&run.manifest.started_at)),
             html::status_badge(run.manifest.status),
         );
         if run.targets.is_empty() {
