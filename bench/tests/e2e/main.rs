@@ -10,5 +10,6 @@ mod persistent;
 mod postgres;
 mod scenario;
 mod serverless;
+mod suite;
 mod support;
 mod tls;

@@ -1,0 +1,66 @@
+//! The scenario suite (`scenarios/`) end to end in its shortened form: every scenario at half
+//! length against both built-in targets, each on its own throwaway PostgreSQL, and every
+//! threshold — each encodes the finding its claim predicts — must hold.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::support::*;
+
+fn suite_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+const CLAIMS: [&str; 8] = [
+    "cold-start-after-idle",
+    "crud-steady",
+    "db-connection-storm",
+    "keep-warm-sweep",
+    "long-jobs-timeout",
+    "naive-vs-singleton",
+    "rate-limit-leak",
+    "realtime-sse-websocket",
+];
+
+#[test]
+fn the_suite_validates() {
+    let output = assert_cmd::Command::cargo_bin("coldfront")
+        .unwrap()
+        .arg("validate")
+        .arg(suite_dir())
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for claim in CLAIMS {
+        assert!(stdout.contains(&format!("({claim})")), "{claim} validated:\n{stdout}");
+    }
+}
+
+#[test]
+fn the_suite_at_half_length_holds_every_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = assert_cmd::Command::cargo_bin("coldfront")
+        .unwrap()
+        .arg("run")
+        .arg(suite_dir())
+        .args(["--duration-scale", "0.5", "--out"])
+        .arg(&out)
+        .timeout(Duration::from_secs(600))
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    for claim in CLAIMS {
+        let set = out.join(claim);
+        let summary = read_summary(&set);
+        assert_eq!(summary.targets.len(), if claim == "naive-vs-singleton" { 3 } else { 2 });
+        for (target, s) in &summary.targets {
+            assert!(!s.thresholds.is_empty(), "{claim}/{target} has thresholds");
+            for verdict in &s.thresholds {
+                assert!(verdict.passed, "{claim}/{target}: {verdict:?}");
+            }
+        }
+        assert!(set.join("report.html").is_file(), "{claim} has its report");
+    }
+}
