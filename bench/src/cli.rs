@@ -162,6 +162,9 @@ pub struct CompareArgs {
     /// Largest relative change of a significant regression that still passes ("5%" or "0.05").
     #[arg(long, default_value = "5%", value_parser = crate::compare::parse_tolerance)]
     pub tolerance: f64,
+    /// Also draw A's and B's latency spectra overlaid, per target, into this file (.svg or .png).
+    #[arg(long, value_name = "PATH", value_parser = crate::compare::parse_chart_path)]
+    pub chart: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -18,6 +18,23 @@ const PERCENTILES: [(&str, f64); 4] =
 /// Percentiles of cold-start latency (few samples: the far tail is not estimable).
 const COLD_PERCENTILES: [(&str, f64); 2] = [("p50", 0.50), ("p99", 0.99)];
 
+/// A per-second count of the series.
+type Count = fn(&SeriesRow) -> u64;
+/// Rates: the metric and its numerator; the denominator is the requests completed.
+const RATES: [(&str, Count); 3] = [
+    ("timeout_rate", |r| r.timeouts),
+    ("error_rate", |r| r.errors),
+    ("throttle_rate", |r| r.throttled),
+];
+
+/// A per-second sample of a gauge, when taken.
+type Gauge = fn(&SeriesRow) -> Option<u64>;
+/// Gauges compared by their mean over the seconds sampled.
+const GAUGES: [(&str, Gauge); 2] = [
+    ("connections_open.mean", |r| Some(r.connections_open)),
+    ("db_connections.mean", |r| r.db_connections),
+];
+
 /// A target's recording and the phases of the run it was recorded in.
 #[derive(Debug, Clone, Copy)]
 pub struct Recorded<'a> {
@@ -112,12 +129,7 @@ pub fn compare_target(
         ),
     );
 
-    let rates: [(&str, fn(&SeriesRow) -> u64); 3] = [
-        ("timeout_rate", |r| r.timeouts),
-        ("error_rate", |r| r.errors),
-        ("throttle_rate", |r| r.throttled),
-    ];
-    for (metric, numerator) in rates {
+    for (metric, numerator) in RATES {
         let rows: Vec<Vec<(u64, u64)>> = series
             .iter()
             .map(|rows| rows.iter().map(|r| (numerator(r), r.completed)).collect())
@@ -134,11 +146,7 @@ pub fn compare_target(
         );
     }
 
-    let gauges: [(&str, fn(&SeriesRow) -> Option<u64>); 2] = [
-        ("connections_open.mean", |r| Some(r.connections_open)),
-        ("db_connections.mean", |r| r.db_connections),
-    ];
-    for (metric, sample) in gauges {
+    for (metric, sample) in GAUGES {
         // The seconds with a sample, and their phases.
         let sampled: Vec<(Vec<f64>, Vec<usize>)> = series
             .iter()

@@ -22,12 +22,13 @@ use crate::Exit;
 /// Why two result sets cannot be compared.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    #[error("result set {side} ({})", dir.display())]
+    /// The loader's message names the file and what is wrong; it already carries its cause's
+    /// text, so it is not chained again as a source (which would print it twice).
+    #[error("result set {side} ({}): {problem}", dir.display())]
     Load {
         side: &'static str,
         dir: PathBuf,
-        #[source]
-        source: LoadError,
+        problem: LoadError,
     },
     #[error(
         "cannot compare result sets of different scenarios: A ({}) is {a:?}, B ({}) is {b:?}",
@@ -56,10 +57,10 @@ pub enum CompareError {
 /// Loads both result sets and checks that they can be compared.
 pub fn load(a_dir: &Path, b_dir: &Path) -> Result<(RunData, RunData), CompareError> {
     let load_side = |side, dir: &Path| {
-        RunData::load(dir).map_err(|source| CompareError::Load {
+        RunData::load(dir).map_err(|problem| CompareError::Load {
             side,
             dir: dir.to_path_buf(),
-            source,
+            problem,
         })
     };
     let (a, b) = (load_side("A", a_dir)?, load_side("B", b_dir)?);
@@ -95,25 +96,44 @@ pub fn compare(
     tolerance: f64,
 ) -> Result<Comparison, CompareError> {
     check_comparable(a, b)?;
-    let targets = b
+    let pairs: Vec<_> = b
         .targets
         .iter()
         .filter_map(|tb| a.target(&tb.name).map(|ta| (ta, tb)))
-        .map(|(ta, tb)| TargetComparison {
+        .collect();
+    // One thread per target: every statistic has its own seed, so the result is the same.
+    let metrics: Vec<Vec<MetricComparison>> = std::thread::scope(|scope| {
+        let running: Vec<_> = pairs
+            .iter()
+            .map(|&(ta, tb)| {
+                scope.spawn(move || {
+                    metrics::compare_target(
+                        metrics::Recorded {
+                            target: ta,
+                            phases: &a.manifest.scenario.phases,
+                        },
+                        metrics::Recorded {
+                            target: tb,
+                            phases: &b.manifest.scenario.phases,
+                        },
+                        bootstrap,
+                        tolerance,
+                    )
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| thread.join().expect("a target's comparison panicked"))
+            .collect()
+    });
+    let targets = pairs
+        .iter()
+        .zip(metrics)
+        .map(|(&(_, tb), metrics)| TargetComparison {
             name: tb.name.clone(),
             kind: tb.kind.clone(),
-            metrics: metrics::compare_target(
-                metrics::Recorded {
-                    target: ta,
-                    phases: &a.manifest.scenario.phases,
-                },
-                metrics::Recorded {
-                    target: tb,
-                    phases: &b.manifest.scenario.phases,
-                },
-                bootstrap,
-                tolerance,
-            ),
+            metrics,
         })
         .collect();
     let only_in = |one: &RunData, other: &RunData| -> Vec<String> {
@@ -156,6 +176,10 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<Exit> {
         CompareFormat::Json => render::json(&comparison),
     };
     print!("{output}");
+    if let Some(path) = &args.chart {
+        write_chart(&a, &b, path)?;
+        eprintln!("chart: {}", path.display());
+    }
     let failures: Vec<String> = comparison
         .failures()
         .map(|(t, m)| render::failure_line(t, m))
@@ -171,6 +195,49 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::ThresholdFailed);
     }
     Ok(Exit::Success)
+}
+
+/// Draws A's and B's latency spectra overlaid into `path`, SVG or PNG by its extension.
+fn write_chart(a: &RunData, b: &RunData, path: &Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let label = |side: &str, run: &RunData| {
+        let components: Vec<_> = run.dir.components().collect();
+        let tail = components[components.len().saturating_sub(2)..]
+            .iter()
+            .collect::<PathBuf>();
+        format!("{side} ({})", tail.display())
+    };
+    let chart = crate::report::charts::compare_spectrum(a, b, &label("A", a), &label("B", b))
+        .context("drawing the comparison chart")?;
+    let bytes = match chart_format(path) {
+        Some(ChartFormat::Svg) => chart.svg.as_bytes(),
+        Some(ChartFormat::Png) => chart.png.as_slice(),
+        None => unreachable!("checked by parse_chart_path"),
+    };
+    crate::record::io::write_atomic(path, bytes)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+enum ChartFormat {
+    Svg,
+    Png,
+}
+
+fn chart_format(path: &Path) -> Option<ChartFormat> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "svg" => Some(ChartFormat::Svg),
+        "png" => Some(ChartFormat::Png),
+        _ => None,
+    }
+}
+
+/// `--chart`: a path ending in `.svg` or `.png`.
+pub fn parse_chart_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    match chart_format(&path) {
+        Some(_) => Ok(path),
+        None => Err(format!("{text:?} must end in .svg or .png")),
+    }
 }
 
 /// `--tolerance`: `5%` or `0.05`, from 0 to 100%.

@@ -7,7 +7,7 @@
 //!  "a": {"dir": "…", "status": "complete", "started_at": "…", "git_revision": "…", …},
 //!  "b": {…},
 //!  "method": {"name": "block bootstrap over per-second intervals", "resamples": 1000,
-//!             "confidence": 0.95, "seed": …, "min_seconds": 5},
+//!             "confidence": 0.95, "seed": …, "min_seconds": 3, "resampled_within": "phase"},
 //!  "tolerance": 0.05,
 //!  "targets": [{"name": "serverless", "kind": "serverless", "metrics": [
 //!     {"metric": "latency.p99", "unit": "ms", "better": "lower", "a": 1.8, "b": 2.1,
@@ -62,6 +62,8 @@ pub struct Method {
     pub seed: u64,
     /// Fewer informative seconds than this on a side: no interval (`insufficient_data`).
     pub min_seconds: usize,
+    /// Seconds are drawn within each of these (`phase`: a scenario phase).
+    pub resampled_within: String,
 }
 
 impl From<&Bootstrap> for Method {
@@ -72,6 +74,7 @@ impl From<&Bootstrap> for Method {
             confidence: bootstrap.confidence,
             seed: bootstrap.seed,
             min_seconds: bootstrap.min_seconds,
+            resampled_within: "phase".to_string(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! JSON. Pure: each returns the text, the caller prints it.
 
 use super::model::{Comparison, MetricComparison, RunInfo, TargetComparison, Unit};
-use super::stats::{Interval, Verdict};
+use super::stats::Verdict;
 use crate::record::RunStatus;
 
 const HEADERS: [&str; 7] = [
@@ -332,11 +332,12 @@ fn only_in_lines(comparison: &Comparison, name: impl Fn(&str) -> String) -> Stri
 fn method_line(comparison: &Comparison) -> String {
     let method = &comparison.method;
     format!(
-        "{}: {} resamples of each run's seconds (seed {}), {} percentile confidence interval \
-         of B − A; significant when it excludes 0, and no interval from fewer than {} seconds \
-         with data",
+        "{}: {} resamples of each run's seconds, drawn within each {} (seed {}), {} \
+         percentile confidence interval of B − A; significant when it excludes 0, and no \
+         interval from fewer than {} seconds with data",
         method.name,
         method.resamples,
+        method.resampled_within,
         method.seed,
         percent(method.confidence),
         method.min_seconds

@@ -12,8 +12,9 @@
 //!
 //! Quantiles are fast because every second is turned once into a sparse list of
 //! (value index, count) over one sorted index of every value either side recorded, with
-//! cumulative counts at fixed block boundaries: a quantile of a resample is found by a binary
-//! search over blocks and a walk inside one block, without merging histograms.
+//! cumulative counts at block boundaries: a quantile of a resample is found by a binary search
+//! over blocks (each probe one dot product of weights and counts) and a walk inside one block,
+//! without merging histograms.
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -155,10 +156,11 @@ pub fn quantiles(
     quantiles: &[f64],
     bootstrap: &Bootstrap,
 ) -> Option<Vec<Estimate>> {
-    let index = ValueIndex::new(a.seconds.iter().chain(b.seconds).copied());
+    let recorded = [recorded(a.seconds), recorded(b.seconds)];
+    let index = ValueIndex::new(recorded.iter().flatten());
     let spectra = [
-        Spectrum::new(&index, a.seconds),
-        Spectrum::new(&index, b.seconds),
+        Spectrum::new(&index, &recorded[0]),
+        Spectrum::new(&index, &recorded[1]),
     ];
     let mut scratch = Scratch::new(&index);
     let informative = [spectra[0].informative(), spectra[1].informative()];
@@ -180,8 +182,7 @@ pub fn ratio(a: Side<(u64, u64)>, b: Side<(u64, u64)>, bootstrap: &Bootstrap) ->
         bootstrap,
         |side, weights| {
             let (mut numerator, mut denominator) = (0u64, 0u64);
-            for &(i, w) in &weights.drawn {
-                let (n, d) = rows[side][i as usize];
+            for (&(n, d), &w) in rows[side].iter().zip(&weights.counts) {
                 numerator += u64::from(w) * n;
                 denominator += u64::from(w) * d;
             }
@@ -197,12 +198,12 @@ pub fn mean(a: Side<f64>, b: Side<f64>, bootstrap: &Bootstrap) -> Option<Estimat
     let rows = [a.seconds, b.seconds];
     let informative = [a.seconds.len(), b.seconds.len()];
     let estimates = run(&a, &b, informative, bootstrap, |side, weights| {
-        let (sum, n) = weights.drawn.iter().fold((0.0, 0u64), |(sum, n), &(i, w)| {
-            (
-                sum + f64::from(w) * rows[side][i as usize],
-                n + u64::from(w),
-            )
-        });
+        let (sum, n) = rows[side]
+            .iter()
+            .zip(&weights.counts)
+            .fold((0.0, 0u64), |(sum, n), (&x, &w)| {
+                (sum + f64::from(w) * x, n + u64::from(w))
+            });
         (n > 0).then(|| vec![sum / n as f64])
     });
     estimates.map(|e| e[0])
@@ -353,26 +354,48 @@ impl Resampler {
     }
 }
 
-/// The sorted distinct values recorded by any second of either side (an HdrHistogram bucket's
-/// highest equivalent value, as `value_at_quantile` reports), cut into blocks.
+/// Each second's recorded values and their counts, ascending (an HdrHistogram bucket's
+/// highest equivalent value, as `value_at_quantile` reports).
+fn recorded(seconds: &[&Histogram<u64>]) -> Vec<Vec<(u64, u64)>> {
+    seconds
+        .iter()
+        .map(|h| {
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The sorted distinct values recorded by any second of either side, cut into blocks.
 struct ValueIndex {
     values: Vec<u64>,
     block_size: usize,
     blocks: usize,
 }
 
-/// Blocks per index: the binary search over blocks costs log2 of this, the walk inside one
-/// block the index length divided by it.
-const BLOCKS: usize = 128;
+/// Most blocks per index: a quantile costs a binary search over blocks (one dot product over
+/// the seconds per probe) and a walk through one block's entries.
+const MAX_BLOCKS: usize = 512;
 
 impl ValueIndex {
-    fn new<'h>(histograms: impl Iterator<Item = &'h Histogram<u64>>) -> ValueIndex {
-        let mut values: Vec<u64> = histograms
-            .flat_map(|h| h.iter_recorded().map(|v| v.value_iterated_to()))
-            .collect();
-        values.sort_unstable();
-        values.dedup();
-        let block_size = values.len().div_ceil(BLOCKS).max(1);
+    /// From ascending per-second lists, merged one by one (the distinct values are few).
+    fn new<'r>(seconds: impl Iterator<Item = &'r Vec<(u64, u64)>>) -> ValueIndex {
+        let (mut values, mut merged): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
+        for second in seconds {
+            merged.clear();
+            let (mut i, mut j) = (0, 0);
+            while i < values.len() && j < second.len() {
+                let (x, y) = (values[i], second[j].0);
+                merged.push(x.min(y));
+                i += usize::from(x <= y);
+                j += usize::from(y <= x);
+            }
+            merged.extend_from_slice(&values[i..]);
+            merged.extend(second[j..].iter().map(|e| e.0));
+            std::mem::swap(&mut values, &mut merged);
+        }
+        let block_size = values.len().div_ceil(MAX_BLOCKS).max(1);
         let blocks = values.len().div_ceil(block_size).max(1);
         ValueIndex {
             values,
@@ -380,64 +403,72 @@ impl ValueIndex {
             blocks,
         }
     }
-
-    fn position(&self, value: u64) -> u32 {
-        self.values.binary_search(&value).expect("indexed value") as u32
-    }
 }
 
-/// One side's seconds as sparse (value index, count) lists, flat.
+/// One side's seconds over the shared index. Per-block tables are laid out block by block
+/// (all seconds of block 0, then of block 1, …) so that summing a block boundary over the
+/// weighted seconds is one contiguous dot product.
 struct Spectrum {
-    totals: Vec<u64>,
-    /// Second `i`'s entries are `entries[starts[i]..starts[i + 1]]`, by value index.
-    starts: Vec<usize>,
-    entries: Vec<(u32, u64)>,
-    /// Per second, `blocks + 1` values each: the count below the block boundary, and the
-    /// position in `entries` of the first entry at or above it.
-    below: Vec<u64>,
-    offsets: Vec<usize>,
+    seconds: usize,
+    /// (value index, count), each second's entries together and ascending.
+    entries: Vec<(u32, u32)>,
+    /// `below[boundary * seconds + i]`: second `i`'s count at value indices below block
+    /// `boundary`'s first (boundary `blocks`: the second's total).
+    below: Vec<u32>,
+    /// `offsets[boundary * seconds + i]`: where second `i`'s entries at or above that
+    /// boundary begin in `entries`.
+    offsets: Vec<u32>,
 }
 
 impl Spectrum {
-    fn new(index: &ValueIndex, seconds: &[&Histogram<u64>]) -> Spectrum {
-        let stride = index.blocks + 1;
+    fn new(index: &ValueIndex, recorded: &[Vec<(u64, u64)>]) -> Spectrum {
+        let seconds = recorded.len();
+        let boundaries = index.blocks + 1;
         let mut spectrum = Spectrum {
-            totals: Vec::with_capacity(seconds.len()),
-            starts: vec![0],
-            entries: Vec::new(),
-            below: Vec::with_capacity(seconds.len() * stride),
-            offsets: Vec::with_capacity(seconds.len() * stride),
+            seconds,
+            entries: Vec::with_capacity(recorded.iter().map(Vec::len).sum()),
+            below: vec![0; boundaries * seconds],
+            offsets: vec![0; boundaries * seconds],
         };
-        for histogram in seconds {
+        for (i, second) in recorded.iter().enumerate() {
             let start = spectrum.entries.len();
-            spectrum.entries.extend(
-                histogram
-                    .iter_recorded()
-                    .map(|v| (index.position(v.value_iterated_to()), v.count_at_value())),
-            );
-            let entries = &spectrum.entries[start..];
-            let (mut position, mut cumulative) = (0, 0u64);
-            for block in 0..=index.blocks {
-                let boundary = (block * index.block_size) as u32;
-                while position < entries.len() && entries[position].0 < boundary {
-                    cumulative += entries[position].1;
+            let mut position = 0;
+            for &(value, count) in second {
+                // Both ascending, and a second holds a good share of the values: step along.
+                while index.values[position] < value {
                     position += 1;
                 }
-                spectrum.below.push(cumulative);
-                spectrum.offsets.push(start + position);
+                let count = u32::try_from(count).unwrap_or(u32::MAX);
+                spectrum.entries.push((position as u32, count));
             }
-            spectrum.totals.push(entries.iter().map(|e| e.1).sum());
-            spectrum.starts.push(spectrum.entries.len());
+            let entries = &spectrum.entries[start..];
+            let (mut k, mut cumulative) = (0, 0u32);
+            for boundary in 0..boundaries {
+                let first = (boundary * index.block_size) as u32;
+                while k < entries.len() && entries[k].0 < first {
+                    cumulative = cumulative.saturating_add(entries[k].1);
+                    k += 1;
+                }
+                spectrum.below[boundary * seconds + i] = cumulative;
+                spectrum.offsets[boundary * seconds + i] = (start + k) as u32;
+            }
         }
         spectrum
     }
 
-    fn seconds(&self) -> usize {
-        self.totals.len()
+    /// Σ weight × count below `boundary` over the seconds.
+    fn below(&self, boundary: usize, weights: &Weights) -> u64 {
+        let row = &self.below[boundary * self.seconds..(boundary + 1) * self.seconds];
+        row.iter()
+            .zip(&weights.counts)
+            .map(|(&count, &w)| u64::from(count) * u64::from(w))
+            .sum()
     }
 
     fn informative(&self) -> usize {
-        self.totals.iter().filter(|&&t| t > 0).count()
+        let blocks = self.below.len() / self.seconds.max(1) - 1;
+        let totals = &self.below[blocks * self.seconds..];
+        totals.iter().filter(|&&t| t > 0).count()
     }
 
     /// The quantiles of the seconds merged with `weights`, by HdrHistogram's rule: the value
@@ -449,37 +480,25 @@ impl Spectrum {
         quantiles: &[f64],
         scratch: &mut Scratch,
     ) -> Option<Vec<f64>> {
-        let stride = index.blocks + 1;
-        let total: u64 = weights
-            .drawn
-            .iter()
-            .map(|&(i, w)| u64::from(w) * self.totals[i as usize])
-            .sum();
+        let total = self.below(index.blocks, weights);
         if total == 0 {
             return None;
         }
-        let below = |block: usize| -> u64 {
-            weights
-                .drawn
-                .iter()
-                .map(|&(i, w)| u64::from(w) * self.below[i as usize * stride + block])
-                .sum()
-        };
         let values = quantiles.iter().map(|&q| {
             let target = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
             // The first block boundary at or past the target: the value is in the block before.
             let (mut low, mut high) = (1, index.blocks);
             while low < high {
                 let middle = (low + high) / 2;
-                if below(middle) >= target {
+                if self.below(middle, weights) >= target {
                     high = middle;
                 } else {
                     low = middle + 1;
                 }
             }
             let block = low - 1;
-            let position = self.walk_block(index, weights, block, target - below(block), scratch);
-            index.values[position] as f64
+            let needed = target - self.below(block, weights);
+            index.values[self.walk_block(index, weights, block, needed, scratch)] as f64
         });
         Some(values.collect())
     }
@@ -493,13 +512,13 @@ impl Spectrum {
         needed: u64,
         scratch: &mut Scratch,
     ) -> usize {
-        let stride = index.blocks + 1;
         let first = block * index.block_size;
         let counts = &mut scratch.counts;
         for &(i, w) in &weights.drawn {
-            let row = i as usize * stride + block;
-            for &(position, count) in &self.entries[self.offsets[row]..self.offsets[row + 1]] {
-                counts[position as usize - first] += u64::from(w) * count;
+            let at = block * self.seconds + i as usize;
+            let (start, end) = (self.offsets[at], self.offsets[at + self.seconds]);
+            for &(position, count) in &self.entries[start as usize..end as usize] {
+                counts[position as usize - first] += u64::from(w) * u64::from(count);
             }
         }
         let mut found = None;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::compare::model::Method;
-use crate::compare::stats::{Better, Bootstrap, Estimate};
+use crate::compare::stats::{Better, Bootstrap, Estimate, Interval};
 
 fn metric(
     name: &str,

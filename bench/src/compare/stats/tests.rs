@@ -83,9 +83,10 @@ fn point_quantiles_match_hdrhistogram_on_the_merged_histogram() {
 #[test]
 fn weighted_resample_quantiles_match_merging_the_drawn_seconds() {
     let histograms = seconds(3, 40, 200, 0.2, 1.0);
-    let index = ValueIndex::new(histograms.iter());
     let seconds = refs(&histograms);
-    let spectrum = Spectrum::new(&index, &seconds);
+    let recorded = recorded(&seconds);
+    let index = ValueIndex::new(recorded.iter());
+    let spectrum = Spectrum::new(&index, &recorded);
     let mut scratch = Scratch::new(&index);
     let mut rng = SplitMix64::new(9);
     let resampler = Resampler::new(&Side::new(&seconds));
