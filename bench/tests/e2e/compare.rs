@@ -113,6 +113,20 @@ fn the_same_scenario_twice_compares_with_exit_0_in_every_format() {
     assert!(metrics
         .iter()
         .any(|m| m["metric"] == "timeout_rate" && m["a"] == 0.0));
+
+    // --chart draws both spectra, as SVG or PNG by the file's extension.
+    let svg = dir.path().join("spectra.svg");
+    let png = dir.path().join("spectra.png");
+    for chart in [&svg, &png] {
+        let output = compare(&a, &b, &["--chart", chart.to_str().unwrap()]);
+        assert_exit(&output, 0);
+        assert!(stderr(&output).contains(&format!("chart: {}", chart.display())));
+    }
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    let output = compare(&a, &b, &["--chart", "spectra.pdf"]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("must end in .svg or .png"));
 }
 
 #[test]

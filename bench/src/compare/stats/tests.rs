@@ -2,6 +2,8 @@
 
 use hdrhistogram::Histogram;
 
+use super::resample::{Resampler, Weights};
+use super::spectrum::{recorded, Scratch, Spectrum, ValueIndex};
 use super::*;
 use crate::record::recorder::new_histogram;
 
@@ -212,6 +214,14 @@ fn empty_seconds_are_resampled_but_an_empty_side_has_no_estimate() {
     assert!(verdicts(&a, &b)
         .iter()
         .all(|(_, v)| *v == Verdict::NoSignificantChange));
+    let none: Vec<&Histogram<u64>> = Vec::new();
+    assert!(quantiles(
+        Side::new(&refs(&a)),
+        Side::new(&none),
+        &QUANTILES,
+        &Bootstrap::default()
+    )
+    .is_none());
     let empty = vec![new_histogram(); 10];
     assert!(quantiles(
         Side::new(&refs(&a)),
