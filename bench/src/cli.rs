@@ -151,9 +151,16 @@ pub struct CompareArgs {
     /// The baseline result set (A).
     #[arg(value_name = "RESULT_SET")]
     pub a: PathBuf,
-    /// The result set compared with it (B).
-    #[arg(value_name = "RESULT_SET")]
-    pub b: PathBuf,
+    /// The result set compared with it (B); with --between it may be left out (B = A).
+    #[arg(value_name = "RESULT_SET", required_unless_present = "between")]
+    pub b: Option<PathBuf>,
+    /// Compare target A_TARGET of A with target B_TARGET of B (of the same result set when B
+    /// is left out): e.g. `--between persistent serverless`.
+    #[arg(long, num_args = 2, value_names = ["A_TARGET", "B_TARGET"])]
+    pub between: Option<Vec<String>>,
+    /// Only the seconds of this scenario phase (e.g. "steady", once instances are warm).
+    #[arg(long, value_name = "NAME")]
+    pub phase: Option<String>,
     #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
     pub format: CompareFormat,
     /// Exit 1 when a significant regression's relative change exceeds --tolerance.

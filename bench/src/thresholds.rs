@@ -49,7 +49,7 @@ pub fn unit(metric: Metric) -> &'static str {
         | Metric::ColdLatency(_)
         | Metric::WarmLatency(_) => "ms",
         Metric::TimeoutRate | Metric::ErrorRate | Metric::ThrottleRate => "ratio",
-        Metric::ThroughputRps => "req/s",
+        Metric::ThroughputRps | Metric::OkRps => "req/s",
         Metric::Requests | Metric::ColdStarts | Metric::DbConnectionsMax => "count",
     }
 }
@@ -69,6 +69,7 @@ pub fn metric_value(metric: Metric, s: &TargetSummary) -> Option<f64> {
         Metric::ErrorRate => Some(s.error_rate),
         Metric::ThrottleRate => Some(s.throttle_rate),
         Metric::ThroughputRps => Some(s.throughput_rps),
+        Metric::OkRps => (s.duration_s > 0.0).then(|| s.ok as f64 / s.duration_s),
         Metric::Requests => Some(s.requests as f64),
         Metric::ColdStarts => s.cold_starts.map(|n| n as f64),
         Metric::DbConnectionsMax => s.db_connections.map(|d| d.max as f64),

@@ -155,6 +155,28 @@ pub fn compare(
     })
 }
 
+/// Each side reduced to one target, both renamed `A_TARGET → B_TARGET`, so the pair is
+/// compared like one target measured twice.
+fn between(
+    a: &RunData,
+    a_target: &str,
+    b: &RunData,
+    b_target: &str,
+) -> anyhow::Result<(RunData, RunData)> {
+    let label = format!("{a_target} → {b_target}");
+    let pick = |run: &RunData, target: &str| {
+        run.only_target(target, &label).ok_or_else(|| {
+            let names: Vec<&str> = run.targets.iter().map(|t| t.name.as_str()).collect();
+            anyhow::anyhow!(
+                "{}: no measured target {target:?}; it has {}",
+                run.dir.display(),
+                names.join(", ")
+            )
+        })
+    };
+    Ok((pick(a, a_target)?, pick(b, b_target)?))
+}
+
 fn run_info(run: &RunData) -> RunInfo {
     RunInfo {
         dir: run.dir.clone(),
@@ -168,7 +190,15 @@ fn run_info(run: &RunData) -> RunInfo {
 /// `coldfront compare`: prints the comparison; exit 1 only with `--fail-on-regression` and a
 /// significant regression beyond the tolerance.
 pub fn command(args: &CompareArgs) -> anyhow::Result<Exit> {
-    let (a, b) = load(&args.a, &args.b)?;
+    let b_dir = args.b.as_deref().unwrap_or(&args.a);
+    let (mut a, mut b) = load(&args.a, b_dir)?;
+    if let Some(phase) = &args.phase {
+        a = a.only_phase(phase).map_err(anyhow::Error::msg)?;
+        b = b.only_phase(phase).map_err(anyhow::Error::msg)?;
+    }
+    if let Some([a_target, b_target]) = args.between.as_deref() {
+        (a, b) = between(&a, a_target, &b, b_target)?;
+    }
     let comparison = compare(&a, &b, &Bootstrap::default(), args.tolerance)?;
     let output = match args.format {
         CompareFormat::Text => render::text(&comparison),

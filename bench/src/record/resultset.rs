@@ -356,19 +356,20 @@ impl TargetSummary {
     }
 }
 
-/// Errors reading a result set: which file, and what is wrong with it.
+/// Errors reading a result set: which file, and what is wrong with it. The cause's text is
+/// part of the message (and not chained as a source, which would print it twice).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{path}: not a valid coldfront {what}: {source}")]
+    #[error("{path}: not a valid coldfront {what}: {cause}")]
     Parse {
         path: PathBuf,
         what: &'static str,
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     #[error("{path}: schema version {found}, this coldfront reads version {expected}")]
     Version {
@@ -406,7 +407,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ReadError> {
     let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })?;
     #[derive(Deserialize)]
     struct Versioned {
@@ -415,7 +416,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
     let parse_error = |source| ReadError::Parse {
         path: path.to_path_buf(),
         what,
-        source,
+        cause: source,
     };
     let versioned: Versioned = serde_json::from_str(&text).map_err(parse_error)?;
     if versioned.schema_version != SCHEMA_VERSION {

@@ -119,20 +119,28 @@ impl RunData {
             if target_summary.is_none() && target_rows.is_empty() && intervals.is_empty() {
                 continue; // never ran
             }
-            let tagged = |tag: Option<&str>| -> Vec<HlogInterval> {
-                hlog::with_tag(&intervals, tag).cloned().collect()
-            };
-            targets.push(TargetData {
+            let mut target = TargetData {
                 name: name.clone(),
                 kind: record.kind.clone(),
                 index,
                 summary: target_summary,
                 series: target_rows,
-                latency: tagged(None),
-                service_time: tagged(Some(hlog::TAG_SERVICE_TIME)),
-                cold_latency: tagged(Some(hlog::TAG_COLD_LATENCY)),
-                warm_latency: tagged(Some(hlog::TAG_WARM_LATENCY)),
-            });
+                latency: Vec::new(),
+                service_time: Vec::new(),
+                cold_latency: Vec::new(),
+                warm_latency: Vec::new(),
+            };
+            for interval in intervals {
+                let log = match interval.tag.as_deref() {
+                    None => &mut target.latency,
+                    Some(hlog::TAG_SERVICE_TIME) => &mut target.service_time,
+                    Some(hlog::TAG_COLD_LATENCY) => &mut target.cold_latency,
+                    Some(hlog::TAG_WARM_LATENCY) => &mut target.warm_latency,
+                    Some(_) => continue, // a tag of a later coldfront: not read here
+                };
+                log.push(interval);
+            }
+            targets.push(target);
         }
         Ok(RunData {
             dir: dir.to_path_buf(),
@@ -144,6 +152,62 @@ impl RunData {
 
     pub fn target(&self, name: &str) -> Option<&TargetData> {
         self.targets.iter().find(|t| t.name == name)
+    }
+
+    /// This result set reduced to one target, renamed `as_name`: how `compare --between` pits
+    /// two targets of one run against each other. `None` when the target was not measured.
+    pub fn only_target(&self, name: &str, as_name: &str) -> Option<RunData> {
+        let mut target = self.target(name)?.clone();
+        target.name = as_name.to_string();
+        for row in &mut target.series {
+            row.target = as_name.to_string();
+        }
+        let mut run = self.clone();
+        run.summary.targets = run
+            .summary
+            .targets
+            .remove(name)
+            .map(|summary| (as_name.to_string(), summary))
+            .into_iter()
+            .collect();
+        run.targets = vec![target];
+        Some(run)
+    }
+
+    /// This result set reduced to the seconds of one phase (by the phase's name), for figures
+    /// "once warm" or "during the burst". Whole-run summaries are kept as they are; per-second
+    /// series and interval logs are cut to the phase.
+    pub fn only_phase(&self, phase: &str) -> Result<RunData, String> {
+        let phases = &self.manifest.scenario.phases;
+        let Some(chosen) = phases.iter().find(|p| p.name == phase).cloned() else {
+            let names: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
+            return Err(format!(
+                "{}: scenario {:?} has no phase {phase:?}; its phases are {}",
+                self.dir.display(),
+                self.manifest.scenario.name,
+                names.join(", ")
+            ));
+        };
+        let inside = |start_s: f64| {
+            start_s >= chosen.start_s - 0.001
+                && start_s < chosen.start_s + chosen.duration_s - 0.001
+        };
+        let mut run = self.clone();
+        run.manifest.scenario.phases = vec![chosen.clone()];
+        for target in &mut run.targets {
+            target
+                .series
+                .retain(|row| inside(row.second.saturating_sub(1) as f64));
+            for log in [
+                &mut target.latency,
+                &mut target.service_time,
+                &mut target.cold_latency,
+                &mut target.warm_latency,
+            ] {
+                log.retain(|interval| inside(interval.start.as_secs_f64()));
+            }
+        }
+        Ok(run)
     }
 
     /// Seconds covered by the longest target's series (0 when nothing was recorded).

@@ -248,7 +248,7 @@ pub enum Comparison {
 
 /// What a threshold measures. Keys: `latency.p99`, `service_time.p50`, `connect_time.max`,
 /// `cold_latency.p99`, `warm_latency.mean`, `send_lag.p99`, `timeout_rate`, `error_rate`,
-/// `throttle_rate`, `throughput_rps`, `requests`, `cold_starts`, `db_connections.max`.
+/// `throttle_rate`, `throughput_rps`, `ok_rps`, `requests`, `cold_starts`, `db_connections.max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     Latency(Stat),
@@ -261,6 +261,8 @@ pub enum Metric {
     ErrorRate,
     ThrottleRate,
     ThroughputRps,
+    /// Responses that were ok, per second of load: what got through a rate limit.
+    OkRps,
     Requests,
     ColdStarts,
     DbConnectionsMax,

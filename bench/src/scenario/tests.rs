@@ -869,7 +869,7 @@ fn a_threshold_on_an_unknown_metric_suggests_one() {
     );
     let metrics = "latency.STAT, service_time.STAT, connect_time.STAT, cold_latency.STAT, \
                    warm_latency.STAT, send_lag.STAT, timeout_rate, error_rate, throttle_rate, \
-                   throughput_rps, requests, cold_starts, db_connections.max \
+                   throughput_rps, ok_rps, requests, cold_starts, db_connections.max \
                    (STAT: min mean p50 p75 p90 p95 p99 p999 p9999 max)";
     assert_eq!(
         errors(&text),

@@ -25,11 +25,12 @@ const STAT_FAMILIES: [(&str, WithStat); 6] = [
 ];
 
 /// Metrics without a statistic.
-const SINGLE_METRICS: [(&str, Metric); 7] = [
+const SINGLE_METRICS: [(&str, Metric); 8] = [
     ("timeout_rate", Metric::TimeoutRate),
     ("error_rate", Metric::ErrorRate),
     ("throttle_rate", Metric::ThrottleRate),
     ("throughput_rps", Metric::ThroughputRps),
+    ("ok_rps", Metric::OkRps),
     ("requests", Metric::Requests),
     ("cold_starts", Metric::ColdStarts),
     ("db_connections.max", Metric::DbConnectionsMax),
@@ -178,7 +179,7 @@ fn unit(metric: Metric) -> Unit {
         | Metric::WarmLatency(_)
         | Metric::SendLag(_) => Unit::Time,
         Metric::TimeoutRate | Metric::ErrorRate | Metric::ThrottleRate => Unit::Rate,
-        Metric::ThroughputRps => Unit::PerSecond,
+        Metric::ThroughputRps | Metric::OkRps => Unit::PerSecond,
         Metric::Requests | Metric::ColdStarts | Metric::DbConnectionsMax => Unit::Count,
     }
 }

@@ -33,7 +33,10 @@ fn the_suite_validates() {
     assert_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
     for claim in CLAIMS {
-        assert!(stdout.contains(&format!("({claim})")), "{claim} validated:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("({claim})")),
+            "{claim} validated:\n{stdout}"
+        );
     }
 }
 
@@ -54,7 +57,10 @@ fn the_suite_at_half_length_holds_every_threshold() {
     for claim in CLAIMS {
         let set = out.join(claim);
         let summary = read_summary(&set);
-        assert_eq!(summary.targets.len(), if claim == "naive-vs-singleton" { 3 } else { 2 });
+        assert_eq!(
+            summary.targets.len(),
+            if claim == "naive-vs-singleton" { 3 } else { 2 }
+        );
         for (target, s) in &summary.targets {
             assert!(!s.thresholds.is_empty(), "{claim}/{target} has thresholds");
             for verdict in &s.thresholds {
