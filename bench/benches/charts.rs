@@ -273,6 +273,13 @@ fn render_all(c: &mut Criterion) {
     group.bench_function("render_all 600 s x 2 targets", |b| {
         b.iter(|| charts::render_all(black_box(&run)).expect("charts render"))
     });
+    // What `run` does at the end of a 10-minute run: every chart, then the page embedding them.
+    group.bench_function("charts and report.html 600 s x 2 targets", |b| {
+        b.iter(|| {
+            let charts = charts::render_all(black_box(&run)).expect("charts render");
+            coldfront::report::html::result_page(&run, &charts, None)
+        })
+    });
     group.finish();
 }
 

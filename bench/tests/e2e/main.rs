@@ -10,6 +10,5 @@ mod persistent;
 mod postgres;
 mod scenario;
 mod serverless;
-mod suite;
 mod support;
 mod tls;

@@ -442,7 +442,9 @@ fn per_request_connects_for_every_request_and_per_instance_once_per_instance() {
             30,
             "one connection per request"
         );
-        assert!(sampled.most <= 3, "{sampled:?} with 3 instances");
+        // A backend whose client has just closed stays listed until it exits, so a sample can
+        // catch one ending connection beside the three in use.
+        assert!(sampled.most <= 4, "{sampled:?} with 3 instances");
         per_request.stop().await;
 
         let per_instance = Gateway::start(ServerlessConfig {

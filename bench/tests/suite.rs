@@ -1,11 +1,26 @@
 //! The scenario suite (`scenarios/`) end to end in its shortened form: every scenario at half
 //! length against both built-in targets, each on its own throwaway PostgreSQL, and every
 //! threshold — each encodes the finding its claim predicts — must hold.
+//!
+//! A test binary of its own: cargo runs test binaries one after another, so the suite's
+//! measurements do not share the two cores with the end-to-end tests.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::support::*;
+fn assert_exit(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn read_summary(dir: &Path) -> coldfront::record::Summary {
+    coldfront::record::resultset::read_json(&dir.join("summary.json"), "summary").unwrap()
+}
 
 fn suite_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
