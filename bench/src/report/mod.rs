@@ -6,6 +6,7 @@ pub mod data;
 pub mod html;
 pub mod phases;
 pub mod site;
+pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 
