@@ -3,7 +3,7 @@
 
 use crate::record::resultset::{LatencyStats, ThresholdVerdict};
 use crate::record::TargetSummary;
-use crate::scenario::{Comparison, Metric, TargetSelector, Threshold};
+use crate::scenario::{Comparison, HeldEnd, Metric, TargetSelector, Threshold};
 
 /// The verdicts of every threshold that selects `target`.
 pub fn evaluate(
@@ -47,10 +47,13 @@ pub fn unit(metric: Metric) -> &'static str {
         | Metric::ConnectTime(_)
         | Metric::SendLag(_)
         | Metric::ColdLatency(_)
-        | Metric::WarmLatency(_) => "ms",
+        | Metric::WarmLatency(_)
+        | Metric::HeldFirstMessage(_) => "ms",
         Metric::TimeoutRate | Metric::ErrorRate | Metric::ThrottleRate => "ratio",
         Metric::ThroughputRps | Metric::OkRps => "req/s",
-        Metric::Requests | Metric::ColdStarts | Metric::DbConnectionsMax => "count",
+        Metric::Requests | Metric::ColdStarts | Metric::DbConnectionsMax | Metric::Held(_) => {
+            "count"
+        }
     }
 }
 
@@ -73,5 +76,17 @@ pub fn metric_value(metric: Metric, s: &TargetSummary) -> Option<f64> {
         Metric::Requests => Some(s.requests as f64),
         Metric::ColdStarts => s.cold_starts.map(|n| n as f64),
         Metric::DbConnectionsMax => s.db_connections.map(|d| d.max as f64),
+        Metric::HeldFirstMessage(st) => {
+            stat(s.held.as_ref().map(|h| &h.time_to_first_message_ms), st)
+        }
+        Metric::Held(end) => s.held.as_ref().map(|h| {
+            (match end {
+                HeldEnd::Opened => h.opened,
+                HeldEnd::Held => h.held,
+                HeldEnd::Completed => h.completed,
+                HeldEnd::Cut => h.cut,
+                HeldEnd::Refused => h.refused,
+            }) as f64
+        }),
     }
 }

@@ -248,7 +248,9 @@ pub enum Comparison {
 
 /// What a threshold measures. Keys: `latency.p99`, `service_time.p50`, `connect_time.max`,
 /// `cold_latency.p99`, `warm_latency.mean`, `send_lag.p99`, `timeout_rate`, `error_rate`,
-/// `throttle_rate`, `throughput_rps`, `ok_rps`, `requests`, `cold_starts`, `db_connections.max`.
+/// `throttle_rate`, `throughput_rps`, `ok_rps`, `requests`, `cold_starts`, `db_connections.max`,
+/// and for held (SSE/WebSocket) requests `held.first_message.p50` and the counts `held.opened`,
+/// `held.held`, `held.completed`, `held.cut`, `held.refused`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
     Latency(Stat),
@@ -266,6 +268,20 @@ pub enum Metric {
     Requests,
     ColdStarts,
     DbConnectionsMax,
+    /// Time to the first message of held requests.
+    HeldFirstMessage(Stat),
+    /// How many held requests ended a given way.
+    Held(HeldEnd),
+}
+
+/// A count of the `held` summary section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldEnd {
+    Opened,
+    Held,
+    Completed,
+    Cut,
+    Refused,
 }
 
 /// A statistic of a latency distribution (all in the summary's `*_ms` objects).

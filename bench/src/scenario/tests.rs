@@ -345,6 +345,30 @@ fn thresholds_convert_limits_to_their_units() {
 }
 
 #[test]
+fn held_thresholds_count_stream_ends_and_time_the_first_message() {
+    let text = format!(
+        "{HEAD}{PHASE}{REQUEST}[thresholds]\n\
+         \"t.held.cut\" = \">= 1\"\n\"*.held.held\" = \"< 1\"\n\
+         \"t.held.first_message.p99\" = \"< 250ms\"\n\"t.held.refused\" = \"<= 0\"\n"
+    );
+    let limits: Vec<_> = parse(&text)
+        .unwrap()
+        .thresholds
+        .into_iter()
+        .map(|t| (t.metric, t.comparison, t.limit))
+        .collect();
+    assert_eq!(
+        limits,
+        vec![
+            (Metric::Held(HeldEnd::Cut), Comparison::GreaterOrEqual, 1.0),
+            (Metric::Held(HeldEnd::Held), Comparison::Less, 1.0),
+            (Metric::HeldFirstMessage(Stat::P99), Comparison::Less, 250.0),
+            (Metric::Held(HeldEnd::Refused), Comparison::LessOrEqual, 0.0),
+        ]
+    );
+}
+
+#[test]
 fn ramps_may_be_written_with_dotted_keys_and_targets_keep_file_order() {
     let text = "name = \"x\"\n[targets.b]\nkind = \"persistent\"\n[targets.a]\nurl = \"https://h.example/prefix\"\n\
                 [[load.phases]]\nduration = \"1s\"\nrate.from = 1\nrate.to = 2.5\n[[requests]]\npath = \"/\"\n";
@@ -868,9 +892,10 @@ fn a_threshold_on_an_unknown_metric_suggests_one() {
         "{HEAD}{PHASE}{REQUEST}[thresholds]\n\"*.latncy.p99\" = \"< 800ms\"\n\"t.throughput\" = \"> 5\"\n"
     );
     let metrics = "latency.STAT, service_time.STAT, connect_time.STAT, cold_latency.STAT, \
-                   warm_latency.STAT, send_lag.STAT, timeout_rate, error_rate, throttle_rate, \
-                   throughput_rps, ok_rps, requests, cold_starts, db_connections.max \
-                   (STAT: min mean p50 p75 p90 p95 p99 p999 p9999 max)";
+                   warm_latency.STAT, send_lag.STAT, held.first_message.STAT, timeout_rate, \
+                   error_rate, throttle_rate, throughput_rps, ok_rps, requests, cold_starts, \
+                   db_connections.max, held.opened, held.held, held.completed, held.cut, \
+                   held.refused (STAT: min mean p50 p75 p90 p95 p99 p999 p9999 max)";
     assert_eq!(
         errors(&text),
         [

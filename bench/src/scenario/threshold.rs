@@ -7,7 +7,7 @@ use super::check::{self, fail, Checked, Reported};
 use super::duration;
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
-use super::plan::{Comparison, Metric, Stat, TargetSelector, Threshold};
+use super::plan::{Comparison, HeldEnd, Metric, Stat, TargetSelector, Threshold};
 use super::raw::{Field, Named};
 use super::suggest;
 
@@ -15,17 +15,18 @@ use super::suggest;
 type WithStat = fn(Stat) -> Metric;
 
 /// Metrics with a statistic: `latency.p99`, `service_time.mean`, …
-const STAT_FAMILIES: [(&str, WithStat); 6] = [
+const STAT_FAMILIES: [(&str, WithStat); 7] = [
     ("latency", Metric::Latency),
     ("service_time", Metric::ServiceTime),
     ("connect_time", Metric::ConnectTime),
     ("cold_latency", Metric::ColdLatency),
     ("warm_latency", Metric::WarmLatency),
     ("send_lag", Metric::SendLag),
+    ("held.first_message", Metric::HeldFirstMessage),
 ];
 
 /// Metrics without a statistic.
-const SINGLE_METRICS: [(&str, Metric); 8] = [
+const SINGLE_METRICS: [(&str, Metric); 13] = [
     ("timeout_rate", Metric::TimeoutRate),
     ("error_rate", Metric::ErrorRate),
     ("throttle_rate", Metric::ThrottleRate),
@@ -34,6 +35,11 @@ const SINGLE_METRICS: [(&str, Metric); 8] = [
     ("requests", Metric::Requests),
     ("cold_starts", Metric::ColdStarts),
     ("db_connections.max", Metric::DbConnectionsMax),
+    ("held.opened", Metric::Held(HeldEnd::Opened)),
+    ("held.held", Metric::Held(HeldEnd::Held)),
+    ("held.completed", Metric::Held(HeldEnd::Completed)),
+    ("held.cut", Metric::Held(HeldEnd::Cut)),
+    ("held.refused", Metric::Held(HeldEnd::Refused)),
 ];
 
 const OPERATORS: [(&str, Comparison); 4] = [
@@ -177,10 +183,13 @@ fn unit(metric: Metric) -> Unit {
         | Metric::ConnectTime(_)
         | Metric::ColdLatency(_)
         | Metric::WarmLatency(_)
-        | Metric::SendLag(_) => Unit::Time,
+        | Metric::SendLag(_)
+        | Metric::HeldFirstMessage(_) => Unit::Time,
         Metric::TimeoutRate | Metric::ErrorRate | Metric::ThrottleRate => Unit::Rate,
         Metric::ThroughputRps | Metric::OkRps => Unit::PerSecond,
-        Metric::Requests | Metric::ColdStarts | Metric::DbConnectionsMax => Unit::Count,
+        Metric::Requests | Metric::ColdStarts | Metric::DbConnectionsMax | Metric::Held(_) => {
+            Unit::Count
+        }
     }
 }
 
