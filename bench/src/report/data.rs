@@ -188,10 +188,7 @@ impl RunData {
                 names.join(", ")
             ));
         };
-        let inside = |start_s: f64| {
-            start_s >= chosen.start_s - 0.001
-                && start_s < chosen.start_s + chosen.duration_s - 0.001
-        };
+        let inside = |start_s: f64| super::phases::in_phase(&chosen, start_s);
         let mut run = self.clone();
         run.manifest.scenario.phases = vec![chosen.clone()];
         for target in &mut run.targets {

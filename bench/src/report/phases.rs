@@ -46,7 +46,8 @@ pub fn by_phase(run: &RunData, target: &TargetData) -> Vec<PhaseFigures> {
         .collect()
 }
 
-fn in_phase(phase: &PhaseRecord, start_s: f64) -> bool {
+/// Whether a second or interval starting `start_s` into the load belongs to `phase`.
+pub(crate) fn in_phase(phase: &PhaseRecord, start_s: f64) -> bool {
     // A millisecond of slack absorbs the log's three decimals.
     let from = phase.start_s - 0.001;
     let to = phase.start_s + phase.duration_s - 0.001;
