@@ -1,6 +1,8 @@
 //! The per-target recorder: the hot path every finished request goes through. It keeps whole-run
 //! HdrHistograms (latency, service time, connect time, send lag; latency and service time also
 //! split cold/warm) and the current one-second interval, which the per-second ticker takes.
+//! A sample is recorded once: latency, service time and cold/warm latency go into the interval
+//! only, and each interval is added to the whole-run histograms when it is taken.
 //! Memory is fixed at creation: nothing grows with the length of the run.
 //! Held requests (SSE, WebSocket) also add to [`HeldTotals`] and the held-open gauge.
 
@@ -269,6 +271,8 @@ impl Recorder {
         into.reset();
         {
             let mut state = self.state.lock();
+            let state = &mut *state;
+            fold_interval(&mut state.totals, &state.interval);
             std::mem::swap(&mut state.interval, into);
         }
         into.sent = self.sent_by_second[second as usize % SENT_SLOTS].swap(0, Ordering::Relaxed);
@@ -287,8 +291,10 @@ impl Recorder {
     /// A copy of the whole-run state.
     pub fn totals(&self) -> Totals {
         let state = self.state.lock();
+        let mut distributions = state.totals.clone();
+        fold_interval(&mut distributions, &state.interval);
         Totals {
-            distributions: state.totals.clone(),
+            distributions,
             outcomes: state.outcomes,
             cold_starts: state.cold_known.then_some(state.cold_starts),
             sent: self.sent.load(Ordering::Relaxed),
@@ -300,13 +306,27 @@ impl Recorder {
     }
 }
 
-/// Adds one finished request to the totals and the current interval.
+/// Adds an interval's histograms to the whole-run ones it shares with them (latency, service
+/// time, cold and warm latency), so the hot path records each of those once, per interval.
+fn fold_interval(totals: &mut Distributions, interval: &Interval) {
+    for (total, part) in [
+        (&mut totals.latency, &interval.latency),
+        (&mut totals.service_time, &interval.service_time),
+        (&mut totals.cold_latency, &interval.cold_latency),
+        (&mut totals.warm_latency, &interval.warm_latency),
+    ] {
+        if !part.is_empty() {
+            total.add(part).expect("same bounds");
+        }
+    }
+}
+
+/// Adds one finished request to the current interval and the whole-run totals that are not
+/// folded in from intervals.
 fn record_sample(state: &mut State, sample: &Sample) {
     let totals = &mut state.totals;
-    record_duration(&mut totals.latency, sample.latency);
     record_duration(&mut totals.send_lag, sample.send_lag);
     if let Some(service_time) = sample.service_time {
-        record_duration(&mut totals.service_time, service_time);
         record_duration(&mut state.interval.service_time, service_time);
     }
     if let Some(connect_time) = sample.connect_time {
@@ -317,7 +337,6 @@ fn record_sample(state: &mut State, sample: &Sample) {
             state.cold_known = true;
             state.cold_starts += 1;
             state.interval.cold_starts += 1;
-            record_duration(&mut totals.cold_latency, sample.latency);
             record_duration(&mut state.interval.cold_latency, sample.latency);
             if let Some(service_time) = sample.service_time {
                 record_duration(&mut totals.cold_service_time, service_time);
@@ -325,7 +344,6 @@ fn record_sample(state: &mut State, sample: &Sample) {
         }
         Some(false) => {
             state.cold_known = true;
-            record_duration(&mut totals.warm_latency, sample.latency);
             record_duration(&mut state.interval.warm_latency, sample.latency);
             if let Some(service_time) = sample.service_time {
                 record_duration(&mut totals.warm_service_time, service_time);
