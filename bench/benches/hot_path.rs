@@ -8,10 +8,13 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use coldfront::load::schedule::{Arrival, ArrivalSchedule, SplitMix64};
-use coldfront::load::{Outcome, RequestMix, Sample};
+use coldfront::load::schedule::{Arrival, ArrivalSchedule};
+use coldfront::load::RequestMix;
+use coldfront::model::Arrivals;
+use coldfront::model::{Outcome, Sample};
 use coldfront::record::Recorder;
-use coldfront::scenario::{Arrivals, Phase, PhaseLoad, Rate};
+use coldfront::rng::SplitMix64;
+use coldfront::scenario::{Phase, PhaseLoad, Rate};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// Phases long enough that a benchmark never exhausts them (refilled if it does).

@@ -1,9 +1,12 @@
-//! The command line: clap derive structs for every subcommand, nothing else.
+//! The command line: clap derive structs for every subcommand, and how each maps onto the
+//! request its module takes (so no module below imports this one).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+use crate::compare;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -161,25 +164,34 @@ pub struct CompareArgs {
     /// Only the seconds of this scenario phase (e.g. "steady", once instances are warm).
     #[arg(long, value_name = "NAME")]
     pub phase: Option<String>,
-    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
-    pub format: CompareFormat,
+    #[arg(long, value_enum, default_value_t = compare::Format::Text)]
+    pub format: compare::Format,
     /// Exit 1 when a significant regression's relative change exceeds --tolerance.
     #[arg(long)]
     pub fail_on_regression: bool,
     /// Largest relative change of a significant regression that still passes ("5%" or "0.05").
-    #[arg(long, default_value = "5%", value_parser = crate::compare::parse_tolerance)]
+    #[arg(long, default_value = "5%", value_parser = compare::parse_tolerance)]
     pub tolerance: f64,
     /// Also draw A's and B's latency spectra overlaid, per target, into this file (.svg or .png).
-    #[arg(long, value_name = "PATH", value_parser = crate::compare::parse_chart_path)]
+    #[arg(long, value_name = "PATH", value_parser = compare::parse_chart_path)]
     pub chart: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CompareFormat {
-    /// A table for the terminal.
-    Text,
-    /// A pull-request comment.
-    Markdown,
-    /// The comparison's fields (stable names).
-    Json,
+impl CompareArgs {
+    /// The request `compare` runs.
+    pub fn request(&self) -> compare::CompareRequest {
+        compare::CompareRequest {
+            a: self.a.clone(),
+            b: self.b.clone(),
+            between: self
+                .between
+                .as_deref()
+                .map(|pair| (pair[0].clone(), pair[1].clone())),
+            phase: self.phase.clone(),
+            format: self.format,
+            fail_on_regression: self.fail_on_regression,
+            tolerance: self.tolerance,
+            chart: self.chart.clone(),
+        }
+    }
 }

@@ -1,16 +1,19 @@
 //! coldfront: measures serverless functions against a persistent server.
 //!
 //! Pipeline: scenario file → [`scenario`] (validated [`scenario::Plan`]) → [`orchestrate`]
-//! (targets) → [`load`] (schedule, connections, one [`load::Sample`] per request) →
+//! (targets) → [`load`] (schedule, connections, one [`model::Sample`] per request) →
 //! [`record`] (histograms, per-second series, the result set on disk).
 
 pub mod cli;
 pub mod compare;
 pub mod load;
+pub mod model;
 pub mod orchestrate;
 pub mod progress;
 pub mod record;
 pub mod report;
+pub mod resultset;
+pub mod rng;
 pub mod scenario;
 pub mod thresholds;
 
@@ -40,7 +43,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
     match cli.command {
         cli::Command::Validate(args) => Ok(validate(&args)),
         cli::Command::Report(args) => report_command(&args),
-        cli::Command::Compare(args) => compare::command(&args),
+        cli::Command::Compare(args) => compare::command(&args.request()),
         cli::Command::Run(args) => orchestrate::run_command(&args),
         cli::Command::Serve(command) => orchestrate::serve::serve_command(&command),
         cli::Command::Instance => {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::record::resultset::{PhaseRecord, Summary};
 use crate::record::ticker::Tick;
+use crate::resultset::{PhaseRecord, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

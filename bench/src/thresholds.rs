@@ -1,9 +1,10 @@
 //! Threshold verdicts: each `[thresholds]` entry of the plan checked against each target's
 //! summary it selects.
 
-use crate::record::resultset::{LatencyStats, ThresholdVerdict};
-use crate::record::TargetSummary;
-use crate::scenario::{Comparison, HeldEnd, Metric, TargetSelector, Threshold};
+use crate::resultset::{LatencyStats, TargetSummary, ThresholdVerdict};
+
+use crate::model::{HeldEnd, Metric};
+use crate::scenario::{Operator, TargetSelector, Threshold};
 
 /// The verdicts of every threshold that selects `target`.
 pub fn evaluate(
@@ -23,37 +24,19 @@ pub fn evaluate(
                 key: t.key.clone(),
                 condition: t.condition.clone(),
                 actual,
-                unit: unit(t.metric).into(),
-                passed: actual.is_some_and(|value| holds(t.comparison, value, t.limit)),
+                unit: t.metric.unit(),
+                passed: actual.is_some_and(|value| holds(t.operator, value, t.limit)),
             }
         })
         .collect()
 }
 
-fn holds(comparison: Comparison, value: f64, limit: f64) -> bool {
-    match comparison {
-        Comparison::Less => value < limit,
-        Comparison::LessOrEqual => value <= limit,
-        Comparison::Greater => value > limit,
-        Comparison::GreaterOrEqual => value >= limit,
-    }
-}
-
-/// The unit of a metric's value.
-pub fn unit(metric: Metric) -> &'static str {
-    match metric {
-        Metric::Latency(_)
-        | Metric::ServiceTime(_)
-        | Metric::ConnectTime(_)
-        | Metric::SendLag(_)
-        | Metric::ColdLatency(_)
-        | Metric::WarmLatency(_)
-        | Metric::HeldFirstMessage(_) => "ms",
-        Metric::TimeoutRate | Metric::ErrorRate | Metric::ThrottleRate => "ratio",
-        Metric::ThroughputRps | Metric::OkRps => "req/s",
-        Metric::Requests | Metric::ColdStarts | Metric::DbConnectionsMax | Metric::Held(_) => {
-            "count"
-        }
+fn holds(operator: Operator, value: f64, limit: f64) -> bool {
+    match operator {
+        Operator::Less => value < limit,
+        Operator::LessOrEqual => value <= limit,
+        Operator::Greater => value > limit,
+        Operator::GreaterOrEqual => value >= limit,
     }
 }
 
@@ -79,13 +62,14 @@ pub fn metric_value(metric: Metric, s: &TargetSummary) -> Option<f64> {
         Metric::HeldFirstMessage(st) => {
             stat(s.held.as_ref().map(|h| &h.time_to_first_message_ms), st)
         }
+        Metric::HeldOpened => s.held.as_ref().map(|h| h.opened as f64),
         Metric::Held(end) => s.held.as_ref().map(|h| {
             (match end {
-                HeldEnd::Opened => h.opened,
                 HeldEnd::Held => h.held,
                 HeldEnd::Completed => h.completed,
                 HeldEnd::Cut => h.cut,
                 HeldEnd::Refused => h.refused,
+                HeldEnd::Failed => h.failed,
             }) as f64
         }),
     }

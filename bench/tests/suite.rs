@@ -18,8 +18,8 @@ fn assert_exit(output: &std::process::Output, code: i32) {
     );
 }
 
-fn read_summary(dir: &Path) -> coldfront::record::Summary {
-    coldfront::record::resultset::read_json(&dir.join("summary.json"), "summary").unwrap()
+fn read_summary(dir: &Path) -> coldfront::resultset::Summary {
+    coldfront::resultset::read_json(&dir.join("summary.json"), "summary").unwrap()
 }
 
 fn suite_dir() -> PathBuf {

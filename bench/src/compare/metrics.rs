@@ -5,12 +5,13 @@
 
 use hdrhistogram::Histogram;
 
-use super::model::{MetricComparison, Unit};
+use super::model::MetricComparison;
 use super::stats::{self, Better, Bootstrap, Estimate, Side};
-use crate::record::hlog::HlogInterval;
-use crate::record::resultset::PhaseRecord;
-use crate::record::series::SeriesRow;
-use crate::report::TargetData;
+use crate::model::Unit;
+use crate::resultset::hlog::HlogInterval;
+use crate::resultset::series::SeriesRow;
+use crate::resultset::PhaseRecord;
+use crate::resultset::TargetData;
 
 /// Percentiles of the latency and service-time distributions: (name, quantile).
 const PERCENTILES: [(&str, f64); 4] =

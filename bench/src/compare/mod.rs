@@ -9,14 +9,14 @@ pub mod metrics;
 pub mod model;
 pub mod render;
 pub mod stats;
+pub mod transform;
 
 use std::path::{Path, PathBuf};
 
-pub use model::{Comparison, MetricComparison, RunInfo, TargetComparison, Unit};
+pub use model::{Comparison, MetricComparison, RunInfo, TargetComparison};
 pub use stats::{Better, Bootstrap, Verdict};
 
-use crate::cli::{CompareArgs, CompareFormat};
-use crate::report::{LoadError, RunData};
+use crate::resultset::{ReadError, ResultSet};
 use crate::Exit;
 
 /// Why two result sets cannot be compared.
@@ -28,7 +28,7 @@ pub enum CompareError {
     Load {
         side: &'static str,
         dir: PathBuf,
-        problem: LoadError,
+        problem: ReadError,
     },
     #[error(
         "cannot compare result sets of different scenarios: A ({}) is {a:?}, B ({}) is {b:?}",
@@ -52,12 +52,59 @@ pub enum CompareError {
         b: u32,
         b_dir: PathBuf,
     },
+    #[error("{}: no measured target {target:?}; it has {}", dir.display(), measured.join(", "))]
+    NoSuchTarget {
+        dir: PathBuf,
+        target: String,
+        measured: Vec<String>,
+    },
+    #[error(
+        "{}: scenario {scenario:?} has no phase {phase:?}; its phases are {}",
+        dir.display(),
+        phases.join(", ")
+    )]
+    NoSuchPhase {
+        dir: PathBuf,
+        scenario: String,
+        phase: String,
+        phases: Vec<String>,
+    },
+}
+
+/// What `coldfront compare` was asked (its command line, parsed).
+#[derive(Debug, Clone)]
+pub struct CompareRequest {
+    /// The baseline result set.
+    pub a: PathBuf,
+    /// The result set compared with it; `None` = A again (with `between`).
+    pub b: Option<PathBuf>,
+    /// `--between A_TARGET B_TARGET`.
+    pub between: Option<(String, String)>,
+    /// `--phase NAME`.
+    pub phase: Option<String>,
+    pub format: Format,
+    pub fail_on_regression: bool,
+    /// Relative change (0.05 = 5%) a significant regression may have and still pass.
+    pub tolerance: f64,
+    /// `--chart PATH` (.svg or .png).
+    pub chart: Option<PathBuf>,
+}
+
+/// How the comparison is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for the terminal.
+    Text,
+    /// A pull-request comment.
+    Markdown,
+    /// The comparison's fields (stable names).
+    Json,
 }
 
 /// Loads both result sets and checks that they can be compared.
-pub fn load(a_dir: &Path, b_dir: &Path) -> Result<(RunData, RunData), CompareError> {
+pub fn load(a_dir: &Path, b_dir: &Path) -> Result<(ResultSet, ResultSet), CompareError> {
     let load_side = |side, dir: &Path| {
-        RunData::load(dir).map_err(|problem| CompareError::Load {
+        ResultSet::read(dir).map_err(|problem| CompareError::Load {
             side,
             dir: dir.to_path_buf(),
             problem,
@@ -68,7 +115,7 @@ pub fn load(a_dir: &Path, b_dir: &Path) -> Result<(RunData, RunData), CompareErr
     Ok((a, b))
 }
 
-fn check_comparable(a: &RunData, b: &RunData) -> Result<(), CompareError> {
+fn check_comparable(a: &ResultSet, b: &ResultSet) -> Result<(), CompareError> {
     if a.manifest.schema_version != b.manifest.schema_version {
         return Err(CompareError::SchemaVersion {
             a: a.manifest.schema_version,
@@ -90,8 +137,8 @@ fn check_comparable(a: &RunData, b: &RunData) -> Result<(), CompareError> {
 
 /// Compares every target both result sets measured (A is the baseline).
 pub fn compare(
-    a: &RunData,
-    b: &RunData,
+    a: &ResultSet,
+    b: &ResultSet,
     bootstrap: &Bootstrap,
     tolerance: f64,
 ) -> Result<Comparison, CompareError> {
@@ -132,11 +179,11 @@ pub fn compare(
         .zip(metrics)
         .map(|(&(_, tb), metrics)| TargetComparison {
             name: tb.name.clone(),
-            kind: tb.kind.clone(),
+            kind: tb.kind,
             metrics,
         })
         .collect();
-    let only_in = |one: &RunData, other: &RunData| -> Vec<String> {
+    let only_in = |one: &ResultSet, other: &ResultSet| -> Vec<String> {
         one.targets
             .iter()
             .filter(|t| other.target(&t.name).is_none())
@@ -158,26 +205,19 @@ pub fn compare(
 /// Each side reduced to one target, both renamed `A_TARGET → B_TARGET`, so the pair is
 /// compared like one target measured twice.
 fn between(
-    a: &RunData,
+    a: &ResultSet,
     a_target: &str,
-    b: &RunData,
+    b: &ResultSet,
     b_target: &str,
-) -> anyhow::Result<(RunData, RunData)> {
+) -> Result<(ResultSet, ResultSet), CompareError> {
     let label = format!("{a_target} → {b_target}");
-    let pick = |run: &RunData, target: &str| {
-        run.only_target(target, &label).ok_or_else(|| {
-            let names: Vec<&str> = run.targets.iter().map(|t| t.name.as_str()).collect();
-            anyhow::anyhow!(
-                "{}: no measured target {target:?}; it has {}",
-                run.dir.display(),
-                names.join(", ")
-            )
-        })
-    };
-    Ok((pick(a, a_target)?, pick(b, b_target)?))
+    Ok((
+        transform::only_target(a, a_target, &label)?,
+        transform::only_target(b, b_target, &label)?,
+    ))
 }
 
-fn run_info(run: &RunData) -> RunInfo {
+fn run_info(run: &ResultSet) -> RunInfo {
     RunInfo {
         dir: run.dir.clone(),
         status: run.manifest.status,
@@ -189,21 +229,21 @@ fn run_info(run: &RunData) -> RunInfo {
 
 /// `coldfront compare`: prints the comparison; exit 1 only with `--fail-on-regression` and a
 /// significant regression beyond the tolerance.
-pub fn command(args: &CompareArgs) -> anyhow::Result<Exit> {
+pub fn command(args: &CompareRequest) -> anyhow::Result<Exit> {
     let b_dir = args.b.as_deref().unwrap_or(&args.a);
     let (mut a, mut b) = load(&args.a, b_dir)?;
     if let Some(phase) = &args.phase {
-        a = a.only_phase(phase).map_err(anyhow::Error::msg)?;
-        b = b.only_phase(phase).map_err(anyhow::Error::msg)?;
+        a = transform::only_phase(&a, phase)?;
+        b = transform::only_phase(&b, phase)?;
     }
-    if let Some([a_target, b_target]) = args.between.as_deref() {
+    if let Some((a_target, b_target)) = &args.between {
         (a, b) = between(&a, a_target, &b, b_target)?;
     }
     let comparison = compare(&a, &b, &Bootstrap::default(), args.tolerance)?;
     let output = match args.format {
-        CompareFormat::Text => render::text(&comparison),
-        CompareFormat::Markdown => render::markdown(&comparison),
-        CompareFormat::Json => render::json(&comparison),
+        Format::Text => render::text(&comparison),
+        Format::Markdown => render::markdown(&comparison),
+        Format::Json => render::json(&comparison),
     };
     print!("{output}");
     if let Some(path) = &args.chart {
@@ -217,7 +257,7 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<Exit> {
     if args.fail_on_regression && !failures.is_empty() {
         eprintln!(
             "regressed beyond the {} tolerance:",
-            render::percent(comparison.tolerance)
+            crate::model::percent(comparison.tolerance)
         );
         for failure in &failures {
             eprintln!("  {failure}");
@@ -228,9 +268,9 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<Exit> {
 }
 
 /// Draws A's and B's latency spectra overlaid into `path`, SVG or PNG by its extension.
-fn write_chart(a: &RunData, b: &RunData, path: &Path) -> anyhow::Result<()> {
+fn write_chart(a: &ResultSet, b: &ResultSet, path: &Path) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    let label = |side: &str, run: &RunData| {
+    let label = |side: &str, run: &ResultSet| {
         let components: Vec<_> = run.dir.components().collect();
         let tail = components[components.len().saturating_sub(2)..]
             .iter()
@@ -244,7 +284,7 @@ fn write_chart(a: &RunData, b: &RunData, path: &Path) -> anyhow::Result<()> {
         Some(ChartFormat::Png) => chart.png.as_slice(),
         None => unreachable!("checked by parse_chart_path"),
     };
-    crate::record::io::write_atomic(path, bytes)
+    crate::resultset::io::write_atomic(path, bytes)
         .with_context(|| format!("writing {}", path.display()))
 }
 

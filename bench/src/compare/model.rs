@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::stats::{Better, Bootstrap, Interval, Verdict};
-use crate::record::RunStatus;
+use crate::model::{RunStatus, TargetKind, Unit};
 
 /// Name of the method, as printed with every result.
 pub const METHOD_NAME: &str = "block bootstrap over per-second intervals";
@@ -82,22 +82,8 @@ impl From<&Bootstrap> for Method {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetComparison {
     pub name: String,
-    pub kind: String,
+    pub kind: TargetKind,
     pub metrics: Vec<MetricComparison>,
-}
-
-/// What a metric's values are in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Unit {
-    #[serde(rename = "ms")]
-    Milliseconds,
-    /// A fraction (0.01 = 1%).
-    #[serde(rename = "ratio")]
-    Ratio,
-    #[serde(rename = "req/s")]
-    RequestsPerSecond,
-    #[serde(rename = "count")]
-    Count,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

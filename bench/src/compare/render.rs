@@ -1,9 +1,10 @@
 //! Renderers of a [`Comparison`]: a terminal table, a pull-request comment in Markdown, and
 //! JSON. Pure: each returns the text, the caller prints it.
 
-use super::model::{Comparison, MetricComparison, RunInfo, TargetComparison, Unit};
+use super::model::{Comparison, MetricComparison, RunInfo, TargetComparison};
 use super::stats::Verdict;
-use crate::record::RunStatus;
+use crate::model::RunStatus;
+use crate::model::{percent, Unit};
 
 const HEADERS: [&str; 7] = [
     "metric",
@@ -58,7 +59,7 @@ pub fn markdown(comparison: &Comparison) -> String {
                 .as_deref()
                 .map(|r| format!("`{}`", short_revision(r)))
                 .unwrap_or_else(|| "unknown".into()),
-            status(run.status)
+            run.status.described()
         );
     }
     for target in &comparison.targets {
@@ -105,13 +106,6 @@ pub fn failure_line(target: &TargetComparison, metric: &MetricComparison) -> Str
         value(metric, metric.b),
         interval(metric),
     )
-}
-
-/// `0.05` → `5%`, `0.125` → `12.5%`.
-pub fn percent(fraction: f64) -> String {
-    let text = format!("{:.2}", fraction * 100.0);
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("{text}%")
 }
 
 fn row(
@@ -300,22 +294,13 @@ fn run_facts(run: &RunInfo) -> String {
         facts += &format!(", revision {}", short_revision(revision));
     }
     if run.status != RunStatus::Complete {
-        facts += &format!(", {}", status(run.status));
+        facts += &format!(", {}", run.status.described());
     }
     facts
 }
 
 fn short_revision(revision: &str) -> &str {
     revision.get(..12).unwrap_or(revision)
-}
-
-fn status(status: RunStatus) -> &'static str {
-    match status {
-        RunStatus::Running => "unfinished (killed while running)",
-        RunStatus::Complete => "complete",
-        RunStatus::Interrupted => "interrupted",
-        RunStatus::Failed => "failed",
-    }
 }
 
 fn only_in_lines(comparison: &Comparison, name: impl Fn(&str) -> String) -> String {

@@ -22,7 +22,7 @@ mod spectrum;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-pub use resample::SplitMix64;
+use crate::rng::SplitMix64;
 use resample::{Resampler, Weights};
 use spectrum::{recorded, Scratch, Spectrum, ValueIndex};
 

@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::*;
-use crate::record::hlog::{HlogInterval, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
-use crate::record::recorder::new_histogram;
-use crate::record::resultset::SCHEMA_VERSION;
-use crate::record::series::SeriesRow;
-use crate::record::{Manifest, RunStatus, Summary};
-use crate::report::TargetData;
+use crate::model::{RunStatus, TargetKind};
+use crate::resultset::hlog::new_histogram;
+use crate::resultset::hlog::{HlogInterval, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
+use crate::resultset::series::SeriesRow;
+use crate::resultset::TargetData;
+use crate::resultset::SCHEMA_VERSION;
+use crate::resultset::{Manifest, Summary};
 
 /// What one synthetic target does: `rate` requests a second for `seconds`, latency around
 /// `median_ms`; a serverless one cold-starts at the first request of every 60 s.
@@ -24,7 +25,7 @@ struct Load {
     serverless: bool,
 }
 
-struct Noise(stats::SplitMix64);
+struct Noise(crate::rng::SplitMix64);
 
 impl Noise {
     fn unit(&mut self) -> f64 {
@@ -47,15 +48,14 @@ fn interval(tag: Option<&str>, second: u64, histogram: Histogram<u64>) -> HlogIn
 }
 
 fn target(name: &str, index: usize, load: Load, seed: u64) -> TargetData {
-    let mut noise = Noise(stats::SplitMix64::new(seed));
+    let mut noise = Noise(crate::rng::SplitMix64::new(seed));
     let mut data = TargetData {
         name: name.into(),
         kind: if load.serverless {
-            "serverless"
+            TargetKind::Serverless
         } else {
-            "persistent"
-        }
-        .into(),
+            TargetKind::Persistent
+        },
         index,
         summary: None,
         series: Vec::new(),
@@ -135,14 +135,14 @@ fn manifest(scenario: &str, seconds: u64, targets: &[TargetData]) -> Manifest {
     .expect("a valid manifest")
 }
 
-fn run(scenario: &str, targets: Vec<TargetData>) -> RunData {
+fn run(scenario: &str, targets: Vec<TargetData>) -> ResultSet {
     let seconds = targets
         .iter()
         .map(|t| t.series.len() as u64)
         .max()
         .unwrap_or(0);
     let manifest = manifest(scenario, seconds, &targets);
-    RunData {
+    ResultSet {
         dir: PathBuf::from(format!("/results/{scenario}")),
         summary: Summary {
             schema_version: SCHEMA_VERSION,
@@ -265,8 +265,8 @@ fn different_scenarios_and_versions_are_refused_naming_both() {
 }
 
 /// Writes `run` as an (interrupted) result set: manifest, series and logs, as a run would.
-fn write_result_set(run: &RunData, dir: &Path) {
-    use crate::record::{hlog, resultset, series};
+fn write_result_set(run: &ResultSet, dir: &Path) {
+    use crate::resultset::{self, hlog, series};
     std::fs::create_dir_all(dir).unwrap();
     resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &run.manifest).unwrap();
     let mut csv = format!("{}\n", series::HEADER).into_bytes();

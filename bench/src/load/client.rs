@@ -6,7 +6,7 @@
 //! same permits, sockets and counters, HTTP/1.1 only, never returned to the keep-alive pool.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,54 +21,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::sample::Outcome;
-use crate::scenario::{ConnectionPolicy, RequestKind, RequestTemplate};
-
-/// Counters of everything that happened to connections. Shared with the per-second sampler.
-#[derive(Debug, Default)]
-pub struct ConnectionStats {
-    pub opened: AtomicU64,
-    pub closed: AtomicU64,
-    pub failed: AtomicU64,
-    pub reused: AtomicU64,
-    open: AtomicI64,
-    max_open: AtomicI64,
-}
-
-/// A consistent-enough copy of [`ConnectionStats`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ConnectionCounts {
-    pub opened: u64,
-    pub closed: u64,
-    pub failed: u64,
-    pub reused: u64,
-    pub open: u64,
-    pub max_open: u64,
-}
-
-impl ConnectionStats {
-    pub fn snapshot(&self) -> ConnectionCounts {
-        ConnectionCounts {
-            opened: self.opened.load(Ordering::Relaxed),
-            closed: self.closed.load(Ordering::Relaxed),
-            failed: self.failed.load(Ordering::Relaxed),
-            reused: self.reused.load(Ordering::Relaxed),
-            open: self.open.load(Ordering::Relaxed).max(0) as u64,
-            max_open: self.max_open.load(Ordering::Relaxed).max(0) as u64,
-        }
-    }
-
-    fn on_open(&self) {
-        self.opened.fetch_add(1, Ordering::Relaxed);
-        let now_open = self.open.fetch_add(1, Ordering::Relaxed) + 1;
-        self.max_open.fetch_max(now_open, Ordering::Relaxed);
-    }
-
-    fn on_close(&self) {
-        self.closed.fetch_add(1, Ordering::Relaxed);
-        self.open.fetch_sub(1, Ordering::Relaxed);
-    }
-}
+use crate::model::ConnectionPolicy;
+use crate::model::Outcome;
+use crate::record::ConnectionStats;
+use crate::scenario::{RequestTemplate, Wire};
 
 /// Decrements the open-connection gauge when the connection task ends, however it ends.
 struct OpenGuard(Arc<ConnectionStats>);
@@ -137,7 +93,7 @@ pub struct PreparedRequest {
     uri_absolute: Uri,
     headers: http::HeaderMap,
     body: Bytes,
-    kind: RequestKind,
+    wire: Wire,
 }
 
 impl PreparedRequest {
@@ -165,12 +121,13 @@ impl PreparedRequest {
             uri_absolute,
             headers,
             body: template.body.clone(),
-            kind: template.kind,
+            wire: template.wire,
         })
     }
 
-    pub fn kind(&self) -> RequestKind {
-        self.kind
+    /// What the request does on the wire: one exchange, or a held stream.
+    pub fn wire(&self) -> Wire {
+        self.wire
     }
 
     /// The SSE request of a held `kind = "sse"`: `GET` with `Accept: text/event-stream` (unless

@@ -19,8 +19,8 @@ use tokio::time::{timeout, timeout_at, Interval, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::client::{cold_header, ConnectionSlot, OwnConnection};
-use super::sample::{HeldEnd, HeldSample, Outcome, Sample};
 use super::{LoadContext, PreparedRequest};
+use crate::model::{HeldEnd, HeldSample, Outcome, Sample};
 use crate::record::Recorder;
 use crate::scenario::{HeldProtocol, HeldRequest};
 

@@ -2,7 +2,7 @@
 //! seed and the sequence number), so every target sees the identical sequence whatever the
 //! timing, and closed-model workers need no shared generator.
 
-use super::schedule::mix64;
+use crate::rng::mix64;
 
 #[derive(Debug, Clone)]
 pub struct RequestMix {

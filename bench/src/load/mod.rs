@@ -16,7 +16,6 @@ mod closed;
 mod held;
 pub mod mix;
 mod open;
-pub mod sample;
 pub mod schedule;
 
 use std::sync::Arc;
@@ -24,12 +23,13 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-pub use client::{Client, ConnectionCounts, ConnectionStats, Endpoint, PreparedRequest};
+pub use client::{Client, Endpoint, PreparedRequest};
 pub use mix::RequestMix;
-pub use sample::{HeldEnd, HeldSample, Outcome, Sample};
 
+use crate::model::LoadModel;
+use crate::model::Sample;
 use crate::record::Recorder;
-use crate::scenario::{LoadModel, LoadPlan};
+use crate::scenario::LoadPlan;
 
 /// Everything a request needs, shared by all requests of one target's run.
 pub struct LoadContext {
@@ -49,7 +49,7 @@ impl LoadContext {
     async fn send_and_record(&self, seq: u64, intended_at: Instant, deadline: Instant) {
         let request_index = self.mix.pick(seq);
         let request = &self.requests[request_index];
-        if let Some(held) = request.kind().held() {
+        if let Some(held) = request.wire().held() {
             return held::send_and_record(self, request_index, *held, intended_at, deadline).await;
         }
         let exchange = self.client.execute(request, deadline).await;
@@ -89,7 +89,7 @@ pub async fn drive(
     start: Instant,
 ) -> DriveReport {
     match plan.model {
-        LoadModel::Open { arrivals } => open::drive(plan, arrivals, seed, ctx, start).await,
+        LoadModel::Open => open::drive(plan, plan.arrivals, seed, ctx, start).await,
         LoadModel::Closed => closed::drive(plan, ctx, start).await,
     }
 }

@@ -11,7 +11,8 @@ use tokio::sync::{mpsc, Notify};
 
 use super::schedule::ArrivalSchedule;
 use super::{DriveReport, LoadContext, INTERRUPT_GRACE};
-use crate::scenario::{Arrivals, LoadPlan};
+use crate::model::Arrivals;
+use crate::scenario::LoadPlan;
 
 /// Requests dispatched but not finished.
 #[derive(Default)]

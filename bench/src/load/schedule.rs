@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use crate::scenario::{Arrivals, Phase, PhaseLoad, Rate};
+use crate::model::Arrivals;
+use crate::rng::SplitMix64;
+use crate::scenario::{Phase, PhaseLoad, Rate};
 
 /// One scheduled request.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -148,39 +150,6 @@ impl Iterator for ArrivalSchedule {
             self.u = self.first_u();
         }
     }
-}
-
-/// A tiny, fast, seedable generator (Steele et al., SplitMix64): the schedule and the request
-/// mix must be reproducible from the scenario's seed across platforms and crate versions.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        mix64(self.0)
-    }
-
-    /// Uniform in (0, 1].
-    pub fn next_unit(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64
-    }
-
-    /// Exponential with mean 1.
-    pub fn next_exp(&mut self) -> f64 {
-        -self.next_unit().ln()
-    }
-}
-
-/// The SplitMix64 finaliser: a well-mixed hash of one u64.
-pub fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use crate::record::resultset::HostInfo;
+use crate::resultset::HostInfo;
 
 pub fn host_info() -> HostInfo {
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -15,20 +15,19 @@ use super::sampler;
 use super::targets::{self, RunningTarget};
 use super::RunOptions;
 use crate::load::{self, Client, LoadContext, PreparedRequest, RequestMix};
+use crate::model::{LoadModel, RunStatus};
 use crate::progress::{self, TargetProgress};
 use crate::record::gauges::TargetGauges;
-use crate::record::io::StreamedFile;
-use crate::record::resultset::{
-    self, Manifest, PhaseRecord, RequestRecord, RunStatus, ScenarioRecord, Summary, TargetRecord,
-    SCHEMA_VERSION,
-};
-use crate::record::series;
 use crate::record::summary::{self, RunFacts};
 use crate::record::ticker::{self, TickerInputs, TickerOutputs};
-use crate::record::{Recorder, TargetSummary};
-use crate::scenario::{
-    Arrivals, ConnectionPolicy, LoadModel, Phase, PhaseLoad, Plan, Rate, TargetKind,
+use crate::record::Recorder;
+use crate::resultset::io::StreamedFile;
+use crate::resultset::series;
+use crate::resultset::{
+    self, Manifest, PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord,
+    TargetSummary, SCHEMA_VERSION,
 };
+use crate::scenario::{Phase, PhaseLoad, Plan, Rate};
 use crate::thresholds;
 
 /// Time between setting up a target's load and its first intended send.
@@ -154,7 +153,7 @@ async fn run_target(
         .iter()
         .map(|t| PreparedRequest::new(t, &running.endpoint))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let has_held = plan.requests.iter().any(|r| r.kind.held().is_some());
+    let has_held = plan.requests.iter().any(|r| r.wire.held().is_some());
     let recorder = Arc::new(if has_held {
         Recorder::with_held_requests()
     } else {
@@ -252,28 +251,15 @@ fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
 }
 
 fn scenario_record(plan: &Plan, duration_scale: f64) -> ScenarioRecord {
-    let (model, arrivals) = match plan.load.model {
-        LoadModel::Open { arrivals } => (
-            "open",
-            Some(match arrivals {
-                Arrivals::Uniform => "uniform",
-                Arrivals::Poisson => "poisson",
-            }),
-        ),
-        LoadModel::Closed => ("closed", None),
-    };
     ScenarioRecord {
         name: plan.name.clone(),
         description: plan.description.clone(),
         source: plan.source.clone(),
         source_text: std::fs::read_to_string(&plan.source).unwrap_or_default(),
         seed: plan.seed,
-        model: model.into(),
-        arrivals: arrivals.map(Into::into),
-        connections: match plan.load.connections {
-            ConnectionPolicy::KeepAlive => "keep-alive".into(),
-            ConnectionPolicy::PerRequest => "per-request".into(),
-        },
+        model: plan.load.model,
+        arrivals: (plan.load.model == LoadModel::Open).then_some(plan.load.arrivals),
+        connections: plan.load.connections,
         max_connections: plan.load.max_connections,
         timeout_ms: plan.load.timeout.as_secs_f64() * 1000.0,
         duration_scale,
@@ -283,12 +269,7 @@ fn scenario_record(plan: &Plan, duration_scale: f64) -> ScenarioRecord {
             .iter()
             .map(|t| TargetRecord {
                 name: t.name.clone(),
-                kind: match &t.kind {
-                    TargetKind::External { .. } => "external",
-                    TargetKind::Serverless(_) => "serverless",
-                    TargetKind::Persistent(_) => "persistent",
-                }
-                .into(),
+                kind: t.kind.kind(),
                 url: None,
                 database_url: None,
             })
@@ -297,14 +278,14 @@ fn scenario_record(plan: &Plan, duration_scale: f64) -> ScenarioRecord {
             .requests
             .iter()
             .map(|r| {
-                let held = r.kind.held();
+                let held = r.wire.held();
                 let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
                 RequestRecord {
                     name: r.name.clone(),
                     weight: r.weight,
                     method: r.method.to_string(),
                     path: r.path_and_query.clone(),
-                    kind: Some(r.kind.key().to_string()),
+                    kind: Some(r.wire.kind()),
                     hold_ms: held.map(|h| ms(h.hold)),
                     send_every_ms: held.and_then(|h| h.send_every).map(ms),
                 }

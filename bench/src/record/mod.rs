@@ -1,14 +1,12 @@
-//! Recording: histograms and counters on the hot path, the per-second series and interval log
-//! written as the run goes, and the result set model with its on-disk IO.
+//! Recording: histograms and counters on the hot path, connection accounting, the per-second
+//! ticker that streams the series and interval log into the result set, and the summary of a
+//! target's run. What it writes is defined by [`crate::resultset`].
 
+pub mod connections;
 pub mod gauges;
-pub mod hlog;
-pub mod io;
 pub mod recorder;
-pub mod resultset;
-pub mod series;
 pub mod summary;
 pub mod ticker;
 
+pub use connections::{ConnectionCounts, ConnectionStats};
 pub use recorder::{Interval, Recorder, Totals};
-pub use resultset::{Manifest, ResultSet, RunStatus, Summary, TargetSummary};

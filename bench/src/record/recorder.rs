@@ -13,17 +13,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
-use crate::load::{HeldEnd, HeldSample, Outcome, Sample};
-
-/// Lowest and highest trackable values, in microseconds (1 µs to 1 h), 3 significant digits.
-pub const LOWEST_US: u64 = 1;
-pub const HIGHEST_US: u64 = 3_600_000_000;
-pub const SIGFIG: u8 = 3;
-
-/// A histogram with coldfront's range and precision (microseconds).
-pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(LOWEST_US, HIGHEST_US, SIGFIG).expect("valid histogram bounds")
-}
+use crate::model::{HeldEnd, HeldSample, Outcome, Sample};
+use crate::resultset::hlog::{new_histogram, HIGHEST_US, LOWEST_US};
 
 /// Records `d` in microseconds, clamped into the trackable range so nothing is dropped.
 pub fn record_duration(histogram: &mut Histogram<u64>, d: Duration) {

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::connections::ConnectionCounts;
 use super::recorder::{HeldTotals, Totals};
-use super::resultset::{
+use crate::model::{HeldEnd, Outcome};
+use crate::resultset::{
     ConnectionSummary, DbConnectionSummary, HeldSummary, LatencyStats, TargetSummary,
 };
-use crate::load::{ConnectionCounts, HeldEnd, Outcome};
 
 /// Everything measured about one target besides the recorder's totals.
 #[derive(Debug, Clone, Copy)]
@@ -34,10 +35,10 @@ pub fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
     let throttled = outcomes.get(Outcome::Throttled);
     let function_timeouts = outcomes.get(Outcome::FunctionTimeout);
     let timeouts = outcomes.get(Outcome::ClientTimeout) + function_timeouts;
-    let errors: BTreeMap<String, u64> = Outcome::ALL
+    let errors: BTreeMap<Outcome, u64> = Outcome::ALL
         .iter()
         .filter(|&&o| o != Outcome::Ok)
-        .map(|&o| (o.key().to_string(), outcomes.get(o)))
+        .map(|&o| (o, outcomes.get(o)))
         .collect();
     let seconds = facts.duration.as_secs_f64();
     let d = &totals.distributions;
@@ -109,7 +110,7 @@ fn held_summary(held: &HeldTotals) -> HeldSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{HeldSample, Sample};
+    use crate::model::{HeldSample, Sample};
     use crate::record::Recorder;
 
     fn facts() -> RunFacts {

@@ -7,12 +7,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::oneshot;
 
+use super::connections::{ConnectionCounts, ConnectionStats};
 use super::gauges::TargetGauges;
-use super::hlog::{HlogWriter, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
-use super::io::StreamedFile;
 use super::recorder::{Interval, Recorder};
-use super::series::SeriesRow;
-use crate::load::{ConnectionStats, Outcome};
+use crate::model::Outcome;
+use crate::resultset::hlog::{HlogWriter, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
+use crate::resultset::io::StreamedFile;
+use crate::resultset::series::SeriesRow;
 
 /// What the progress view hears each second.
 #[derive(Debug, Clone, Copy)]
@@ -115,7 +116,7 @@ fn series_row(
     second: u64,
     interval: &Interval,
     cold_known: bool,
-    connections: &crate::load::ConnectionCounts,
+    connections: &ConnectionCounts,
     last_opened: u64,
     gauges: &TargetGauges,
 ) -> SeriesRow {

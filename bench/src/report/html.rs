@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 
 use super::charts::Chart;
-use super::data::RunData;
-use crate::record::resultset::{self, HeldSummary, LatencyStats, RunStatus, TargetSummary};
+use crate::model::{percent, RunStatus};
+use crate::resultset::{self, HeldSummary, LatencyStats, ResultSet, TargetSummary};
 
 /// Escapes text for HTML element content and double- or single-quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -78,7 +78,7 @@ footer { margin-top:40px; color:var(--muted); font-size:13px; }
 
 /// The page of one result set, with `charts` embedded; their files are expected in `charts/`
 /// beside the page. `index_href` links back to a site's index.
-pub fn result_page(run: &RunData, charts: &[Chart], index_href: Option<&str>) -> String {
+pub fn result_page(run: &ResultSet, charts: &[Chart], index_href: Option<&str>) -> String {
     let manifest = &run.manifest;
     let scenario = &manifest.scenario;
     let mut page = String::with_capacity(64 * 1024);
@@ -153,7 +153,7 @@ pub(super) fn head(page: &mut String, title: &str) {
     );
 }
 
-pub(super) fn foot(page: &mut String, run: &RunData) {
+pub(super) fn foot(page: &mut String, run: &ResultSet) {
     let _ = write!(
         page,
         "<footer>Written by coldfront {} from the result set in <code>{}</code>.</footer>\n\
@@ -164,17 +164,7 @@ pub(super) fn foot(page: &mut String, run: &RunData) {
 }
 
 pub(super) fn status_badge(status: RunStatus) -> String {
-    let name = status_name(status);
-    format!("<span class=\"badge {name}\">{name}</span>")
-}
-
-pub(super) fn status_name(status: RunStatus) -> &'static str {
-    match status {
-        RunStatus::Running => "running",
-        RunStatus::Complete => "complete",
-        RunStatus::Interrupted => "interrupted",
-        RunStatus::Failed => "failed",
-    }
+    format!("<span class=\"badge {status}\">{status}</span>")
 }
 
 /// Milliseconds for people: three significant figures.
@@ -196,10 +186,6 @@ pub fn short_time(rfc3339: &str) -> String {
     }
 }
 
-pub fn percent(ratio: f64) -> String {
-    format!("{:.2}%", ratio * 100.0)
-}
-
 fn ms_or_dash(stats: Option<&LatencyStats>, pick: impl Fn(&LatencyStats) -> f64) -> String {
     match stats {
         Some(stats) if stats.count > 0 => ms(pick(stats)),
@@ -207,7 +193,7 @@ fn ms_or_dash(stats: Option<&LatencyStats>, pick: impl Fn(&LatencyStats) -> f64)
     }
 }
 
-fn summary_table(page: &mut String, run: &RunData) {
+fn summary_table(page: &mut String, run: &ResultSet) {
     let targets: Vec<(&str, &TargetSummary)> = run
         .targets
         .iter()
@@ -295,7 +281,7 @@ fn summary_table(page: &mut String, run: &RunData) {
     page.push_str("</table></div>\n");
 }
 
-fn errors_table(page: &mut String, run: &RunData) {
+fn errors_table(page: &mut String, run: &ResultSet) {
     let with_errors: Vec<_> = run
         .targets
         .iter()
@@ -314,7 +300,7 @@ fn errors_table(page: &mut String, run: &RunData) {
                 page,
                 "<tr><td>{}</td><td>{}</td><td class=\"num\">{count}</td></tr>",
                 escape(&target.name),
-                escape(kind)
+                kind
             );
         }
     }
@@ -322,7 +308,7 @@ fn errors_table(page: &mut String, run: &RunData) {
 }
 
 /// Held SSE and WebSocket connections: how each stream ended.
-fn held_table(page: &mut String, run: &RunData) {
+fn held_table(page: &mut String, run: &ResultSet) {
     let targets: Vec<_> = run
         .targets
         .iter()
@@ -380,7 +366,7 @@ fn held_table(page: &mut String, run: &RunData) {
     page.push_str("</table>\n");
 }
 
-fn phases_section(page: &mut String, run: &RunData) {
+fn phases_section(page: &mut String, run: &ResultSet) {
     if run.manifest.scenario.phases.len() < 2 || run.targets.is_empty() {
         return;
     }
@@ -420,7 +406,7 @@ fn phases_section(page: &mut String, run: &RunData) {
     page.push_str("</table></div>\n");
 }
 
-fn thresholds_section(page: &mut String, run: &RunData) {
+fn thresholds_section(page: &mut String, run: &ResultSet) {
     let verdicts: Vec<_> = run
         .targets
         .iter()
@@ -483,7 +469,7 @@ fn chart_figure(page: &mut String, chart: &Chart) {
     );
 }
 
-fn scenario_section(page: &mut String, run: &RunData) {
+fn scenario_section(page: &mut String, run: &ResultSet) {
     let scenario = &run.manifest.scenario;
     let mut facts = vec![
         ("started", run.manifest.started_at.clone()),
@@ -495,7 +481,7 @@ fn scenario_section(page: &mut String, run: &RunData) {
             "load model",
             match &scenario.arrivals {
                 Some(arrivals) => format!("{} ({arrivals} arrivals)", scenario.model),
-                None => scenario.model.clone(),
+                None => scenario.model.to_string(),
             },
         ),
         (
@@ -564,7 +550,7 @@ fn scenario_section(page: &mut String, run: &RunData) {
             page,
             "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
             escape(&target.name),
-            escape(&target.kind),
+            target.kind,
             escape(target.url.as_deref().unwrap_or("—")),
             escape(target.database_url.as_deref().unwrap_or("—")),
         );
@@ -579,7 +565,7 @@ fn scenario_section(page: &mut String, run: &RunData) {
     }
 }
 
-fn environment_section(page: &mut String, run: &RunData) {
+fn environment_section(page: &mut String, run: &ResultSet) {
     let manifest = &run.manifest;
     let host = &manifest.host;
     let facts = vec![
@@ -614,7 +600,7 @@ fn fact_list(page: &mut String, facts: &[(&str, String)]) {
 }
 
 /// The files of the result set a reader may want, linked when they exist.
-pub(super) fn raw_file_names(run: &RunData) -> Vec<String> {
+pub(super) fn raw_file_names(run: &ResultSet) -> Vec<String> {
     let mut names = vec![
         resultset::MANIFEST_FILE.to_string(),
         resultset::SUMMARY_FILE.to_string(),
@@ -630,7 +616,7 @@ pub(super) fn raw_file_names(run: &RunData) -> Vec<String> {
     names
 }
 
-fn raw_files(page: &mut String, run: &RunData, charts: &[Chart]) {
+fn raw_files(page: &mut String, run: &ResultSet, charts: &[Chart]) {
     page.push_str("<ul>\n");
     for name in raw_file_names(run) {
         let _ = writeln!(

@@ -2,7 +2,6 @@
 //! `report.html` of one result set, and the static site of several.
 
 pub mod charts;
-pub mod data;
 pub mod html;
 pub mod phases;
 pub mod site;
@@ -12,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-pub use data::{LoadError, RunData, TargetData};
+use crate::resultset::ResultSet;
 
 /// File name of a result set's page.
 pub const REPORT_FILE: &str = "report.html";
@@ -20,7 +19,11 @@ pub const REPORT_FILE: &str = "report.html";
 pub const CHARTS_DIR: &str = "charts";
 
 /// Draws `run`'s charts into `dir/charts/` and writes `dir/report.html`; returns the page's path.
-pub fn write_page(run: &RunData, dir: &Path, index_href: Option<&str>) -> anyhow::Result<PathBuf> {
+pub fn write_page(
+    run: &ResultSet,
+    dir: &Path,
+    index_href: Option<&str>,
+) -> anyhow::Result<PathBuf> {
     let charts = charts::render_all(run)
         .with_context(|| format!("drawing the charts of {}", run.dir.display()))?;
     let chart_dir = dir.join(CHARTS_DIR);
@@ -28,13 +31,13 @@ pub fn write_page(run: &RunData, dir: &Path, index_href: Option<&str>) -> anyhow
         .with_context(|| format!("writing charts into {}", chart_dir.display()))?;
     let page = html::result_page(run, &charts, index_href);
     let path = dir.join(REPORT_FILE);
-    crate::record::io::write_atomic(&path, page.as_bytes())
+    crate::resultset::io::write_atomic(&path, page.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 
 /// Loads the result set in `dir` and writes its charts and `report.html` into it.
 pub fn write_in_place(dir: &Path) -> anyhow::Result<PathBuf> {
-    let run = RunData::load(dir)?;
+    let run = ResultSet::read(dir)?;
     write_page(&run, dir, None)
 }

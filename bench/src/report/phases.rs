@@ -1,15 +1,15 @@
 //! Figures per scenario phase: what each target did during "steady", "idle", "burst"…
 //!
-//! A second of the series and an interval of the `.hlog` belong to the phase in which they
-//! start, so requests count in the phase in which they *completed*; a slow request that
-//! straddles a boundary counts in the later phase. Percentiles are exact over the phase (its
+//! A second of the series and an interval of the `.hlog` belong to the phase that holds their
+//! midpoint ([`PhaseRecord::contains`]), so requests count in the phase in which they
+//! *completed*; a slow request that straddles a boundary counts in the later phase. Percentiles are exact over the phase (its
 //! per-second histograms merged), not averages of per-second percentiles.
 
 use hdrhistogram::Histogram;
 
-use super::data::{RunData, TargetData};
-use crate::record::hlog::{self, HlogInterval};
-use crate::record::resultset::{LatencyStats, PhaseRecord};
+use crate::resultset::hlog::{self, HlogInterval};
+use crate::resultset::series::SeriesRow;
+use crate::resultset::{LatencyStats, PhaseRecord, ResultSet, TargetData};
 
 /// One target during one phase.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +36,7 @@ impl PhaseFigures {
 }
 
 /// The figures of every phase of the scenario for `target`, in phase order.
-pub fn by_phase(run: &RunData, target: &TargetData) -> Vec<PhaseFigures> {
+pub fn by_phase(run: &ResultSet, target: &TargetData) -> Vec<PhaseFigures> {
     let cold_known = target.reports_cold_starts();
     run.manifest
         .scenario
@@ -46,19 +46,11 @@ pub fn by_phase(run: &RunData, target: &TargetData) -> Vec<PhaseFigures> {
         .collect()
 }
 
-/// Whether a second or interval starting `start_s` into the load belongs to `phase`.
-pub(crate) fn in_phase(phase: &PhaseRecord, start_s: f64) -> bool {
-    // A millisecond of slack absorbs the log's three decimals.
-    let from = phase.start_s - 0.001;
-    let to = phase.start_s + phase.duration_s - 0.001;
-    start_s >= from && start_s < to
-}
-
 fn merged_in(phase: &PhaseRecord, intervals: &[HlogInterval]) -> Histogram<u64> {
     hlog::merged(
         intervals
             .iter()
-            .filter(|i| in_phase(phase, i.start.as_secs_f64())),
+            .filter(|interval| phase.contains(interval.span_s())),
     )
 }
 
@@ -66,10 +58,9 @@ fn figures(phase: &PhaseRecord, target: &TargetData, cold_known: bool) -> PhaseF
     let rows: Vec<_> = target
         .series
         .iter()
-        .filter(|row| in_phase(phase, row.second.saturating_sub(1) as f64))
+        .filter(|row| phase.contains(row.span_s()))
         .collect();
-    let sum =
-        |pick: fn(&crate::record::series::SeriesRow) -> u64| rows.iter().map(|r| pick(r)).sum();
+    let sum = |pick: fn(&SeriesRow) -> u64| rows.iter().map(|r| pick(r)).sum();
     let cold_latency = merged_in(phase, &target.cold_latency);
     PhaseFigures {
         phase: phase.name.clone(),
@@ -81,35 +72,5 @@ fn figures(phase: &PhaseRecord, target: &TargetData, cold_known: bool) -> PhaseF
         cold_starts: cold_known.then(|| rows.iter().filter_map(|r| r.cold_starts).sum()),
         latency_ms: LatencyStats::from_histogram(&merged_in(phase, &target.latency)),
         cold_latency_ms: cold_known.then(|| LatencyStats::from_histogram(&cold_latency)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn phase(start_s: f64, duration_s: f64) -> PhaseRecord {
-        PhaseRecord {
-            name: "p".into(),
-            start_s,
-            duration_s,
-            rate_from: Some(1.0),
-            rate_to: Some(1.0),
-            concurrency: None,
-            think_time_ms: None,
-        }
-    }
-
-    #[test]
-    fn an_interval_belongs_to_the_phase_it_starts_in() {
-        let steady = phase(0.0, 10.0);
-        let idle = phase(10.0, 5.0);
-        assert!(in_phase(&steady, 0.0));
-        assert!(in_phase(&steady, 9.0));
-        assert!(!in_phase(&steady, 10.0));
-        assert!(in_phase(&idle, 10.0));
-        // The log writes three decimals: 9.9996 is written 10.000.
-        assert!(in_phase(&idle, 9.9995));
-        assert!(!in_phase(&idle, 15.0));
     }
 }

@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::data::RunData;
-use super::html::{self, escape, href, ms, percent};
+use super::html::{self, escape, href, ms};
 use super::write_page;
+use crate::model::percent;
+use crate::resultset::ResultSet;
 
 /// One result set as published in the site.
 pub struct Published {
-    pub run: RunData,
+    pub run: ResultSet,
     /// Directory name inside the site.
     pub slug: String,
     /// The result set already lives in the site directory: nothing is copied.
@@ -37,7 +38,7 @@ pub fn write_site(sets: &[PathBuf], out: &Path) -> anyhow::Result<PathBuf> {
                 out.display()
             );
         }
-        let run = RunData::load(dir)?;
+        let run = ResultSet::read(dir)?;
         // A result set directly inside the site stays where it is, under its own name.
         let in_place = dir_abs.parent() == Some(out_abs.as_path());
         let slug = if in_place {
@@ -74,7 +75,7 @@ pub fn write_site(sets: &[PathBuf], out: &Path) -> anyhow::Result<PathBuf> {
         write_page(&entry.run, &page_dir, Some("../index.html"))?;
     }
     let index = out.join("index.html");
-    crate::record::io::write_atomic(&index, index_page(&published).as_bytes())
+    crate::resultset::io::write_atomic(&index, index_page(&published).as_bytes())
         .with_context(|| format!("writing {}", index.display()))?;
     Ok(index)
 }
@@ -84,7 +85,7 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 /// The result set's directory name, made safe for a URL path segment.
-fn slug_for(dir: &Path, run: &RunData) -> String {
+fn slug_for(dir: &Path, run: &ResultSet) -> String {
     let base = absolute(dir)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -9,23 +9,20 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::{RunData, TargetData};
-use crate::record::hlog::{HlogInterval, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
-use crate::record::recorder::new_histogram;
-use crate::record::resultset::{LatencyStats, SCHEMA_VERSION};
-use crate::record::series::SeriesRow;
-use crate::record::{Manifest, RunStatus, Summary, TargetSummary};
+use crate::model::{RunStatus, TargetKind};
+use crate::resultset::hlog::new_histogram;
+use crate::resultset::hlog::{HlogInterval, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
+use crate::resultset::series::SeriesRow;
+use crate::resultset::{LatencyStats, SCHEMA_VERSION};
+use crate::resultset::{Manifest, ResultSet, Summary, TargetData, TargetSummary};
+use crate::rng::SplitMix64;
 
-/// A small deterministic generator (SplitMix64).
-struct Noise(u64);
+/// Uniform noise in (0, 1].
+struct Noise(SplitMix64);
 
 impl Noise {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        self.0.next_unit()
     }
 }
 
@@ -156,15 +153,14 @@ pub fn target(
     seconds: u64,
     rate: impl Fn(u64) -> u64,
 ) -> TargetData {
-    let mut noise = Noise(index as u64 + 7);
+    let mut noise = Noise(SplitMix64::new(index as u64 + 7));
     let mut data = TargetData {
         name: name.into(),
         kind: if serverless {
-            "serverless"
+            TargetKind::Serverless
         } else {
-            "persistent"
-        }
-        .into(),
+            TargetKind::Persistent
+        },
         index,
         summary: None,
         series: Vec::new(),
@@ -270,7 +266,7 @@ pub fn run(
     status: RunStatus,
     phases: Vec<serde_json::Value>,
     targets: Vec<TargetData>,
-) -> RunData {
+) -> ResultSet {
     // The scenario names serverless and persistent (a run may have measured fewer) and any
     // other target given.
     let mut names: Vec<(&str, &str)> =
@@ -290,7 +286,7 @@ pub fn run(
             .filter_map(|t| Some((t.name.clone(), t.summary.clone()?)))
             .collect(),
     };
-    RunData {
+    ResultSet {
         dir: PathBuf::from("/nonexistent"),
         manifest,
         summary,
@@ -315,7 +311,7 @@ pub fn quickstart_rate(second: u64) -> u64 {
 }
 
 /// Like the quickstart run: 23 s, serverless (cold starts) and persistent.
-pub fn sample() -> RunData {
+pub fn sample() -> ResultSet {
     run(
         "quickstart",
         RunStatus::Complete,
@@ -340,7 +336,7 @@ pub fn ten_minute_rate(second: u64) -> u64 {
 
 /// A 10-minute run: 600 s, serverless (cold starts after the idle gap) and persistent, with
 /// every interval log: what `report` and `compare` must handle quickly.
-pub fn ten_minutes() -> RunData {
+pub fn ten_minutes() -> ResultSet {
     run(
         "ten-minutes",
         RunStatus::Complete,

@@ -9,7 +9,7 @@ use http::Method;
 use super::check::{self, fail, optional, Checked, MinDuration, Reported};
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
-use super::plan::{HeldProtocol, HeldRequest, RequestKind};
+use super::plan::{HeldProtocol, HeldRequest, Wire};
 use super::raw::RawRequest;
 
 /// The `kind` key, before the held kinds' keys are checked.
@@ -27,13 +27,13 @@ const KINDS: [(&str, Kind); 3] = [
 
 /// The request's kind with its keys checked. `method` is the checked `method` key (`None`
 /// when it was invalid, already reported).
-pub(crate) fn kind(
+pub(crate) fn wire(
     raw: &RawRequest,
     span: &Range<usize>,
     path: &KeyPath,
     method: Option<&Option<Method>>,
     diag: &mut Diagnostics,
-) -> Checked<RequestKind> {
+) -> Checked<Wire> {
     let kind = optional(&raw.kind, |v| {
         check::one_of(v, &path.key("kind"), diag, &KINDS)
     });
@@ -44,7 +44,7 @@ pub(crate) fn kind(
             let _ = send_every_value(raw, path, diag);
             Err(Reported)
         }
-        Ok(None | Some(Kind::Http)) => http_keys(raw, path, diag).map(|()| RequestKind::Http),
+        Ok(None | Some(Kind::Http)) => http_keys(raw, path, diag).map(|()| Wire::Http),
         Ok(Some(Kind::Held(protocol))) => held(raw, span, path, protocol, method, diag),
     }
 }
@@ -84,8 +84,8 @@ fn held(
     protocol: HeldProtocol,
     method: Option<&Option<Method>>,
     diag: &mut Diagnostics,
-) -> Checked<RequestKind> {
-    let kind = protocol.key();
+) -> Checked<Wire> {
+    let kind = protocol.kind();
     let hold = match hold_value(raw, path, diag) {
         Ok(Some(hold)) => Ok(hold),
         Ok(None) => {
@@ -143,7 +143,7 @@ fn held(
     };
     method?;
     body?;
-    Ok(RequestKind::Held(HeldRequest {
+    Ok(Wire::Held(HeldRequest {
         protocol,
         hold: hold?,
         send_every: send_every?,

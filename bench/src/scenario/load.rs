@@ -9,8 +9,9 @@ use toml::Spanned;
 use super::check::{self, fail, optional, required, Checked, MinDuration, Reported};
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
-use super::plan::{Arrivals, ConnectionPolicy, LoadModel, LoadPlan, Phase, PhaseLoad, Rate};
+use super::plan::{LoadPlan, Phase, PhaseLoad, Rate};
 use super::raw::{Field, RawLoad, RawPhase, RawRate};
+use crate::model::{Arrivals, ConnectionPolicy, LoadModel};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MAX_CONNECTIONS: usize = 256;
@@ -61,9 +62,10 @@ pub(crate) fn load(
     });
     let model = model.map(|m| m.unwrap_or(Model::Open));
     let phases = phases(&raw.phases, &span, &path, model.ok(), diag);
-    let model = load_model(model, arrivals, &raw.arrivals, &path, diag);
+    let (model, arrivals) = load_model(model, arrivals, &raw.arrivals, &path, diag)?;
     Ok(LoadPlan {
-        model: model?,
+        model,
+        arrivals,
         timeout: timeout?.unwrap_or(DEFAULT_TIMEOUT),
         connections: connections?.unwrap_or(ConnectionPolicy::KeepAlive),
         max_connections: max_connections?.unwrap_or(DEFAULT_MAX_CONNECTIONS),
@@ -71,22 +73,20 @@ pub(crate) fn load(
     })
 }
 
-/// `arrivals` belongs to the open model.
+/// `arrivals` belongs to the open model (uniform when not given).
 fn load_model(
     model: Checked<Model>,
     arrivals: Checked<Option<Arrivals>>,
     raw_arrivals: &Field<String>,
     path: &KeyPath,
     diag: &mut Diagnostics,
-) -> Checked<LoadModel> {
+) -> Checked<(LoadModel, Arrivals)> {
     match model? {
-        Model::Open => Ok(LoadModel::Open {
-            arrivals: arrivals?.unwrap_or(Arrivals::Uniform),
-        }),
+        Model::Open => Ok((LoadModel::Open, arrivals?.unwrap_or(Arrivals::Uniform))),
         Model::Closed => {
             arrivals?; // a misspelt value is reported once, as misspelt
             let Some(value) = raw_arrivals.given() else {
-                return Ok(LoadModel::Closed);
+                return Ok((LoadModel::Closed, Arrivals::Uniform));
             };
             let reason = "`arrivals` applies to the open model (model = \"open\"); \
                           the closed model sends as soon as a worker is free";

@@ -7,6 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
+use crate::model::{Arrivals, ConnectionPolicy, LoadModel, Metric, RequestKind};
+
 /// A scenario, checked and ready to run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -84,6 +86,9 @@ pub struct PersistentSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadPlan {
     pub model: LoadModel,
+    /// How the open model spaces its requests (uniform when not given; unused by the closed
+    /// model, which rejects the key).
+    pub arrivals: Arrivals,
     /// Client timeout per request. Open model: counted from the intended send time. For a held
     /// request it bounds only the wait for the answer (the 200 or 101), not the hold.
     pub timeout: Duration,
@@ -93,26 +98,6 @@ pub struct LoadPlan {
     pub max_connections: usize,
     /// At least one.
     pub phases: Vec<Phase>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoadModel {
-    /// Arrival rate: requests are sent at scheduled times whatever the target does.
-    Open { arrivals: Arrivals },
-    /// Fixed concurrency: each worker sends, waits for the answer, thinks, repeats.
-    Closed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arrivals {
-    Uniform,
-    Poisson,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionPolicy {
-    KeepAlive,
-    PerRequest,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,12 +142,13 @@ pub struct RequestTemplate {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
     /// `kind`: an ordinary request (default) or a held connection.
-    pub kind: RequestKind,
+    pub wire: Wire,
 }
 
-/// What a request does on the wire (`kind = "http" | "sse" | "websocket"`).
+/// What a request does on the wire (`kind = "http" | "sse" | "websocket"`), with a held
+/// request's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RequestKind {
+pub enum Wire {
     /// One request, one response, over the client's connection policy.
     #[default]
     Http,
@@ -170,20 +156,20 @@ pub enum RequestKind {
     Held(HeldRequest),
 }
 
-impl RequestKind {
+impl Wire {
     /// The held connection, if this is one.
     pub fn held(&self) -> Option<&HeldRequest> {
         match self {
-            RequestKind::Http => None,
-            RequestKind::Held(held) => Some(held),
+            Wire::Http => None,
+            Wire::Held(held) => Some(held),
         }
     }
 
-    /// The `kind` key's value: `"http"`, `"sse"` or `"websocket"`.
-    pub fn key(&self) -> &'static str {
+    /// The `kind` key's value.
+    pub fn kind(&self) -> RequestKind {
         match self {
-            RequestKind::Http => "http",
-            RequestKind::Held(held) => held.protocol.key(),
+            Wire::Http => RequestKind::Http,
+            Wire::Held(held) => held.protocol.kind(),
         }
     }
 }
@@ -209,10 +195,11 @@ pub enum HeldProtocol {
 }
 
 impl HeldProtocol {
-    pub fn key(self) -> &'static str {
+    /// The `kind` key's value.
+    pub fn kind(self) -> RequestKind {
         match self {
-            HeldProtocol::Sse => "sse",
-            HeldProtocol::WebSocket => "websocket",
+            HeldProtocol::Sse => RequestKind::Sse,
+            HeldProtocol::WebSocket => RequestKind::WebSocket,
         }
     }
 }
@@ -226,7 +213,7 @@ pub struct Threshold {
     pub condition: String,
     pub target: TargetSelector,
     pub metric: Metric,
-    pub comparison: Comparison,
+    pub operator: Operator,
     /// In the metric's unit: milliseconds for times, a fraction (0.01 = 1%) for rates,
     /// requests/s for throughput, a count for counts.
     pub limit: f64,
@@ -238,115 +225,29 @@ pub enum TargetSelector {
     Named(String),
 }
 
+/// How a threshold's measured value must relate to its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
+pub enum Operator {
     Less,
     LessOrEqual,
     Greater,
     GreaterOrEqual,
 }
 
-/// What a threshold measures. Keys: `latency.p99`, `service_time.p50`, `connect_time.max`,
-/// `cold_latency.p99`, `warm_latency.mean`, `send_lag.p99`, `timeout_rate`, `error_rate`,
-/// `throttle_rate`, `throughput_rps`, `ok_rps`, `requests`, `cold_starts`, `db_connections.max`,
-/// and for held (SSE/WebSocket) requests `held.first_message.p50` and the counts `held.opened`,
-/// `held.held`, `held.completed`, `held.cut`, `held.refused`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    Latency(Stat),
-    ServiceTime(Stat),
-    ConnectTime(Stat),
-    ColdLatency(Stat),
-    WarmLatency(Stat),
-    SendLag(Stat),
-    TimeoutRate,
-    ErrorRate,
-    ThrottleRate,
-    ThroughputRps,
-    /// Responses that were ok, per second of load: what got through a rate limit.
-    OkRps,
-    Requests,
-    ColdStarts,
-    DbConnectionsMax,
-    /// Time to the first message of held requests.
-    HeldFirstMessage(Stat),
-    /// How many held requests ended a given way.
-    Held(HeldEnd),
-}
-
-/// A count of the `held` summary section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeldEnd {
-    Opened,
-    Held,
-    Completed,
-    Cut,
-    Refused,
-}
-
-/// A statistic of a latency distribution (all in the summary's `*_ms` objects).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stat {
-    Min,
-    Mean,
-    P50,
-    P75,
-    P90,
-    P95,
-    P99,
-    P999,
-    P9999,
-    Max,
-}
-
-impl Stat {
-    pub const ALL: [Stat; 10] = [
-        Stat::Min,
-        Stat::Mean,
-        Stat::P50,
-        Stat::P75,
-        Stat::P90,
-        Stat::P95,
-        Stat::P99,
-        Stat::P999,
-        Stat::P9999,
-        Stat::Max,
-    ];
-
-    /// The name used in threshold keys and summary.json (`p99`, `p999`, `max`, ...).
-    pub fn key(self) -> &'static str {
-        match self {
-            Stat::Min => "min",
-            Stat::Mean => "mean",
-            Stat::P50 => "p50",
-            Stat::P75 => "p75",
-            Stat::P90 => "p90",
-            Stat::P95 => "p95",
-            Stat::P99 => "p99",
-            Stat::P999 => "p999",
-            Stat::P9999 => "p9999",
-            Stat::Max => "max",
-        }
-    }
-
-    /// The quantile for percentile stats (0.99 for `p99`), `None` for min/mean/max.
-    pub fn quantile(self) -> Option<f64> {
-        match self {
-            Stat::P50 => Some(0.50),
-            Stat::P75 => Some(0.75),
-            Stat::P90 => Some(0.90),
-            Stat::P95 => Some(0.95),
-            Stat::P99 => Some(0.99),
-            Stat::P999 => Some(0.999),
-            Stat::P9999 => Some(0.9999),
-            Stat::Min | Stat::Mean | Stat::Max => None,
-        }
-    }
-}
-
 impl LoadPlan {
     /// Sum of phase durations.
     pub fn total_duration(&self) -> Duration {
         self.phases.iter().map(|p| p.duration).sum()
+    }
+}
+
+impl TargetKind {
+    /// The word for this kind of target in the result set.
+    pub fn kind(&self) -> crate::model::TargetKind {
+        match self {
+            TargetKind::External { .. } => crate::model::TargetKind::External,
+            TargetKind::Serverless(_) => crate::model::TargetKind::Serverless,
+            TargetKind::Persistent(_) => crate::model::TargetKind::Persistent,
+        }
     }
 }

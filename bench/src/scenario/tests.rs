@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
 use super::*;
+use crate::model::{Arrivals, ConnectionPolicy, HeldEnd, LoadModel, Metric, Stat};
 
 /// The example of design.md, verbatim.
 const DESIGN_EXAMPLE: &str = r#"name = "cold-start-after-idle"          # [a-z0-9-]+
@@ -117,9 +118,8 @@ fn design_example_becomes_the_exact_plan() {
             },
         ],
         load: LoadPlan {
-            model: LoadModel::Open {
-                arrivals: Arrivals::Uniform,
-            },
+            model: LoadModel::Open,
+            arrivals: Arrivals::Uniform,
             timeout: secs(5),
             connections: ConnectionPolicy::KeepAlive,
             max_connections: 256,
@@ -151,7 +151,7 @@ fn design_example_becomes_the_exact_plan() {
             path_and_query: "/api/blogs?category=rust".into(),
             headers: vec![],
             body: Bytes::new(),
-            kind: RequestKind::Http,
+            wire: Wire::Http,
         }],
         thresholds: vec![
             Threshold {
@@ -159,7 +159,7 @@ fn design_example_becomes_the_exact_plan() {
                 condition: "< 800ms".into(),
                 target: TargetSelector::Named("serverless".into()),
                 metric: Metric::Latency(Stat::P99),
-                comparison: Comparison::Less,
+                operator: Operator::Less,
                 limit: 800.0,
             },
             Threshold {
@@ -167,7 +167,7 @@ fn design_example_becomes_the_exact_plan() {
                 condition: "< 1%".into(),
                 target: TargetSelector::All,
                 metric: Metric::TimeoutRate,
-                comparison: Comparison::Less,
+                operator: Operator::Less,
                 limit: 0.01,
             },
         ],
@@ -222,12 +222,8 @@ fn omitted_keys_take_their_defaults() {
             },
         }]
     );
-    assert_eq!(
-        plan.load.model,
-        LoadModel::Open {
-            arrivals: Arrivals::Uniform
-        }
-    );
+    assert_eq!(plan.load.model, LoadModel::Open);
+    assert_eq!(plan.load.arrivals, Arrivals::Uniform);
     assert_eq!(plan.load.timeout, secs(10));
     assert_eq!(plan.load.connections, ConnectionPolicy::KeepAlive);
     assert_eq!(plan.load.max_connections, 256);
@@ -297,7 +293,7 @@ fn requests_keep_method_headers_body_and_name() {
                 ),
             ],
             body: Bytes::from_static(br#"{"title":"hi"}"#),
-            kind: RequestKind::Http,
+            wire: Wire::Http,
         }
     );
 }
@@ -314,7 +310,7 @@ fn thresholds_convert_limits_to_their_units() {
         .unwrap()
         .thresholds
         .into_iter()
-        .map(|t| (t.target, t.metric, t.comparison, t.limit))
+        .map(|t| (t.target, t.metric, t.operator, t.limit))
         .collect();
     let t = || TargetSelector::Named("t".into());
     assert_eq!(
@@ -323,23 +319,23 @@ fn thresholds_convert_limits_to_their_units() {
             (
                 t(),
                 Metric::ServiceTime(Stat::P999),
-                Comparison::LessOrEqual,
+                Operator::LessOrEqual,
                 1500.0
             ),
             (
                 TargetSelector::All,
                 Metric::ErrorRate,
-                Comparison::Less,
+                Operator::Less,
                 0.005
             ),
-            (t(), Metric::ThroughputRps, Comparison::Greater, 99.5),
+            (t(), Metric::ThroughputRps, Operator::Greater, 99.5),
             (
                 TargetSelector::All,
                 Metric::DbConnectionsMax,
-                Comparison::GreaterOrEqual,
+                Operator::GreaterOrEqual,
                 20.0
             ),
-            (t(), Metric::SendLag(Stat::Max), Comparison::Less, 0.5),
+            (t(), Metric::SendLag(Stat::Max), Operator::Less, 0.5),
         ]
     );
 }
@@ -355,15 +351,15 @@ fn held_thresholds_count_stream_ends_and_time_the_first_message() {
         .unwrap()
         .thresholds
         .into_iter()
-        .map(|t| (t.metric, t.comparison, t.limit))
+        .map(|t| (t.metric, t.operator, t.limit))
         .collect();
     assert_eq!(
         limits,
         vec![
-            (Metric::Held(HeldEnd::Cut), Comparison::GreaterOrEqual, 1.0),
-            (Metric::Held(HeldEnd::Held), Comparison::Less, 1.0),
-            (Metric::HeldFirstMessage(Stat::P99), Comparison::Less, 250.0),
-            (Metric::Held(HeldEnd::Refused), Comparison::LessOrEqual, 0.0),
+            (Metric::Held(HeldEnd::Cut), Operator::GreaterOrEqual, 1.0),
+            (Metric::Held(HeldEnd::Held), Operator::Less, 1.0),
+            (Metric::HeldFirstMessage(Stat::P99), Operator::Less, 250.0),
+            (Metric::Held(HeldEnd::Refused), Operator::LessOrEqual, 0.0),
         ]
     );
 }
@@ -766,26 +762,26 @@ fn held_kinds_become_held_requests_with_their_hold() {
          [[requests]]\npath = \"/\"\nkind = \"http\"\n"
     );
     let plan = parse(&text).unwrap();
-    let kinds: Vec<RequestKind> = plan.requests.iter().map(|r| r.kind).collect();
+    let kinds: Vec<Wire> = plan.requests.iter().map(|r| r.wire).collect();
     assert_eq!(
         kinds,
         [
-            RequestKind::Held(HeldRequest {
+            Wire::Held(HeldRequest {
                 protocol: HeldProtocol::Sse,
                 hold: secs(3),
                 send_every: None,
             }),
-            RequestKind::Held(HeldRequest {
+            Wire::Held(HeldRequest {
                 protocol: HeldProtocol::WebSocket,
                 hold: secs(60),
                 send_every: Some(ms(250)),
             }),
-            RequestKind::Held(HeldRequest {
+            Wire::Held(HeldRequest {
                 protocol: HeldProtocol::WebSocket,
                 hold: secs(2),
                 send_every: None,
             }),
-            RequestKind::Http,
+            Wire::Http,
         ]
     );
     let names: Vec<&str> = plan.requests.iter().map(|r| r.name.as_str()).collect();
@@ -799,8 +795,8 @@ fn held_kinds_become_held_requests_with_their_hold() {
         ]
     );
     assert_eq!(plan.requests[1].headers.len(), 1);
-    assert_eq!(plan.requests[0].kind.key(), "sse");
-    assert_eq!(plan.requests[1].kind.held().map(|h| h.hold), Some(secs(60)));
+    assert_eq!(plan.requests[0].wire.kind(), crate::model::RequestKind::Sse);
+    assert_eq!(plan.requests[1].wire.held().map(|h| h.hold), Some(secs(60)));
 }
 
 #[test]
@@ -895,7 +891,7 @@ fn a_threshold_on_an_unknown_metric_suggests_one() {
                    warm_latency.STAT, send_lag.STAT, held.first_message.STAT, timeout_rate, \
                    error_rate, throttle_rate, throughput_rps, ok_rps, requests, cold_starts, \
                    db_connections.max, held.opened, held.held, held.completed, held.cut, \
-                   held.refused (STAT: min mean p50 p75 p90 p95 p99 p999 p9999 max)";
+                   held.refused, held.failed (STAT: min mean p50 p75 p90 p95 p99 p999 p9999 max)";
     assert_eq!(
         errors(&text),
         [

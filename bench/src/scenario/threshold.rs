@@ -7,9 +7,10 @@ use super::check::{self, fail, Checked, Reported};
 use super::duration;
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
-use super::plan::{Comparison, HeldEnd, Metric, Stat, TargetSelector, Threshold};
+use super::plan::{Operator, TargetSelector, Threshold};
 use super::raw::{Field, Named};
 use super::suggest;
+use crate::model::{HeldEnd, Metric, Stat, Unit};
 
 /// Builds a metric from its statistic (`Metric::Latency`).
 type WithStat = fn(Stat) -> Metric;
@@ -26,7 +27,7 @@ const STAT_FAMILIES: [(&str, WithStat); 7] = [
 ];
 
 /// Metrics without a statistic.
-const SINGLE_METRICS: [(&str, Metric); 13] = [
+const SINGLE_METRICS: [(&str, Metric); 14] = [
     ("timeout_rate", Metric::TimeoutRate),
     ("error_rate", Metric::ErrorRate),
     ("throttle_rate", Metric::ThrottleRate),
@@ -35,31 +36,20 @@ const SINGLE_METRICS: [(&str, Metric); 13] = [
     ("requests", Metric::Requests),
     ("cold_starts", Metric::ColdStarts),
     ("db_connections.max", Metric::DbConnectionsMax),
-    ("held.opened", Metric::Held(HeldEnd::Opened)),
+    ("held.opened", Metric::HeldOpened),
     ("held.held", Metric::Held(HeldEnd::Held)),
     ("held.completed", Metric::Held(HeldEnd::Completed)),
     ("held.cut", Metric::Held(HeldEnd::Cut)),
     ("held.refused", Metric::Held(HeldEnd::Refused)),
+    ("held.failed", Metric::Held(HeldEnd::Failed)),
 ];
 
-const OPERATORS: [(&str, Comparison); 4] = [
-    ("<=", Comparison::LessOrEqual),
-    (">=", Comparison::GreaterOrEqual),
-    ("<", Comparison::Less),
-    (">", Comparison::Greater),
+const OPERATORS: [(&str, Operator); 4] = [
+    ("<=", Operator::LessOrEqual),
+    (">=", Operator::GreaterOrEqual),
+    ("<", Operator::Less),
+    (">", Operator::Greater),
 ];
-
-/// What a metric's limit is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unit {
-    /// A duration string, stored in milliseconds.
-    Time,
-    /// A percentage, stored as a fraction.
-    Rate,
-    /// A plain number.
-    PerSecond,
-    Count,
-}
 
 pub(crate) fn thresholds(
     field: &Field<Vec<Named<String>>>,
@@ -104,13 +94,13 @@ fn threshold(
     let Field::Given(condition) = &raw.value else {
         return Err(Reported);
     };
-    let (comparison, limit) = self::condition(condition, metric.ok(), path, diag)?;
+    let (operator, limit) = self::condition(condition, metric.ok(), path, diag)?;
     Ok(Threshold {
         key: key.clone(),
         condition: condition.get_ref().clone(),
         target: selector?,
         metric: metric?,
-        comparison,
+        operator,
         limit: limit.ok_or(Reported)?,
     })
 }
@@ -150,7 +140,7 @@ fn metric(
     }
     let families = STAT_FAMILIES.map(|(family, _)| format!("{family}.STAT"));
     let singles = SINGLE_METRICS.map(|(name, _)| name.to_owned());
-    let stats = Stat::ALL.map(Stat::key);
+    let stats = Stat::ALL.map(Stat::as_str);
     let problem = Problem::UnknownName {
         what: "metric".into(),
         name: name.to_owned(),
@@ -168,29 +158,12 @@ fn metric(
 /// Every metric key: `latency.min` … `send_lag.max`, then the single metrics.
 fn all_metrics() -> Vec<(String, Metric)> {
     let with_stats = STAT_FAMILIES.iter().flat_map(|(family, metric)| {
-        Stat::ALL.map(|stat| (format!("{family}.{}", stat.key()), metric(stat)))
+        Stat::ALL.map(|stat| (format!("{family}.{}", stat.as_str()), metric(stat)))
     });
     let singles = SINGLE_METRICS
         .iter()
         .map(|(key, metric)| (key.to_string(), *metric));
     with_stats.chain(singles).collect()
-}
-
-fn unit(metric: Metric) -> Unit {
-    match metric {
-        Metric::Latency(_)
-        | Metric::ServiceTime(_)
-        | Metric::ConnectTime(_)
-        | Metric::ColdLatency(_)
-        | Metric::WarmLatency(_)
-        | Metric::SendLag(_)
-        | Metric::HeldFirstMessage(_) => Unit::Time,
-        Metric::TimeoutRate | Metric::ErrorRate | Metric::ThrottleRate => Unit::Rate,
-        Metric::ThroughputRps | Metric::OkRps => Unit::PerSecond,
-        Metric::Requests | Metric::ColdStarts | Metric::DbConnectionsMax | Metric::Held(_) => {
-            Unit::Count
-        }
-    }
 }
 
 /// `"< 800ms"` → (Less, Some(800.0)). The limit is `None` when the metric is unknown (its
@@ -200,9 +173,9 @@ fn condition(
     metric: Option<Metric>,
     path: &KeyPath,
     diag: &mut Diagnostics,
-) -> Checked<(Comparison, Option<f64>)> {
+) -> Checked<(Operator, Option<f64>)> {
     let text = value.get_ref().trim();
-    let Some((op, comparison)) = OPERATORS.iter().find(|(op, _)| text.starts_with(op)) else {
+    let Some((op, operator)) = OPERATORS.iter().find(|(op, _)| text.starts_with(op)) else {
         let expected =
             "a condition \"<op> <value>\" with op one of <, <=, >, >= (such as \"< 800ms\")";
         return fail(
@@ -213,11 +186,11 @@ fn condition(
         );
     };
     let Some(metric) = metric else {
-        return Ok((*comparison, None));
+        return Ok((*operator, None));
     };
     let limit_text = text[op.len()..].trim();
-    match limit(limit_text, unit(metric)) {
-        Ok(limit) => Ok((*comparison, Some(limit))),
+    match limit(limit_text, metric.unit()) {
+        Ok(limit) => Ok((*operator, Some(limit))),
         Err(why) => {
             let expected = expected_limit(metric);
             let found = format!("{:?} ({why})", value.get_ref());
@@ -229,10 +202,10 @@ fn condition(
 /// The limit in the metric's unit, or why `text` is not one.
 fn limit(text: &str, unit: Unit) -> Result<f64, String> {
     match unit {
-        Unit::Time => duration::parse(text)
+        Unit::Milliseconds => duration::parse(text)
             .map(|d| d.as_secs_f64() * 1000.0)
             .map_err(|e| e.to_string()),
-        Unit::Rate => {
+        Unit::Ratio => {
             let number = text.strip_suffix('%').ok_or("no `%`")?;
             match plain_number(number.trim()) {
                 Some(percent) if percent <= 100.0 => Ok(percent / 100.0),
@@ -240,7 +213,7 @@ fn limit(text: &str, unit: Unit) -> Result<f64, String> {
                 None => Err(format!("`{number}` is not a number")),
             }
         }
-        Unit::PerSecond | Unit::Count => {
+        Unit::RequestsPerSecond | Unit::Count => {
             plain_number(text).ok_or_else(|| format!("`{text}` is not a plain number"))
         }
     }
@@ -259,10 +232,12 @@ fn expected_limit(metric: Metric) -> String {
         .find(|(_, m)| *m == metric)
         .map(|(key, _)| key)
         .unwrap_or_default();
-    match unit(metric) {
-        Unit::Time => format!("a duration such as \"< 800ms\" (`{name}` is a time)"),
-        Unit::Rate => format!("a percentage such as \"< 1%\" (`{name}` is a rate)"),
-        Unit::PerSecond => format!("a plain number such as \"> 100\" (`{name}` is requests/s)"),
+    match metric.unit() {
+        Unit::Milliseconds => format!("a duration such as \"< 800ms\" (`{name}` is a time)"),
+        Unit::Ratio => format!("a percentage such as \"< 1%\" (`{name}` is a rate)"),
+        Unit::RequestsPerSecond => {
+            format!("a plain number such as \"> 100\" (`{name}` is requests/s)")
+        }
         Unit::Count => format!("a plain number such as \"< 10\" (`{name}` is a count)"),
     }
 }

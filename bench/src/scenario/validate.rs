@@ -118,11 +118,11 @@ fn request(
     });
     let name = optional(&raw.name, |v| Ok(v.get_ref().clone()));
     let body = optional(&raw.body, |v| Ok(Bytes::from(v.get_ref().clone())));
-    let kind = held::kind(raw, &span, path, method.as_ref().ok(), diag);
+    let wire = held::wire(raw, &span, path, method.as_ref().ok(), diag);
     let method = method?.unwrap_or(Method::GET);
     let path_and_query = target?;
-    let kind = kind?;
-    let default_name = match kind.held() {
+    let wire = wire?;
+    let default_name = match wire.held() {
         None => format!("{method} {path_and_query}"),
         Some(held) => format!("{} {path_and_query}", held::label(held.protocol)),
     };
@@ -133,7 +133,7 @@ fn request(
         path_and_query,
         headers: headers?.unwrap_or_default(),
         body: body?.unwrap_or_default(),
-        kind,
+        wire,
     })
 }
 

@@ -28,8 +28,8 @@ max_connections = 20
 
 /// The ports of the target and of its database, from the manifest.
 fn target_ports(set: &Path) -> (u16, u16) {
-    let manifest: coldfront::record::Manifest =
-        coldfront::record::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
+    let manifest: coldfront::resultset::Manifest =
+        coldfront::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
     let target = &manifest.scenario.targets[0];
     let port_of = |url: &str| -> u16 {
         let authority = url.split("://").nth(1).unwrap().split('/').next().unwrap();
@@ -93,7 +93,7 @@ fn ctrl_c_stops_the_target_and_its_database() {
     let (status, _) = run.interrupt(Duration::from_secs(15));
     assert_eq!(status.code(), Some(130));
     let summary = read_summary(&set);
-    assert_eq!(summary.status, coldfront::record::RunStatus::Interrupted);
+    assert_eq!(summary.status, coldfront::model::RunStatus::Interrupted);
     assert!(summary.targets["server"].requests > 0);
     let (target_port, database_port) = target_ports(&set);
     assert_nothing_listens(target_port);
@@ -253,10 +253,9 @@ fn a_target_that_cannot_start_leaves_a_failed_result_set() {
     assert_exit(&output, 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("target `server`"), "{stderr}");
-    let manifest: coldfront::record::Manifest =
-        coldfront::record::resultset::read_json(&out.join("no-db/manifest.json"), "manifest")
-            .unwrap();
-    assert_eq!(manifest.status, coldfront::record::RunStatus::Failed);
+    let manifest: coldfront::resultset::Manifest =
+        coldfront::resultset::read_json(&out.join("no-db/manifest.json"), "manifest").unwrap();
+    assert_eq!(manifest.status, coldfront::model::RunStatus::Failed);
     assert!(manifest.error.unwrap().contains("target `server`"));
     assert!(manifest.ended_at.is_some());
 }

@@ -18,7 +18,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use coldfront::record::resultset::{HeldSummary, TargetSummary};
+use coldfront::resultset::{HeldSummary, TargetSummary};
 
 use super::support::*;
 
@@ -375,14 +375,14 @@ fn cut_and_refused_streams_are_errors_of_their_kind() {
     let h = held(cut);
     assert_eq!((h.opened, h.cut, h.held, h.completed), (5, 5, 0, 0));
     assert_eq!(h.messages, 10, "the events before the cut count");
-    assert_eq!(cut.errors["io_error"], 5);
+    assert_eq!(cut.errors[&coldfront::model::Outcome::IoError], 5);
     assert_eq!(cut.ok, 0);
     assert_own_connections_all_closed(cut);
 
     let h = held(refused);
     assert_eq!((h.refused, h.opened, h.messages), (5, 0, 0));
     assert_eq!(h.refused_by_status.get("503"), Some(&5));
-    assert_eq!(refused.errors["http_5xx"], 5);
+    assert_eq!(refused.errors[&coldfront::model::Outcome::Http5xx], 5);
     assert_eq!(h.held_for_ms.count, 0, "never opened");
     assert_eq!(h.time_to_first_message_ms.count, 0);
     assert_eq!(
@@ -393,7 +393,13 @@ fn cut_and_refused_streams_are_errors_of_their_kind() {
 
     let h = held(throttled);
     assert_eq!(h.refused_by_status.get("429"), Some(&5));
-    assert_eq!((throttled.throttled, throttled.errors["throttled"]), (5, 5));
+    assert_eq!(
+        (
+            throttled.throttled,
+            throttled.errors[&coldfront::model::Outcome::Throttled]
+        ),
+        (5, 5)
+    );
 }
 
 #[test]
@@ -437,7 +443,7 @@ fn ctrl_c_closes_held_connections_promptly() {
     let (status, _) = run.interrupt(Duration::from_secs(20));
     assert_eq!(status.code(), Some(130));
     let summary = read_summary(&set);
-    assert_eq!(summary.status, coldfront::record::RunStatus::Interrupted);
+    assert_eq!(summary.status, coldfront::model::RunStatus::Interrupted);
     let t = &summary.targets["t"];
     let h = held(t);
     assert!(h.held >= 4, "{h:?}");
@@ -563,7 +569,7 @@ fn sse_is_cut_at_max_duration_on_serverless_and_held_on_persistent() {
     let h = held(&serverless);
     assert_eq!(serverless.requests, 6);
     assert_eq!((h.opened, h.cut, h.held), (6, 6, 0), "{h:?}");
-    assert_eq!(serverless.errors["io_error"], 6);
+    assert_eq!(serverless.errors[&coldfront::model::Outcome::IoError], 6);
     // Cut a second after the instance started on it, long before the 3 s hold.
     assert!(
         h.held_for_ms.max < 1500.0 && h.held_for_ms.min >= 700.0,
@@ -606,7 +612,7 @@ fn websockets_are_refused_by_serverless_and_held_with_echoes_on_persistent() {
     assert_eq!(serverless.requests, 6);
     assert_eq!((h.refused, h.opened, h.messages_sent), (6, 0, 0), "{h:?}");
     assert_eq!(h.refused_by_status.get("501"), Some(&6));
-    assert_eq!(serverless.errors["http_5xx"], 6);
+    assert_eq!(serverless.errors[&coldfront::model::Outcome::Http5xx], 6);
     assert_own_connections_all_closed(&serverless);
 
     let h = held(&persistent);

@@ -197,7 +197,12 @@ fn every_outcome_kind_is_produced_and_classified() {
     for (name, kind) in expected {
         let t = &read_summary(&out.join(&name)).targets["t"];
         assert_eq!(t.requests, 20, "{name}");
-        let counted = if kind == "ok" { t.ok } else { t.errors[kind] };
+        let outcome: coldfront::model::Outcome = serde_json::from_value(kind.into()).unwrap();
+        let counted = if kind == "ok" {
+            t.ok
+        } else {
+            t.errors[&outcome]
+        };
         assert_eq!(counted, 20, "{name}: {kind} in {:?} ok {}", t.errors, t.ok);
         let total: u64 = t.ok + t.errors.values().sum::<u64>();
         assert_eq!(
@@ -299,7 +304,7 @@ fn hlog_reads_back_to_the_summary_percentiles() {
     let out = dir.path().join("out");
     assert_exit(&run_coldfront(&out, &[&scenario]), 0);
     let set = out.join("hlog");
-    use coldfront::record::hlog;
+    use coldfront::resultset::hlog;
     let all = hlog::read(&set.join("t.hlog")).unwrap();
     let intervals: Vec<_> = hlog::with_tag(&all, None).cloned().collect();
     let service: Vec<_> = hlog::with_tag(&all, Some(hlog::TAG_SERVICE_TIME)).collect();
@@ -319,18 +324,18 @@ fn hlog_reads_back_to_the_summary_percentiles() {
     );
     assert!(intervals.windows(2).all(|w| w[0].start < w[1].start));
     assert_eq!(intervals[0].length, Duration::from_secs(1));
-    let merged = coldfront::record::hlog::merged(&intervals);
-    let from_log = coldfront::record::resultset::LatencyStats::from_histogram(&merged);
+    let merged = coldfront::resultset::hlog::merged(&intervals);
+    let from_log = coldfront::resultset::LatencyStats::from_histogram(&merged);
     let summary = read_summary(&set);
     let in_summary = summary.targets["t"].latency_ms;
     // The mean is a float sum over buckets in another order: equal to rounding.
     assert!((from_log.mean - in_summary.mean).abs() < 1e-9);
     assert_eq!(
-        coldfront::record::resultset::LatencyStats {
+        coldfront::resultset::LatencyStats {
             mean: 0.0,
             ..from_log
         },
-        coldfront::record::resultset::LatencyStats {
+        coldfront::resultset::LatencyStats {
             mean: 0.0,
             ..in_summary
         }
@@ -467,12 +472,12 @@ fn sigint_leaves_an_interrupted_result_set() {
     let (status, took) = run.interrupt(Duration::from_secs(5));
     assert!(took < Duration::from_millis(2500), "stopped in {took:?}");
     assert_eq!(status.code(), Some(130));
-    let manifest: coldfront::record::Manifest =
-        coldfront::record::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
-    assert_eq!(manifest.status, coldfront::record::RunStatus::Interrupted);
+    let manifest: coldfront::resultset::Manifest =
+        coldfront::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
+    assert_eq!(manifest.status, coldfront::model::RunStatus::Interrupted);
     assert!(manifest.ended_at.is_some());
     let summary = read_summary(&set);
-    assert_eq!(summary.status, coldfront::record::RunStatus::Interrupted);
+    assert_eq!(summary.status, coldfront::model::RunStatus::Interrupted);
     let t = &summary.targets["t"];
     assert!(
         t.requests >= 100 && t.requests < 1000,

@@ -223,12 +223,12 @@ pub fn run_coldfront(out: &Path, scenarios: &[&Path]) -> std::process::Output {
     command.timeout(Duration::from_secs(120)).output().unwrap()
 }
 
-pub fn read_summary(dir: &Path) -> coldfront::record::Summary {
-    coldfront::record::resultset::read_json(&dir.join("summary.json"), "summary").unwrap()
+pub fn read_summary(dir: &Path) -> coldfront::resultset::Summary {
+    coldfront::resultset::read_json(&dir.join("summary.json"), "summary").unwrap()
 }
 
-pub fn read_series(dir: &Path) -> Vec<coldfront::record::series::SeriesRow> {
-    coldfront::record::series::parse_csv(
+pub fn read_series(dir: &Path) -> Vec<coldfront::resultset::series::SeriesRow> {
+    coldfront::resultset::series::parse_csv(
         &std::fs::read_to_string(dir.join("timeseries.csv")).unwrap(),
     )
     .unwrap()

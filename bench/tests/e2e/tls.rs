@@ -127,5 +127,5 @@ fn https_target_negotiates_http2_with_a_private_ca() {
     let output = run_coldfront(&out, &[&scenario]);
     assert_exit(&output, 0);
     let t = &read_summary(&out.join("tls")).targets["t"];
-    assert_eq!(t.errors["connect_error"], 50);
+    assert_eq!(t.errors[&coldfront::model::Outcome::ConnectError], 50);
 }

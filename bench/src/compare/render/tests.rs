@@ -54,7 +54,7 @@ fn comparison() -> Comparison {
         targets: vec![
             TargetComparison {
                 name: "serverless".into(),
-                kind: "serverless".into(),
+                kind: crate::model::TargetKind::Serverless,
                 metrics: vec![
                     metric(
                         "latency.p50",
@@ -133,7 +133,7 @@ fn comparison() -> Comparison {
             },
             TargetComparison {
                 name: "persistent".into(),
-                kind: "persistent".into(),
+                kind: crate::model::TargetKind::Persistent,
                 metrics: vec![metric(
                     "latency.p50",
                     Milliseconds,
@@ -226,7 +226,7 @@ fn failures_name_target_metric_and_change() {
 
 #[test]
 fn percent_drops_trailing_zeros() {
-    assert_eq!(percent(0.05), "5%");
-    assert_eq!(percent(0.125), "12.5%");
-    assert_eq!(percent(0.95), "95%");
+    assert_eq!(crate::model::percent(0.05), "5%");
+    assert_eq!(crate::model::percent(0.125), "12.5%");
+    assert_eq!(crate::model::percent(0.95), "95%");
 }

@@ -5,7 +5,7 @@ use hdrhistogram::Histogram;
 use super::resample::{Resampler, Weights};
 use super::spectrum::{recorded, Scratch, Spectrum, ValueIndex};
 use super::*;
-use crate::record::recorder::new_histogram;
+use crate::resultset::hlog::new_histogram;
 
 fn unit(rng: &mut SplitMix64) -> f64 {
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64

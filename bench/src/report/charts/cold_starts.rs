@@ -13,7 +13,7 @@ use super::scales;
 use super::spectrum::FLOOR_MS;
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
-use crate::report::{RunData, TargetData};
+use crate::resultset::{ResultSet, TargetData};
 
 const TITLE: &str = "Cold starts";
 const BOX_DESC: &str = "latency (ms, log scale): dot p50, box to p99, whisker to max";
@@ -59,7 +59,7 @@ struct ColdStarts {
     targets: Vec<TargetCold>,
 }
 
-pub(super) fn cold_starts(run: &RunData) -> anyhow::Result<Chart> {
+pub(super) fn cold_starts(run: &ResultSet) -> anyhow::Result<Chart> {
     let targets: Vec<TargetCold> = run
         .targets
         .iter()

@@ -5,12 +5,12 @@ use super::canvas;
 use super::frame::Mark;
 use super::spectrum::SpectrumFigure;
 use super::{style, Chart};
-use crate::report::{RunData, TargetData};
+use crate::resultset::{ResultSet, TargetData};
 
 /// A's and B's latency by percentile, target by target.
 pub fn compare_spectrum(
-    a: &RunData,
-    b: &RunData,
+    a: &ResultSet,
+    b: &ResultSet,
     label_a: &str,
     label_b: &str,
 ) -> anyhow::Result<Chart> {

@@ -12,7 +12,7 @@ use super::frame::{self, Header, LegendItem, Mark, Panel};
 use super::scales;
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
-use crate::report::RunData;
+use crate::resultset::ResultSet;
 
 const TITLE: &str = "Connections";
 /// The top left panel, which names the phases.
@@ -40,7 +40,7 @@ struct Connections {
     ceilings: Vec<Ceiling>,
 }
 
-pub(super) fn connections(run: &RunData) -> anyhow::Result<Chart> {
+pub(super) fn connections(run: &ResultSet) -> anyhow::Result<Chart> {
     let mut ceilings: Vec<Ceiling> = Vec::new();
     let mut facts = Vec::new();
     for target in &run.targets {

@@ -2,13 +2,13 @@
 //! and the awkward ones (nothing recorded, one sample, an interrupted run missing a target,
 //! all-zero latency).
 
-use crate::record::RunStatus;
+use crate::model::RunStatus;
 use crate::report::synthetic::{phase, quickstart_phases, quickstart_rate, run, summarize};
 pub(super) use crate::report::synthetic::{sample, target};
-use crate::report::RunData;
+use crate::resultset::ResultSet;
 
 /// A run stopped before any target recorded anything.
-pub(super) fn empty() -> RunData {
+pub(super) fn empty() -> ResultSet {
     run(
         "quickstart",
         RunStatus::Interrupted,
@@ -18,7 +18,7 @@ pub(super) fn empty() -> RunData {
 }
 
 /// One target, one second, one request.
-pub(super) fn single_sample() -> RunData {
+pub(super) fn single_sample() -> ResultSet {
     run(
         "quickstart",
         RunStatus::Complete,
@@ -28,7 +28,7 @@ pub(super) fn single_sample() -> RunData {
 }
 
 /// Interrupted 7 s into the first target: no summary, and the second target never ran.
-pub(super) fn interrupted() -> RunData {
+pub(super) fn interrupted() -> ResultSet {
     let mut first = target("serverless", 0, true, 7, quickstart_rate);
     first.summary = None;
     run(
@@ -40,7 +40,7 @@ pub(super) fn interrupted() -> RunData {
 }
 
 /// Every request took no measurable time; nothing cold, no database.
-pub(super) fn zero_latency() -> RunData {
+pub(super) fn zero_latency() -> ResultSet {
     let mut t = target("persistent", 1, false, 3, |_| 10);
     for interval in t.latency.iter_mut().chain(t.service_time.iter_mut()) {
         let n = interval.histogram.len();
@@ -52,7 +52,7 @@ pub(super) fn zero_latency() -> RunData {
         row.p99_ms = Some(0.0);
         row.db_connections = None;
     }
-    let all = crate::record::hlog::merged(&t.latency);
+    let all = crate::resultset::hlog::merged(&t.latency);
     t.summary = Some(summarize(&t.series, &all, None));
     if let Some(s) = t.summary.as_mut() {
         s.db_connections = None;
@@ -66,7 +66,7 @@ pub(super) fn zero_latency() -> RunData {
 }
 
 /// Every awkward case, named.
-pub(super) fn awkward() -> Vec<(&'static str, RunData)> {
+pub(super) fn awkward() -> Vec<(&'static str, ResultSet)> {
     vec![
         ("empty", empty()),
         ("single sample", single_sample()),

@@ -15,10 +15,10 @@ use super::scales;
 use super::spectrum::{FLOOR_MS, ZERO_LATENCY};
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
-use crate::record::hlog::HlogInterval;
-use crate::record::recorder::new_histogram;
-use crate::record::series::SeriesRow;
-use crate::report::RunData;
+use crate::resultset::hlog::new_histogram;
+use crate::resultset::hlog::HlogInterval;
+use crate::resultset::series::SeriesRow;
+use crate::resultset::ResultSet;
 
 const Y_DESC: &str = "latency per second (ms, log scale)";
 /// Points per line at most before seconds are grouped into windows.
@@ -76,7 +76,7 @@ struct LatencyOverTime {
 
 const TITLE: &str = "Latency over time";
 
-pub(super) fn latency_over_time(run: &RunData) -> anyhow::Result<Chart> {
+pub(super) fn latency_over_time(run: &ResultSet) -> anyhow::Result<Chart> {
     let window = window_seconds(run.seconds());
     let mut figure = LatencyOverTime {
         context: super::run_context(run),
@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(p99.len(), 1);
         let xs: Vec<f64> = p99[0].iter().map(|p| p.0).collect();
         assert_eq!(xs, vec![1.5, 4.5, 7.5]);
-        let first = crate::record::hlog::merged(&target.latency[0..3]);
+        let first = crate::resultset::hlog::merged(&target.latency[0..3]);
         assert_eq!(p50[0][0].1, first.value_at_quantile(0.5) as f64 / 1000.0);
         assert_eq!(p99[0][0].1, first.value_at_quantile(0.99) as f64 / 1000.0);
 

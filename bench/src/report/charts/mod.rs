@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::RunData;
+use super::ResultSet;
 
 mod canvas;
 mod cold_starts;
@@ -41,7 +41,7 @@ pub struct Chart {
 
 /// The six charts of a result set, in this order: latency spectrum, latency over time,
 /// outcomes, cold starts, connections, summary.
-pub fn render_all(run: &RunData) -> anyhow::Result<Vec<Chart>> {
+pub fn render_all(run: &ResultSet) -> anyhow::Result<Vec<Chart>> {
     Ok(vec![
         spectrum::latency_spectrum(run)?,
         latency_time::latency_over_time(run)?,
@@ -57,20 +57,17 @@ pub fn write(charts: &[Chart], dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for chart in charts {
         let svg = dir.join(format!("{}.svg", chart.id));
-        crate::record::io::write_atomic(&svg, chart.svg.as_bytes())?;
+        crate::resultset::io::write_atomic(&svg, chart.svg.as_bytes())?;
         let png = dir.join(format!("{}.png", chart.id));
-        crate::record::io::write_atomic(&png, &chart.png)?;
+        crate::resultset::io::write_atomic(&png, &chart.png)?;
     }
     Ok(())
 }
 
 /// What was run, for the right of a chart's title: `quickstart · 23 s · complete`, and the
 /// targets of the scenario that recorded nothing (`· not measured: persistent`).
-fn run_context(run: &RunData) -> String {
-    let status = serde_json::to_value(run.manifest.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+fn run_context(run: &ResultSet) -> String {
+    let status = run.manifest.status;
     let missing: Vec<&str> = run
         .manifest
         .scenario

@@ -10,8 +10,8 @@ use super::frame::{self, Header, LegendItem, Mark, Panel};
 use super::scales;
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
-use crate::record::series::SeriesRow;
-use crate::report::RunData;
+use crate::resultset::series::SeriesRow;
+use crate::resultset::ResultSet;
 
 const TITLE: &str = "Outcomes per second";
 const Y_DESC: &str = "requests per second";
@@ -54,7 +54,7 @@ struct Outcomes {
     y_max: f64,
 }
 
-pub(super) fn outcomes(run: &RunData) -> anyhow::Result<Chart> {
+pub(super) fn outcomes(run: &ResultSet) -> anyhow::Result<Chart> {
     let mut panels = Vec::new();
     let mut y_max = 0.0f64;
     let mut totals = Vec::new();

@@ -11,7 +11,7 @@ use super::canvas::{self, DrawResult, Figure};
 use super::frame::{self, Header, LegendItem, Mark, Panel};
 use super::scales;
 use super::{style, Chart};
-use crate::report::{RunData, TargetData};
+use crate::resultset::{ResultSet, TargetData};
 
 /// The rarest percentile drawn: 99.999%.
 pub(super) const MAX_NINES: f64 = 5.0;
@@ -45,7 +45,7 @@ pub(super) struct SpectrumFigure {
 }
 
 /// The latency spectrum of every target of `run`.
-pub(super) fn latency_spectrum(run: &RunData) -> anyhow::Result<Chart> {
+pub(super) fn latency_spectrum(run: &ResultSet) -> anyhow::Result<Chart> {
     let mut figure = SpectrumFigure {
         title: "Latency by percentile".into(),
         context: super::run_context(run),
@@ -208,7 +208,7 @@ pub(super) fn spectrum_points(histogram: &Histogram<u64>) -> Vec<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::recorder::new_histogram;
+    use crate::resultset::hlog::new_histogram;
 
     use super::super::fixtures;
 

@@ -130,11 +130,6 @@ pub(super) fn number(value: f64) -> String {
     }
 }
 
-/// A fraction as a percentage: `0%`, `0.52%`, `12.5%`, `100%`.
-pub(super) fn percent(fraction: f64) -> String {
-    format!("{}%", number(fraction * 100.0))
-}
-
 /// Milliseconds with their unit, switching to seconds past 10 s: `0.95 ms`, `112 ms`, `30 s`.
 pub(super) fn duration_ms(ms: f64) -> String {
     if ms >= 10_000.0 {
@@ -159,8 +154,6 @@ mod tests {
         assert_eq!(number(44.36), "44.4");
         assert_eq!(number(2400.0), "2400");
         assert_eq!(number(f64::NAN), "?");
-        assert_eq!(percent(0.0052), "0.52%");
-        assert_eq!(percent(1.0), "100%");
         assert_eq!(duration_ms(0.95), "0.95 ms");
         assert_eq!(duration_ms(30_000.0), "30 s");
     }

@@ -10,7 +10,7 @@ use super::canvas::{self, DrawResult, Figure};
 use super::frame::{self, Header, LegendItem, Mark, Panel};
 use super::scales;
 use super::{style, Chart};
-use crate::report::{RunData, TargetData};
+use crate::resultset::{ResultSet, TargetData};
 
 const TITLE: &str = "Summary";
 
@@ -43,7 +43,7 @@ impl Figures {
                 error_rate: finite(s.error_rate),
             };
         }
-        let sum = |f: fn(&crate::record::series::SeriesRow) -> u64| -> u64 {
+        let sum = |f: fn(&crate::resultset::series::SeriesRow) -> u64| -> u64 {
             target.series.iter().map(f).sum()
         };
         let requests = sum(|r| r.completed);
@@ -80,7 +80,7 @@ struct Summary {
     targets: Vec<Figures>,
 }
 
-pub(super) fn summary(run: &RunData) -> anyhow::Result<Chart> {
+pub(super) fn summary(run: &ResultSet) -> anyhow::Result<Chart> {
     let targets: Vec<Figures> = run.targets.iter().map(Figures::of).collect();
     let alt = if targets.is_empty() {
         format!(
@@ -97,8 +97,8 @@ pub(super) fn summary(run: &RunData) -> anyhow::Result<Chart> {
                     style::duration_ms(f.p50_ms),
                     style::duration_ms(f.p99_ms),
                     style::number(f.throughput_rps),
-                    style::percent(f.timeout_rate),
-                    style::percent(f.error_rate)
+                    crate::model::percent(f.timeout_rate),
+                    crate::model::percent(f.error_rate)
                 )
             })
             .collect();
@@ -183,7 +183,7 @@ impl Figure for Summary {
             })
             .collect();
         let number = |v: f64| style::number(v);
-        let percent = |v: f64| style::percent(v);
+        let percent = |v: f64| crate::model::percent(v);
         self.draw_bars(&areas[0], "latency p50 and p99 (ms)", &latency, 1.0, number)?;
         let throughput = single(|f| f.throughput_rps, number);
         self.draw_bars(

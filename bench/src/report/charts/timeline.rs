@@ -10,8 +10,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::DrawResult;
 use super::style;
-use crate::record::series::SeriesRow;
-use crate::report::RunData;
+use crate::resultset::series::SeriesRow;
+use crate::resultset::ResultSet;
 
 pub(super) const X_DESC: &str = "seconds since the start of load";
 
@@ -32,7 +32,7 @@ pub(super) struct Timeline {
 }
 
 impl Timeline {
-    pub fn of(run: &RunData) -> Timeline {
+    pub fn of(run: &ResultSet) -> Timeline {
         let phases = run
             .manifest
             .scenario

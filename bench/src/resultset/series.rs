@@ -45,6 +45,11 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 }
 
 impl SeriesRow {
+    /// The second this row covers, as `(start, length)` in seconds from the start of load.
+    pub fn span_s(&self) -> (f64, f64) {
+        (self.second.saturating_sub(1) as f64, 1.0)
+    }
+
     pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(
             out,
@@ -71,20 +76,34 @@ impl SeriesRow {
     }
 }
 
+/// Why `timeseries.csv` text is not a coldfront series (the file is named by the caller).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error("empty file")]
+    Empty,
+    #[error("line 1: unexpected header {0:?}")]
+    Header(String),
+    #[error("line {line}: {problem}")]
+    Row { line: usize, problem: String },
+}
+
 /// Reads `timeseries.csv` text back into rows.
-pub fn parse_csv(text: &str) -> Result<Vec<SeriesRow>, String> {
+pub fn parse_csv(text: &str) -> Result<Vec<SeriesRow>, FormatError> {
     let mut lines = text.lines().enumerate();
     let columns = match lines.next() {
         Some((_, header)) if header == HEADER || header == HEADER_WITHOUT_HELD_OPEN => {
             header.split(',').count()
         }
-        Some((_, header)) => return Err(format!("line 1: unexpected header {header:?}")),
-        None => return Err("empty file".into()),
+        Some((_, header)) => return Err(FormatError::Header(header.to_string())),
+        None => return Err(FormatError::Empty),
     };
     lines
         .filter(|(_, line)| !line.is_empty())
         .map(|(index, line)| {
-            parse_row(line, columns).map_err(|e| format!("line {}: {e}", index + 1))
+            parse_row(line, columns).map_err(|problem| FormatError::Row {
+                line: index + 1,
+                problem,
+            })
         })
         .collect()
 }

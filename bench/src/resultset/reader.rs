@@ -1,5 +1,6 @@
-//! A result set loaded whole for reporting and comparing: manifest, summary, the per-second
-//! series and every target's interval log, grouped by target in the scenario's order.
+//! The one reader: a result set loaded whole for reporting and comparing (manifest, summary,
+//! the per-second series and every target's interval log, grouped by target in the scenario's
+//! order).
 //!
 //! A complete result set must have every file; an interrupted or failed one is loaded with
 //! whatever it kept (a missing summary, series or log reads as empty), so its report can say
@@ -9,23 +10,17 @@ use std::path::{Path, PathBuf};
 
 use hdrhistogram::Histogram;
 
-use crate::record::hlog::{self, HlogInterval};
-use crate::record::resultset::{self, ReadError, RunStatus, SCHEMA_VERSION};
-use crate::record::series::{self, SeriesRow};
-use crate::record::{Manifest, Summary, TargetSummary};
-
-/// Why a result set could not be loaded: the file, and what is wrong with it.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error(transparent)]
-    Read(#[from] ReadError),
-    #[error("{path}: {problem}")]
-    File { path: PathBuf, problem: String },
-}
+use super::hlog::{self, HlogInterval};
+use super::series::{self, SeriesRow};
+use super::{
+    hlog_file, read_json, Manifest, ReadError, Summary, TargetSummary, MANIFEST_FILE,
+    PARTIAL_SUFFIX, SCHEMA_VERSION, SUMMARY_FILE, TIMESERIES_FILE,
+};
+use crate::model::{RunStatus, TargetKind};
 
 /// One result set, ready to draw and compare.
 #[derive(Debug, Clone)]
-pub struct RunData {
+pub struct ResultSet {
     pub dir: PathBuf,
     pub manifest: Manifest,
     pub summary: Summary,
@@ -37,8 +32,7 @@ pub struct RunData {
 #[derive(Debug, Clone)]
 pub struct TargetData {
     pub name: String,
-    /// `serverless`, `persistent` or `external`.
-    pub kind: String,
+    pub kind: TargetKind,
     /// Position in the scenario's target list: the key to its colour in every chart.
     pub index: usize,
     /// `None` when the run stopped before the target's summary was written.
@@ -71,14 +65,14 @@ impl TargetData {
     }
 }
 
-impl RunData {
-    pub fn load(dir: &Path) -> Result<RunData, LoadError> {
-        let manifest: Manifest =
-            resultset::read_json(&dir.join(resultset::MANIFEST_FILE), "manifest")?;
+impl ResultSet {
+    /// Reads the result set in `dir`.
+    pub fn read(dir: &Path) -> Result<ResultSet, ReadError> {
+        let manifest: Manifest = read_json(&dir.join(MANIFEST_FILE), "manifest")?;
         let complete = manifest.status == RunStatus::Complete;
-        let summary_path = dir.join(resultset::SUMMARY_FILE);
+        let summary_path = dir.join(SUMMARY_FILE);
         let summary = if complete || summary_path.exists() {
-            resultset::read_json(&summary_path, "summary")?
+            read_json(&summary_path, "summary")?
         } else {
             Summary {
                 schema_version: SCHEMA_VERSION,
@@ -88,12 +82,10 @@ impl RunData {
             }
         };
         if summary.scenario != manifest.scenario.name {
-            return Err(LoadError::File {
+            return Err(ReadError::ScenarioMismatch {
                 path: summary_path,
-                problem: format!(
-                    "summary of scenario {:?}, but the manifest is of {:?}",
-                    summary.scenario, manifest.scenario.name
-                ),
+                found: summary.scenario,
+                expected: manifest.scenario.name,
             });
         }
         let rows = read_series(dir, complete)?;
@@ -106,13 +98,10 @@ impl RunData {
                 .filter(|row| &row.target == name)
                 .cloned()
                 .collect();
-            let hlog_path = dir.join(resultset::hlog_file(name));
+            let hlog_path = dir.join(hlog_file(name));
             let must_exist = target_summary.is_some() && complete;
             let intervals = if must_exist || hlog_path.exists() {
-                hlog::read(&hlog_path).map_err(|problem| LoadError::File {
-                    path: hlog_path.clone(),
-                    problem: strip_path(&problem, &hlog_path),
-                })?
+                hlog::read(&hlog_path)?
             } else {
                 Vec::new()
             };
@@ -121,7 +110,7 @@ impl RunData {
             }
             let mut target = TargetData {
                 name: name.clone(),
-                kind: record.kind.clone(),
+                kind: record.kind,
                 index,
                 summary: target_summary,
                 series: target_rows,
@@ -142,7 +131,7 @@ impl RunData {
             }
             targets.push(target);
         }
-        Ok(RunData {
+        Ok(ResultSet {
             dir: dir.to_path_buf(),
             manifest,
             summary,
@@ -152,59 +141,6 @@ impl RunData {
 
     pub fn target(&self, name: &str) -> Option<&TargetData> {
         self.targets.iter().find(|t| t.name == name)
-    }
-
-    /// This result set reduced to one target, renamed `as_name`: how `compare --between` pits
-    /// two targets of one run against each other. `None` when the target was not measured.
-    pub fn only_target(&self, name: &str, as_name: &str) -> Option<RunData> {
-        let mut target = self.target(name)?.clone();
-        target.name = as_name.to_string();
-        for row in &mut target.series {
-            row.target = as_name.to_string();
-        }
-        let mut run = self.clone();
-        run.summary.targets = run
-            .summary
-            .targets
-            .remove(name)
-            .map(|summary| (as_name.to_string(), summary))
-            .into_iter()
-            .collect();
-        run.targets = vec![target];
-        Some(run)
-    }
-
-    /// This result set reduced to the seconds of one phase (by the phase's name), for figures
-    /// "once warm" or "during the burst". Whole-run summaries are kept as they are; per-second
-    /// series and interval logs are cut to the phase.
-    pub fn only_phase(&self, phase: &str) -> Result<RunData, String> {
-        let phases = &self.manifest.scenario.phases;
-        let Some(chosen) = phases.iter().find(|p| p.name == phase).cloned() else {
-            let names: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
-            return Err(format!(
-                "{}: scenario {:?} has no phase {phase:?}; its phases are {}",
-                self.dir.display(),
-                self.manifest.scenario.name,
-                names.join(", ")
-            ));
-        };
-        let inside = |start_s: f64| super::phases::in_phase(&chosen, start_s);
-        let mut run = self.clone();
-        run.manifest.scenario.phases = vec![chosen.clone()];
-        for target in &mut run.targets {
-            target
-                .series
-                .retain(|row| inside(row.second.saturating_sub(1) as f64));
-            for log in [
-                &mut target.latency,
-                &mut target.service_time,
-                &mut target.cold_latency,
-                &mut target.warm_latency,
-            ] {
-                log.retain(|interval| inside(interval.start.as_secs_f64()));
-            }
-        }
-        Ok(run)
     }
 
     /// Seconds covered by the longest target's series (0 when nothing was recorded).
@@ -219,9 +155,9 @@ impl RunData {
 }
 
 /// `timeseries.csv`, or what an unfinished run streamed into `timeseries.csv.partial`.
-fn read_series(dir: &Path, complete: bool) -> Result<Vec<SeriesRow>, LoadError> {
-    let path = dir.join(resultset::TIMESERIES_FILE);
-    let partial = dir.join(format!("{}.partial", resultset::TIMESERIES_FILE));
+fn read_series(dir: &Path, complete: bool) -> Result<Vec<SeriesRow>, ReadError> {
+    let path = dir.join(TIMESERIES_FILE);
+    let partial = dir.join(format!("{TIMESERIES_FILE}{PARTIAL_SUFFIX}"));
     let path = if !complete && !path.exists() && partial.exists() {
         partial
     } else if !complete && !path.exists() {
@@ -229,22 +165,14 @@ fn read_series(dir: &Path, complete: bool) -> Result<Vec<SeriesRow>, LoadError> 
     } else {
         path
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| LoadError::File {
+    let text = std::fs::read_to_string(&path).map_err(|cause| ReadError::Io {
         path: path.clone(),
-        problem: format!("cannot read: {e}"),
+        cause,
     })?;
-    let mut rows = series::parse_csv(&text).map_err(|problem| LoadError::File {
+    let mut rows = series::parse_csv(&text).map_err(|cause| ReadError::Series {
         path: path.clone(),
-        problem: format!("not a coldfront time series: {problem}"),
+        cause,
     })?;
     rows.sort_by(|a, b| (&a.target, a.second).cmp(&(&b.target, b.second)));
     Ok(rows)
-}
-
-/// `hlog::read` names the file itself; the error here names it once.
-fn strip_path(problem: &str, path: &Path) -> String {
-    problem
-        .strip_prefix(&format!("{}: ", path.display()))
-        .unwrap_or(problem)
-        .to_string()
 }

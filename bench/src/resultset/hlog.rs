@@ -17,7 +17,18 @@ use hdrhistogram::serialization::interval_log::{
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
-use super::recorder::new_histogram;
+use super::ReadError;
+
+/// Lowest and highest trackable values, in microseconds (1 µs to 1 h), 3 significant digits.
+pub const LOWEST_US: u64 = 1;
+pub const HIGHEST_US: u64 = 3_600_000_000;
+pub const SIGFIG: u8 = 3;
+
+/// A histogram with coldfront's range and precision (microseconds): the bounds every
+/// recorded and logged histogram shares, so any two can be added.
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(LOWEST_US, HIGHEST_US, SIGFIG).expect("valid histogram bounds")
+}
 
 /// The column legend line Java's `HistogramLogWriter` writes after the headers.
 const LEGEND: &str =
@@ -94,18 +105,54 @@ pub struct HlogInterval {
     pub histogram: Histogram<u64>,
 }
 
-/// Reads every interval of an `.hlog` file, whatever its tag, in file order.
-pub fn read(path: &Path) -> Result<Vec<HlogInterval>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+impl HlogInterval {
+    /// The interval as `(start, length)` in seconds from the log's base time.
+    pub fn span_s(&self) -> (f64, f64) {
+        (self.start.as_secs_f64(), self.length.as_secs_f64())
+    }
+}
+
+/// Why an interval log's bytes are not a coldfront `.hlog` (the file is named by the caller,
+/// [`ReadError::Hlog`]).
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("entry {entry}: {detail}")]
+    Entry { entry: usize, detail: String },
+    #[error("interval {entry}: bad base64: {cause}")]
+    Base64 {
+        entry: usize,
+        cause: base64::DecodeError,
+    },
+    #[error("interval {entry}: bad histogram: {cause}")]
+    Histogram {
+        entry: usize,
+        cause: hdrhistogram::serialization::DeserializeError,
+    },
+}
+
+/// Reads every interval of the log at `path`, in file order.
+pub fn read(path: &Path) -> Result<Vec<HlogInterval>, ReadError> {
+    let bytes = std::fs::read(path).map_err(|cause| ReadError::Io {
+        path: path.to_path_buf(),
+        cause,
+    })?;
+    parse(&bytes).map_err(|cause| ReadError::Hlog {
+        path: path.to_path_buf(),
+        cause,
+    })
+}
+
+/// The intervals of an interval log's bytes, in order.
+pub fn parse(bytes: &[u8]) -> Result<Vec<HlogInterval>, FormatError> {
     let mut deserializer = Deserializer::new();
     let mut intervals = Vec::new();
-    for (index, entry) in IntervalLogIterator::new(&bytes).enumerate() {
-        let entry = entry.map_err(|e| format!("{}: entry {}: {e:?}", path.display(), index + 1))?;
+    for (index, entry) in IntervalLogIterator::new(bytes).enumerate() {
+        let entry = entry.map_err(|e| FormatError::Entry {
+            entry: index + 1,
+            detail: format!("{e:?}"),
+        })?;
         if let LogEntry::Interval(interval) = entry {
-            intervals.push(
-                decode(&mut deserializer, &interval)
-                    .map_err(|e| format!("{}: interval {}: {e}", path.display(), index + 1))?,
-            );
+            intervals.push(decode(&mut deserializer, &interval, index + 1)?);
         }
     }
     Ok(intervals)
@@ -114,14 +161,15 @@ pub fn read(path: &Path) -> Result<Vec<HlogInterval>, String> {
 fn decode(
     deserializer: &mut Deserializer,
     interval: &IntervalLogHistogram,
-) -> Result<HlogInterval, String> {
+    entry: usize,
+) -> Result<HlogInterval, FormatError> {
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(interval.encoded_histogram())
-        .map_err(|e| format!("bad base64: {e}"))?;
+        .map_err(|cause| FormatError::Base64 { entry, cause })?;
     let histogram: Histogram<u64> = deserializer
         .deserialize(&mut bytes.as_slice())
-        .map_err(|e| format!("bad histogram: {e:?}"))?;
+        .map_err(|cause| FormatError::Histogram { entry, cause })?;
     Ok(HlogInterval {
         tag: interval.tag().map(|tag| tag.as_str().to_string()),
         start: interval.start_timestamp(),

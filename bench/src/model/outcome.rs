@@ -1,16 +1,21 @@
-//! What one request produced: its outcome and its times. The only thing the load path hands
-//! to the recorder.
+//! How a request ended: one [`Outcome`] for every request, and one [`HeldEnd`] besides for a
+//! held (SSE or WebSocket) request.
 
-use std::time::Duration;
+use serde::{Deserialize, Serialize};
+
+use super::words_with_names;
 
 /// How a request ended. Every request ends as exactly one of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// 2xx or 3xx.
     Ok,
     /// 4xx other than 429.
+    #[serde(rename = "http_4xx")]
     Http4xx,
     /// 5xx other than 504.
+    #[serde(rename = "http_5xx")]
     Http5xx,
     /// 429 Too Many Requests (a platform or the app refused for capacity).
     Throttled,
@@ -24,6 +29,17 @@ pub enum Outcome {
     IoError,
 }
 
+words_with_names!(Outcome {
+    Ok => "ok",
+    Http4xx => "http_4xx",
+    Http5xx => "http_5xx",
+    Throttled => "throttled",
+    FunctionTimeout => "function_timeout",
+    ClientTimeout => "client_timeout",
+    ConnectError => "connect_error",
+    IoError => "io_error",
+});
+
 impl Outcome {
     pub const ALL: [Outcome; 8] = [
         Outcome::Ok,
@@ -36,20 +52,6 @@ impl Outcome {
         Outcome::IoError,
     ];
 
-    /// Stable snake_case name used in summary.json and reports.
-    pub fn key(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Http4xx => "http_4xx",
-            Outcome::Http5xx => "http_5xx",
-            Outcome::Throttled => "throttled",
-            Outcome::FunctionTimeout => "function_timeout",
-            Outcome::ClientTimeout => "client_timeout",
-            Outcome::ConnectError => "connect_error",
-            Outcome::IoError => "io_error",
-        }
-    }
-
     /// Classify an HTTP status.
     pub fn from_status(status: u16) -> Outcome {
         match status {
@@ -61,35 +63,16 @@ impl Outcome {
         }
     }
 
+    /// Position in [`Outcome::ALL`]: an index into per-outcome counters.
     pub fn index(self) -> usize {
         self as usize
     }
 }
 
-/// One finished request.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Sample {
-    pub outcome: Outcome,
-    /// Open model: from the intended send time to the end of the response (corrected for
-    /// coordinated omission). Closed model: from the actual send. For a client timeout, the
-    /// time waited until giving up.
-    pub latency: Duration,
-    /// From the actual send to the end of the response; `None` when it was never sent or no
-    /// response arrived.
-    pub service_time: Option<Duration>,
-    /// Time to open the connection when this request opened one.
-    pub connect_time: Option<Duration>,
-    /// Actual send minus intended send time (open model; zero in the closed model).
-    pub send_lag: Duration,
-    /// From the `x-coldfront-cold` response header, when present.
-    pub cold: Option<bool>,
-    /// Index into `Plan::requests`.
-    pub request_index: usize,
-}
-
 /// How a held request (`kind = "sse" | "websocket"`) ended. Every held request ends as exactly
 /// one of these, beside its [`Outcome`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HeldEnd {
     /// Still open when the hold elapsed (or the run was stopped): the generator closed it.
     /// Outcome `ok`.
@@ -107,6 +90,14 @@ pub enum HeldEnd {
     Failed,
 }
 
+words_with_names!(HeldEnd {
+    Held => "held",
+    Completed => "completed",
+    Cut => "cut",
+    Refused => "refused",
+    Failed => "failed",
+});
+
 impl HeldEnd {
     pub const ALL: [HeldEnd; 5] = [
         HeldEnd::Held,
@@ -116,17 +107,7 @@ impl HeldEnd {
         HeldEnd::Failed,
     ];
 
-    /// Stable snake_case name used in summary.json.
-    pub fn key(self) -> &'static str {
-        match self {
-            HeldEnd::Held => "held",
-            HeldEnd::Completed => "completed",
-            HeldEnd::Cut => "cut",
-            HeldEnd::Refused => "refused",
-            HeldEnd::Failed => "failed",
-        }
-    }
-
+    /// Position in [`HeldEnd::ALL`]: an index into per-end counters.
     pub fn index(self) -> usize {
         self as usize
     }
@@ -141,21 +122,4 @@ impl HeldEnd {
             (HeldEnd::Failed, _) => failure,
         }
     }
-}
-
-/// What a held request adds to its [`Sample`] (whose `latency` runs to the first message).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HeldSample {
-    pub end: HeldEnd,
-    /// The answer's HTTP status (200 or 101 for an opened stream); `None` without an answer.
-    pub status: Option<u16>,
-    /// Messages received: SSE events with data, WebSocket text and binary frames.
-    pub messages: u64,
-    /// WebSocket messages sent (`send_every`).
-    pub messages_sent: u64,
-    /// From the intended send time to the first message (corrected like `latency`); `None`
-    /// when no message came.
-    pub time_to_first_message: Option<Duration>,
-    /// From the stream's opening to its end; `None` when it never opened.
-    pub held_for: Option<Duration>,
 }

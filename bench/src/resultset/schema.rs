@@ -1,48 +1,16 @@
-//! The result set: one directory per scenario run, and the one versioned serde model that is
-//! written, read back, reported and compared.
-//!
-//! On disk (schema version 1):
-//! - `manifest.json` — [`Manifest`]: what ran, where, when, and whether it finished
-//!   (`status`: `running` while load is under way, then `complete`, `interrupted` or
-//!   `failed` with its `error`).
-//! - `summary.json` — [`Summary`]: per target, counts, rates and latency statistics in
-//!   milliseconds, with threshold verdicts. Fields that could not be measured are `null`.
-//! - `<target>.hlog` — HdrHistogram interval log (V2 compressed, base64), corrected latency in
-//!   microseconds, one interval per second.
-//! - `timeseries.csv` — one row per second and target; see [`super::series`].
+//! The result set's serde model: [`Manifest`] (`manifest.json`) and [`Summary`]
+//! (`summary.json`), written by `run` and read back by every later command. Field names and the
+//! strings of the enums are the documented contract; see the [module](super) for the files.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::load::Outcome;
-
-/// Bumped on any incompatible change of the files above.
-pub const SCHEMA_VERSION: u32 = 1;
-
-pub const MANIFEST_FILE: &str = "manifest.json";
-pub const SUMMARY_FILE: &str = "summary.json";
-pub const TIMESERIES_FILE: &str = "timeseries.csv";
-
-/// `<target>.hlog`
-pub fn hlog_file(target: &str) -> String {
-    format!("{target}.hlog")
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    /// Load is under way (a result set left like this was killed hard).
-    Running,
-    Complete,
-    /// Stopped early by Ctrl-C; what was measured until then is kept.
-    Interrupted,
-    /// Stopped by an error (a target that would not start, a disk full): see `error`.
-    /// Per-second files streamed so far keep their `.partial` name.
-    Failed,
-}
+use crate::model::{
+    Arrivals, ConnectionPolicy, LoadModel, Outcome, RequestKind, RunStatus, Stat, TargetKind, Unit,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -71,12 +39,10 @@ pub struct ScenarioRecord {
     /// The scenario file's text, verbatim.
     pub source_text: String,
     pub seed: u64,
-    /// "open" | "closed".
-    pub model: String,
-    /// "uniform" | "poisson" (open model).
-    pub arrivals: Option<String>,
-    /// "keep-alive" | "per-request".
-    pub connections: String,
+    pub model: LoadModel,
+    /// Open model only.
+    pub arrivals: Option<Arrivals>,
+    pub connections: ConnectionPolicy,
     pub max_connections: usize,
     pub timeout_ms: f64,
     /// Factor applied to every phase duration (`--duration-scale`).
@@ -100,11 +66,30 @@ pub struct PhaseRecord {
     pub think_time_ms: Option<f64>,
 }
 
+impl PhaseRecord {
+    /// Whether a stretch of load, `(start_s, length_s)` from the start of the target's load (a
+    /// second of the series, an interval of the log: their `span_s`), belongs to this phase: the one in which its midpoint falls. The
+    /// one rule of figures by phase, `compare --phase` and compare's resampling strata. Requests
+    /// count in the phase in which they completed.
+    pub fn contains(&self, (start_s, length_s): (f64, f64)) -> bool {
+        let midpoint = start_s + length_s / 2.0;
+        midpoint >= self.start_s && midpoint < self.start_s + self.duration_s
+    }
+
+    /// The index of the phase a stretch of load belongs to (see [`PhaseRecord::contains`]);
+    /// `phases.len()` past the last phase (requests still completing after the schedule ended).
+    pub fn index_of(phases: &[PhaseRecord], span_s: (f64, f64)) -> usize {
+        phases
+            .iter()
+            .position(|phase| phase.contains(span_s))
+            .unwrap_or(phases.len())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TargetRecord {
     pub name: String,
-    /// "external" | "serverless" | "persistent".
-    pub kind: String,
+    pub kind: TargetKind,
     /// The address load was sent to.
     pub url: Option<String>,
     /// The database a built-in target used (its application-role URL).
@@ -118,9 +103,9 @@ pub struct RequestRecord {
     pub weight: u32,
     pub method: String,
     pub path: String,
-    /// "http" | "sse" | "websocket"; absent in result sets written before held requests.
+    /// Absent in result sets written before held requests.
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<RequestKind>,
     /// Held kinds: the longest a stream is kept open.
     #[serde(default)]
     pub hold_ms: Option<f64>,
@@ -156,7 +141,7 @@ pub struct TargetSummary {
     pub ok: u64,
     /// Non-ok outcomes by kind (`http_4xx`, `http_5xx`, `throttled`, `function_timeout`,
     /// `client_timeout`, `connect_error`, `io_error`); every kind present, zeros included.
-    pub errors: BTreeMap<String, u64>,
+    pub errors: BTreeMap<Outcome, u64>,
     /// Client timeouts plus function timeouts.
     pub timeouts: u64,
     pub timeout_rate: f64,
@@ -275,8 +260,7 @@ impl LatencyStats {
         }
     }
 
-    pub fn stat(&self, stat: crate::scenario::Stat) -> f64 {
-        use crate::scenario::Stat;
+    pub fn stat(&self, stat: Stat) -> f64 {
         match stat {
             Stat::Min => self.min,
             Stat::Mean => self.mean,
@@ -320,21 +304,18 @@ pub struct ThresholdVerdict {
     /// The measured value in the metric's unit (ms, fraction, req/s, count); `null` when the
     /// metric was not measured for this target (which fails the threshold).
     pub actual: Option<f64>,
-    /// Unit of `actual`: "ms", "ratio" (0.01 = 1%), "req/s" or "count".
+    /// Unit of `actual`.
     #[serde(default)]
-    pub unit: String,
+    pub unit: Unit,
     pub passed: bool,
 }
 
 impl ThresholdVerdict {
-    /// `actual` for people: "12.30 ms", "0.50%", "950.0 req/s", "3", or "not measured".
+    /// `actual` for people: "12.30 ms", "0.5%", "950.0 req/s", "3", or "not measured".
     pub fn actual_text(&self) -> String {
-        match (self.actual, self.unit.as_str()) {
-            (None, _) => "not measured".into(),
-            (Some(v), "ms") => format!("{v:.2} ms"),
-            (Some(v), "ratio") => format!("{:.2}%", v * 100.0),
-            (Some(v), "req/s") => format!("{v:.1} req/s"),
-            (Some(v), _) => format!("{v}"),
+        match self.actual {
+            None => "not measured".into(),
+            Some(value) => self.unit.format(value),
         }
     }
 }
@@ -348,119 +329,10 @@ impl TargetSummary {
                 let n = if o == Outcome::Ok {
                     self.ok
                 } else {
-                    self.errors.get(o.key()).copied().unwrap_or(0)
+                    self.errors.get(&o).copied().unwrap_or(0)
                 };
                 (o, n)
             })
             .collect()
-    }
-}
-
-/// Errors reading a result set: which file, and what is wrong with it. The cause's text is
-/// part of the message (and not chained as a source, which would print it twice).
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    #[error("{path}: cannot read: {cause}")]
-    Io {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
-    #[error("{path}: not a valid coldfront {what}: {cause}")]
-    Parse {
-        path: PathBuf,
-        what: &'static str,
-        cause: serde_json::Error,
-    },
-    #[error("{path}: schema version {found}, this coldfront reads version {expected}")]
-    Version {
-        path: PathBuf,
-        found: u32,
-        expected: u32,
-    },
-}
-
-/// A result set read back from disk.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResultSet {
-    pub dir: PathBuf,
-    pub manifest: Manifest,
-    pub summary: Summary,
-}
-
-impl ResultSet {
-    pub fn read(dir: &Path) -> Result<ResultSet, ReadError> {
-        let manifest: Manifest = read_json(&dir.join(MANIFEST_FILE), "manifest")?;
-        let summary: Summary = read_json(&dir.join(SUMMARY_FILE), "summary")?;
-        Ok(ResultSet {
-            dir: dir.to_path_buf(),
-            manifest,
-            summary,
-        })
-    }
-}
-
-/// Reads a JSON file, checking `schema_version` before the rest so an old or new file gets
-/// a version message rather than a field error.
-pub fn read_json<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    what: &'static str,
-) -> Result<T, ReadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
-        path: path.to_path_buf(),
-        cause: source,
-    })?;
-    #[derive(Deserialize)]
-    struct Versioned {
-        schema_version: u32,
-    }
-    let parse_error = |source| ReadError::Parse {
-        path: path.to_path_buf(),
-        what,
-        cause: source,
-    };
-    let versioned: Versioned = serde_json::from_str(&text).map_err(parse_error)?;
-    if versioned.schema_version != SCHEMA_VERSION {
-        return Err(ReadError::Version {
-            path: path.to_path_buf(),
-            found: versioned.schema_version,
-            expected: SCHEMA_VERSION,
-        });
-    }
-    serde_json::from_str(&text).map_err(parse_error)
-}
-
-/// Writes `value` as pretty JSON to `path` atomically.
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
-    bytes.push(b'\n');
-    super::io::write_atomic(path, &bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summaries_and_requests_written_before_held_requests_still_read() {
-        let facts = crate::record::summary::RunFacts {
-            duration: std::time::Duration::from_secs(1),
-            connections: crate::load::ConnectionCounts::default(),
-            db_connections_max: None,
-            db_max_connections: None,
-        };
-        let summary = crate::record::summary::target_summary(
-            &crate::record::Recorder::new().totals(),
-            &facts,
-        );
-        assert_eq!(summary.held, None);
-        let mut json = serde_json::to_value(&summary).unwrap();
-        json.as_object_mut().unwrap().remove("held");
-        let read: TargetSummary = serde_json::from_value(json).unwrap();
-        assert_eq!(read, summary);
-
-        let old_request = r#"{"name":"GET /","weight":1,"method":"GET","path":"/"}"#;
-        let request: RequestRecord = serde_json::from_str(old_request).unwrap();
-        assert_eq!(request.kind, None);
-        assert_eq!(request.hold_ms, None);
     }
 }

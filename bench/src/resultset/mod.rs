@@ -1,0 +1,127 @@
+//! The result set: one directory per scenario run, its on-disk schema, the one writer of its
+//! files and the one reader. `run` writes it; `report` and `compare` read it through
+//! [`ResultSet::read`].
+//!
+//! On disk (schema version 1):
+//! - `manifest.json` — [`Manifest`]: what ran, where, when, and whether it finished
+//!   (`status`: `running` while load is under way, then `complete`, `interrupted` or
+//!   `failed` with its `error`).
+//! - `summary.json` — [`Summary`]: per target, counts, rates and latency statistics in
+//!   milliseconds, with threshold verdicts. Fields that could not be measured are `null`.
+//! - `<target>.hlog` — HdrHistogram interval log (V2 compressed, base64), corrected latency in
+//!   microseconds, one interval per second; see [`hlog`].
+//! - `timeseries.csv` — one row per second and target; see [`series`].
+//!
+//! Files still being streamed carry a `.partial` suffix until they are complete ([`io`]).
+//! The enums in the JSON (`status`, `model`, `kind`, outcome names, units) are the
+//! [`model`](crate::model) words, serialized as the strings documented there.
+
+pub mod hlog;
+pub mod io;
+mod reader;
+mod schema;
+pub mod series;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use reader::{ResultSet, TargetData};
+pub use schema::{
+    ConnectionSummary, DbConnectionSummary, HeldSummary, HostInfo, LatencyStats, Manifest,
+    PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord, TargetSummary,
+    ThresholdVerdict,
+};
+
+/// Bumped on any incompatible change of the files above.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const SUMMARY_FILE: &str = "summary.json";
+pub const TIMESERIES_FILE: &str = "timeseries.csv";
+/// The suffix of a file still being written.
+pub const PARTIAL_SUFFIX: &str = ".partial";
+
+/// `<target>.hlog`
+pub fn hlog_file(target: &str) -> String {
+    format!("{target}.hlog")
+}
+
+/// Errors reading a result set: which file, and what is wrong with it. The cause's text is
+/// part of the message (and not chained as a source, which would print it twice).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: cannot read: {cause}")]
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("{path}: not a valid coldfront {what}: {cause}")]
+    Json {
+        path: PathBuf,
+        what: &'static str,
+        cause: serde_json::Error,
+    },
+    #[error("{path}: schema version {found}, this coldfront reads version {expected}")]
+    Version {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    #[error("{path}: not a coldfront interval log: {cause}")]
+    Hlog {
+        path: PathBuf,
+        cause: hlog::FormatError,
+    },
+    #[error("{path}: not a coldfront time series: {cause}")]
+    Series {
+        path: PathBuf,
+        cause: series::FormatError,
+    },
+    #[error("{path}: summary of scenario {found:?}, but the manifest is of {expected:?}")]
+    ScenarioMismatch {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+}
+
+/// Reads a JSON file, checking `schema_version` before the rest so an old or new file gets
+/// a version message rather than a field error.
+pub fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+) -> Result<T, ReadError> {
+    let text = std::fs::read_to_string(path).map_err(|cause| ReadError::Io {
+        path: path.to_path_buf(),
+        cause,
+    })?;
+    #[derive(Deserialize)]
+    struct Versioned {
+        schema_version: u32,
+    }
+    let json_error = |cause| ReadError::Json {
+        path: path.to_path_buf(),
+        what,
+        cause,
+    };
+    let versioned: Versioned = serde_json::from_str(&text).map_err(json_error)?;
+    if versioned.schema_version != SCHEMA_VERSION {
+        return Err(ReadError::Version {
+            path: path.to_path_buf(),
+            found: versioned.schema_version,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    serde_json::from_str(&text).map_err(json_error)
+}
+
+/// Writes `value` as pretty JSON to `path` atomically.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    io::write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests;
