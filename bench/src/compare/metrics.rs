@@ -48,7 +48,7 @@ impl Recorded<'_> {
     fn interval_phases(&self, intervals: &[HlogInterval]) -> Vec<usize> {
         intervals
             .iter()
-            .map(|i| phase_at(self.phases, (i.start + i.length / 2).as_secs_f64()))
+            .map(|interval| PhaseRecord::index_of(self.phases, interval.span_s()))
             .collect()
     }
 
@@ -57,120 +57,135 @@ impl Recorded<'_> {
         self.target
             .series
             .iter()
-            .map(|r| phase_at(self.phases, r.second as f64 - 0.5))
+            .map(|row| PhaseRecord::index_of(self.phases, row.span_s()))
             .collect()
     }
 }
 
-/// The index of the phase running `offset_s` into the load; past the last phase (requests
-/// still completing), one more.
-pub fn phase_at(phases: &[PhaseRecord], offset_s: f64) -> usize {
-    phases
-        .iter()
-        .position(|p| offset_s < p.start_s + p.duration_s)
-        .unwrap_or(phases.len())
-}
-
-/// Every metric both `a` and `b` measured, in a fixed order.
+/// Every metric both `a` and `b` measured, in a fixed order: latency percentiles, throughput,
+/// rates, gauges.
 pub fn compare_target(
     a: Recorded,
     b: Recorded,
     bootstrap: &Bootstrap,
     tolerance: f64,
 ) -> Vec<MetricComparison> {
-    let mut out = Vec::new();
-    let target = &b.target.name;
-    let keyed = |family: &str| bootstrap.keyed(&format!("{target}.{family}"));
-    let mut push = |metric: String, unit, better, estimate: Option<Estimate>| {
-        if let Some(estimate) = estimate {
-            out.push(MetricComparison::new(
-                metric, unit, better, &estimate, tolerance,
-            ));
-        }
+    let mut found = Found {
+        target: &b.target.name,
+        bootstrap,
+        tolerance,
+        metrics: Vec::new(),
     };
-
-    for (family, percentiles) in distributions(a.target, b.target) {
-        let (a_intervals, b_intervals) = (log(a.target, family), log(b.target, family));
-        let (a_phases, b_phases) = (
-            a.interval_phases(a_intervals),
-            b.interval_phases(b_intervals),
-        );
-        let quantiles: Vec<f64> = percentiles.iter().map(|p| p.1).collect();
-        let estimates = stats::quantiles(
-            Side::phased(&histograms(a_intervals), &a_phases),
-            Side::phased(&histograms(b_intervals), &b_phases),
-            &quantiles,
-            &keyed(family),
-        );
-        for (k, (name, _)) in percentiles.iter().enumerate() {
-            let estimate = estimates.as_ref().map(|e| milliseconds(e[k]));
-            push(
-                format!("{family}.{name}"),
-                Unit::Milliseconds,
-                Better::Lower,
-                estimate,
-            );
-        }
-    }
-
+    found.latencies(a, b);
     let phases = [a.row_phases(), b.row_phases()];
     let series = [&a.target.series, &b.target.series];
-    let completed: Vec<Vec<f64>> = series
-        .iter()
-        .map(|rows| rows.iter().map(|r| r.completed as f64).collect())
-        .collect();
-    push(
-        "throughput_rps".into(),
-        Unit::RequestsPerSecond,
-        Better::Higher,
-        stats::mean(
+    found.throughput(series, &phases);
+    found.rates(series, &phases);
+    found.gauges(series, &phases);
+    found.metrics
+}
+
+/// The metrics of one target found so far.
+struct Found<'a> {
+    target: &'a str,
+    bootstrap: &'a Bootstrap,
+    tolerance: f64,
+    metrics: Vec<MetricComparison>,
+}
+
+/// Both sides' series.
+type BothSeries<'a> = [&'a Vec<SeriesRow>; 2];
+
+impl Found<'_> {
+    /// The bootstrap of one metric family: its own seed, so the result is the same whatever
+    /// else is compared.
+    fn keyed(&self, family: &str) -> Bootstrap {
+        self.bootstrap.keyed(&format!("{}.{family}", self.target))
+    }
+
+    fn push(&mut self, metric: String, unit: Unit, better: Better, estimate: Option<Estimate>) {
+        if let Some(estimate) = estimate {
+            let comparison = MetricComparison::new(metric, unit, better, &estimate, self.tolerance);
+            self.metrics.push(comparison);
+        }
+    }
+
+    /// Percentiles of each latency distribution, from the per-second `.hlog` intervals.
+    fn latencies(&mut self, a: Recorded, b: Recorded) {
+        for (family, percentiles) in distributions(a.target, b.target) {
+            let (a_intervals, b_intervals) = (log(a.target, family), log(b.target, family));
+            let (a_phases, b_phases) = (
+                a.interval_phases(a_intervals),
+                b.interval_phases(b_intervals),
+            );
+            let quantiles: Vec<f64> = percentiles.iter().map(|p| p.1).collect();
+            let estimates = stats::quantiles(
+                Side::phased(&histograms(a_intervals), &a_phases),
+                Side::phased(&histograms(b_intervals), &b_phases),
+                &quantiles,
+                &self.keyed(family),
+            );
+            for (k, (name, _)) in percentiles.iter().enumerate() {
+                let estimate = estimates.as_ref().map(|e| milliseconds(e[k]));
+                let metric = format!("{family}.{name}");
+                self.push(metric, Unit::Milliseconds, Better::Lower, estimate);
+            }
+        }
+    }
+
+    /// Requests completed per second.
+    fn throughput(&mut self, series: BothSeries, phases: &[Vec<usize>; 2]) {
+        let completed: Vec<Vec<f64>> = series
+            .iter()
+            .map(|rows| rows.iter().map(|r| r.completed as f64).collect())
+            .collect();
+        let estimate = stats::mean(
             Side::phased(&completed[0], &phases[0]),
             Side::phased(&completed[1], &phases[1]),
-            &keyed("throughput_rps"),
-        ),
-    );
+            &self.keyed("throughput_rps"),
+        );
+        let metric = "throughput_rps".to_string();
+        self.push(metric, Unit::RequestsPerSecond, Better::Higher, estimate);
+    }
 
-    for (metric, numerator) in RATES {
-        let rows: Vec<Vec<(u64, u64)>> = series
-            .iter()
-            .map(|rows| rows.iter().map(|r| (numerator(r), r.completed)).collect())
-            .collect();
-        push(
-            metric.into(),
-            Unit::Ratio,
-            Better::Lower,
-            stats::ratio(
+    /// Timeout, error and throttle rates over the requests completed.
+    fn rates(&mut self, series: BothSeries, phases: &[Vec<usize>; 2]) {
+        for (metric, numerator) in RATES {
+            let rows: Vec<Vec<(u64, u64)>> = series
+                .iter()
+                .map(|rows| rows.iter().map(|r| (numerator(r), r.completed)).collect())
+                .collect();
+            let estimate = stats::ratio(
                 Side::phased(&rows[0], &phases[0]),
                 Side::phased(&rows[1], &phases[1]),
-                &keyed(metric),
-            ),
-        );
+                &self.keyed(metric),
+            );
+            self.push(metric.into(), Unit::Ratio, Better::Lower, estimate);
+        }
     }
 
-    for (metric, sample) in GAUGES {
-        // The seconds with a sample, and their phases.
-        let sampled: Vec<(Vec<f64>, Vec<usize>)> = series
-            .iter()
-            .zip(&phases)
-            .map(|(rows, phases)| {
-                rows.iter()
-                    .zip(phases)
-                    .filter_map(|(r, &phase)| sample(r).map(|v| (v as f64, phase)))
-                    .unzip()
-            })
-            .collect();
-        push(
-            metric.into(),
-            Unit::Count,
-            Better::Lower,
-            stats::mean(
+    /// Gauges by their mean over the seconds sampled.
+    fn gauges(&mut self, series: BothSeries, phases: &[Vec<usize>; 2]) {
+        for (metric, sample) in GAUGES {
+            // The seconds with a sample, and their phases.
+            let sampled: Vec<(Vec<f64>, Vec<usize>)> = series
+                .iter()
+                .zip(phases)
+                .map(|(rows, phases)| {
+                    rows.iter()
+                        .zip(phases)
+                        .filter_map(|(r, &phase)| sample(r).map(|v| (v as f64, phase)))
+                        .unzip()
+                })
+                .collect();
+            let estimate = stats::mean(
                 Side::phased(&sampled[0].0, &sampled[0].1),
                 Side::phased(&sampled[1].0, &sampled[1].1),
-                &keyed(metric),
-            ),
-        );
+                &self.keyed(metric),
+            );
+            self.push(metric.into(), Unit::Count, Better::Lower, estimate);
+        }
     }
-    out
 }
 
 /// The latency distributions compared, with their percentiles: cold-start latency only when

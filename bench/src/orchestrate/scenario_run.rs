@@ -139,15 +139,13 @@ async fn run_targets(
     Ok(targets)
 }
 
-async fn run_target(
+/// What every request of one target's run shares: the prepared requests, a client for the
+/// target, the mix and a recorder (with held-request accounting when the scenario has any).
+fn load_context(
     plan: &Plan,
-    name: &str,
     running: &RunningTarget,
-    series: StreamedFile,
-    dir: &Path,
-    options: &RunOptions,
     cancel: &CancellationToken,
-) -> anyhow::Result<(TargetSummary, StreamedFile)> {
+) -> anyhow::Result<Arc<LoadContext>> {
     let requests = plan
         .requests
         .iter()
@@ -159,7 +157,7 @@ async fn run_target(
     } else {
         Recorder::new()
     });
-    let ctx = Arc::new(LoadContext {
+    Ok(Arc::new(LoadContext {
         client: Client::new(
             running.endpoint.clone(),
             plan.load.connections,
@@ -167,10 +165,23 @@ async fn run_target(
         ),
         requests,
         mix: RequestMix::new(plan.requests.iter().map(|r| r.weight), plan.seed),
-        recorder: recorder.clone(),
+        recorder,
         timeout: plan.load.timeout,
         cancel: cancel.clone(),
-    });
+    }))
+}
+
+async fn run_target(
+    plan: &Plan,
+    name: &str,
+    running: &RunningTarget,
+    series: StreamedFile,
+    dir: &Path,
+    options: &RunOptions,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(TargetSummary, StreamedFile)> {
+    let ctx = load_context(plan, running, cancel)?;
+    let recorder = ctx.recorder.clone();
     let start = Instant::now() + START_LEAD;
     let start_wall = SystemTime::now() + START_LEAD;
     let hlog = StreamedFile::create(&dir.join(resultset::hlog_file(name)))?;

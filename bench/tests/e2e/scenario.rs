@@ -66,7 +66,7 @@ const BAD: &[(&str, &[&str])] = &[
     ]),
     ("syntax-error.toml", &["2:21: invalid TOML: invalid basic string"]),
     ("threshold-unknown-metric.toml", &[
-        "13:1: thresholds.\"*.latncy.p99\": unknown metric `latncy.p99`; expected one of latency.STAT, service_time.STAT, connect_time.STAT, cold_latency.STAT, warm_latency.STAT, send_lag.STAT, held.first_message.STAT, timeout_rate, error_rate, throttle_rate, throughput_rps, ok_rps, requests, cold_starts, db_connections.max, held.opened, held.held, held.completed, held.cut, held.refused (STAT: min mean p50 p75 p90 p95 p99 p999 p9999 max) (did you mean `latency.p99`?)",
+        "13:1: thresholds.\"*.latncy.p99\": unknown metric `latncy.p99`; expected one of latency.STAT, service_time.STAT, connect_time.STAT, cold_latency.STAT, warm_latency.STAT, send_lag.STAT, held.first_message.STAT, timeout_rate, error_rate, throttle_rate, throughput_rps, ok_rps, requests, cold_starts, db_connections.max, held.opened, held.held, held.completed, held.cut, held.refused, held.failed (STAT: min mean p50 p75 p90 p95 p99 p999 p9999 max) (did you mean `latency.p99`?)",
     ]),
     ("threshold-unknown-target.toml", &[
         "17:1: thresholds.\"serverles.latency.p99\": unknown target `serverles`; expected one of serverless, persistent, * (did you mean `serverless`?)",
