@@ -15,6 +15,8 @@ pub mod report;
 pub mod resultset;
 pub mod rng;
 pub mod scenario;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod thresholds;
 
 use std::process::ExitCode;
