@@ -10,7 +10,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use coldfront::report::{charts, html, synthetic};
+use coldfront::report::{charts, html};
+use coldfront::testing::synthetic;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn render_all(c: &mut Criterion) {

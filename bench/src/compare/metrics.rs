@@ -222,7 +222,7 @@ fn milliseconds(estimate: Estimate) -> Estimate {
     Estimate {
         a: ms(estimate.a),
         b: ms(estimate.b),
-        interval: estimate.interval.map(|i| stats::Interval {
+        interval: estimate.interval.map(|i| stats::ConfidenceInterval {
             low: ms(i.low),
             high: ms(i.high),
         }),

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::stats::{Better, Bootstrap, Interval, Verdict};
+use super::stats::{Better, Bootstrap, ConfidenceInterval, Verdict};
 use crate::model::{RunStatus, TargetKind, Unit};
 
 /// Name of the method, as printed with every result.
@@ -100,7 +100,7 @@ pub struct MetricComparison {
     /// (B − A) / A; `null` when A is 0 and B is not.
     pub relative_change: Option<f64>,
     /// Confidence interval of B − A (`method.confidence`).
-    pub interval: Option<Interval>,
+    pub interval: Option<ConfidenceInterval>,
     pub verdict: Verdict,
     /// A significant regression whose relative change exceeds the tolerance (a regression
     /// from zero always does).

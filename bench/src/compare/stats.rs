@@ -66,12 +66,12 @@ impl Bootstrap {
 
 /// A confidence interval of B − A.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Interval {
+pub struct ConfidenceInterval {
     pub low: f64,
     pub high: f64,
 }
 
-impl Interval {
+impl ConfidenceInterval {
     /// Whether the interval lies wholly on one side of zero.
     pub fn excludes_zero(&self) -> bool {
         self.low > 0.0 || self.high < 0.0
@@ -84,7 +84,7 @@ impl Interval {
 pub struct Estimate {
     pub a: f64,
     pub b: f64,
-    pub interval: Option<Interval>,
+    pub interval: Option<ConfidenceInterval>,
 }
 
 impl Estimate {
@@ -263,7 +263,10 @@ fn run<T>(
 
 /// The percentile interval of resampled differences; `None` when fewer than half of the
 /// resamples gave a difference (most resamples drew only empty seconds).
-fn percentile_interval(mut differences: Vec<f64>, bootstrap: &Bootstrap) -> Option<Interval> {
+fn percentile_interval(
+    mut differences: Vec<f64>,
+    bootstrap: &Bootstrap,
+) -> Option<ConfidenceInterval> {
     let m = differences.len();
     if m == 0 || m * 2 < bootstrap.resamples as usize {
         return None;
@@ -272,7 +275,7 @@ fn percentile_interval(mut differences: Vec<f64>, bootstrap: &Bootstrap) -> Opti
     let tail = (1.0 - bootstrap.confidence) / 2.0;
     let low = ((tail * m as f64).floor() as usize).min(m - 1);
     let high = (((1.0 - tail) * m as f64).ceil() as usize).clamp(1, m) - 1;
-    Some(Interval {
+    Some(ConfidenceInterval {
         low: differences[low],
         high: differences[high],
     })

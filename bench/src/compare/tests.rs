@@ -1,166 +1,42 @@
 //! `compare` on result sets built in memory: verdicts per target, targets on one side only,
 //! refusals, and (ignored unless asked for) the time a 10-minute pair takes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-use hdrhistogram::Histogram;
 
 use super::*;
 use crate::model::{RunStatus, TargetKind};
-use crate::resultset::hlog::new_histogram;
-use crate::resultset::hlog::{HlogInterval, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
-use crate::resultset::series::SeriesRow;
-use crate::resultset::TargetData;
-use crate::resultset::SCHEMA_VERSION;
-use crate::resultset::{Manifest, Summary};
+use crate::resultset::{TargetData, SCHEMA_VERSION};
+use crate::testing::synthetic::{self, Shape};
 
-/// What one synthetic target does: `rate` requests a second for `seconds`, latency around
-/// `median_ms`; a serverless one cold-starts at the first request of every 60 s.
-#[derive(Clone, Copy)]
-struct Load {
-    seconds: u64,
-    rate: u64,
-    median_ms: f64,
-    serverless: bool,
-}
-
-struct Noise(crate::rng::SplitMix64);
-
-impl Noise {
-    fn unit(&mut self) -> f64 {
-        (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Roughly log-normal around 1 (the product of two uniforms is skewed enough here).
-    fn skewed(&mut self) -> f64 {
-        (0.5 + self.unit()) * (0.5 + self.unit()) * (0.5 + self.unit()).powi(3)
-    }
-}
-
-fn interval(tag: Option<&str>, second: u64, histogram: Histogram<u64>) -> HlogInterval {
-    HlogInterval {
-        tag: tag.map(str::to_string),
-        start: Duration::from_secs(second - 1),
-        length: Duration::from_secs(1),
-        histogram,
-    }
-}
-
-fn target(name: &str, index: usize, load: Load, seed: u64) -> TargetData {
-    let mut noise = Noise(crate::rng::SplitMix64::new(seed));
-    let mut data = TargetData {
-        name: name.into(),
-        kind: if load.serverless {
-            TargetKind::Serverless
-        } else {
-            TargetKind::Persistent
-        },
-        index,
-        summary: None,
-        series: Vec::new(),
-        latency: Vec::new(),
-        service_time: Vec::new(),
-        cold_latency: Vec::new(),
-        warm_latency: Vec::new(),
-    };
-    for second in 1..=load.seconds {
-        let scale = 0.9 + 0.2 * noise.unit(); // seconds differ by ±10%
-        let (mut latency, mut service, mut cold, mut warm) = (
-            new_histogram(),
-            new_histogram(),
-            new_histogram(),
-            new_histogram(),
-        );
-        let cold_now = load.serverless && second % 60 == 1;
-        for request in 0..load.rate {
-            let us = (load.median_ms * 1000.0 * scale * noise.skewed()).max(1.0) as u64;
-            let is_cold = cold_now && request < 8;
-            let us = if is_cold { us + 100_000 } else { us };
-            latency.record(us).unwrap();
-            service.record((us * 9 / 10).max(1)).unwrap();
-            if is_cold {
-                cold.record(us).unwrap();
-            } else {
-                warm.record(us).unwrap();
-            }
-        }
-        data.series.push(SeriesRow {
-            target: name.into(),
-            second,
-            sent: load.rate,
-            completed: load.rate,
-            ok: load.rate,
-            cold_starts: load.serverless.then_some(if cold_now { 8 } else { 0 }),
-            connections_open: 8,
-            db_connections: Some(4),
-            ..SeriesRow::default()
-        });
-        data.latency.push(interval(None, second, latency));
-        data.service_time
-            .push(interval(Some(TAG_SERVICE_TIME), second, service));
-        if load.serverless {
-            data.cold_latency
-                .push(interval(Some(TAG_COLD_LATENCY), second, cold));
-            data.warm_latency
-                .push(interval(Some(TAG_WARM_LATENCY), second, warm));
-        }
-    }
-    data
-}
-
-/// Through serde, so fields added later with a default need no change here.
-fn manifest(scenario: &str, seconds: u64, targets: &[TargetData]) -> Manifest {
-    let targets: Vec<serde_json::Value> = targets
-        .iter()
-        .map(|t| serde_json::json!({"name": t.name, "kind": t.kind, "url": null}))
-        .collect();
-    serde_json::from_value(serde_json::json!({
-        "schema_version": SCHEMA_VERSION,
-        "status": "interrupted",
-        "scenario": {
-            "name": scenario, "description": "", "source": "s.toml", "source_text": "",
-            "seed": 1, "model": "open", "arrivals": "uniform", "connections": "keep-alive",
-            "max_connections": 256, "timeout_ms": 5000.0, "duration_scale": 1.0,
-            "phases": [{"name": "steady", "start_s": 0.0, "duration_s": seconds as f64,
-                        "rate_from": 1000.0, "rate_to": 1000.0, "concurrency": null,
-                        "think_time_ms": null}],
-            "targets": targets, "requests": [],
-        },
-        "coldfront_version": "test", "git_revision": null,
-        "host": {"hostname": "test", "os": "linux", "arch": "x86_64", "cpus": 2,
-                 "generator_cpus": 1},
-        "started_at": "2025-01-01T00:00:00Z", "ended_at": null, "command": [],
-    }))
-    .expect("a valid manifest")
-}
-
-fn run(scenario: &str, targets: Vec<TargetData>) -> ResultSet {
-    let seconds = targets
-        .iter()
-        .map(|t| t.series.len() as u64)
-        .max()
-        .unwrap_or(0);
-    let manifest = manifest(scenario, seconds, &targets);
-    ResultSet {
-        dir: PathBuf::from(format!("/results/{scenario}")),
-        summary: Summary {
-            schema_version: SCHEMA_VERSION,
-            scenario: scenario.into(),
-            status: RunStatus::Interrupted,
-            targets: Default::default(),
-        },
-        manifest,
-        targets,
-    }
-}
-
-const STEADY: Load = Load {
+/// 30 s at 200 requests/s, latency about 2 ms, no faults: what the verdicts are judged on.
+const STEADY: Shape = Shape {
+    kind: TargetKind::Persistent,
     seconds: 30,
-    rate: 200,
+    rate: |_| 200,
     median_ms: 2.0,
-    serverless: false,
+    recycle_s: None,
+    faults: false,
+    seed: 0,
 };
+
+/// A target of `shape` whose noise starts from `seed`.
+fn target(name: &str, index: usize, shape: Shape, seed: u64) -> TargetData {
+    synthetic::target(name, index, &Shape { seed, ..shape })
+}
+
+/// A result set of one steady phase as long as its longest target.
+fn run(scenario: &str, targets: Vec<TargetData>) -> ResultSet {
+    let seconds = targets.iter().map(|t| t.series.len()).max().unwrap_or(0) as f64;
+    let mut run = synthetic::run(
+        scenario,
+        RunStatus::Interrupted,
+        vec![synthetic::phase("steady", 0.0, seconds, 200.0)],
+        targets,
+    );
+    run.dir = PathBuf::from(format!("/results/{scenario}"));
+    run
+}
 
 #[test]
 fn a_slower_target_regresses_and_the_same_one_does_not() {
@@ -172,7 +48,7 @@ fn a_slower_target_regresses_and_the_same_one_does_not() {
             target("gone", 2, STEADY, 3),
         ],
     );
-    let slower = Load {
+    let slower = Shape {
         median_ms: 2.5,
         ..STEADY
     };
@@ -224,11 +100,13 @@ fn a_slower_target_regresses_and_the_same_one_does_not() {
 
 #[test]
 fn cold_start_latency_is_compared_when_both_report_cold_starts() {
-    let serverless = Load {
+    let serverless = Shape {
+        kind: TargetKind::Serverless,
         seconds: 300,
-        rate: 50,
+        rate: |_| 50,
         median_ms: 1.0,
-        serverless: true,
+        recycle_s: Some(60),
+        ..STEADY
     };
     let a = run("fn", vec![target("s", 0, serverless, 1)]);
     let b = run("fn", vec![target("s", 0, serverless, 2)]);
@@ -264,68 +142,32 @@ fn different_scenarios_and_versions_are_refused_naming_both() {
     )));
 }
 
-/// Writes `run` as an (interrupted) result set: manifest, series and logs, as a run would.
-fn write_result_set(run: &ResultSet, dir: &Path) {
-    use crate::resultset::{self, hlog, series};
-    std::fs::create_dir_all(dir).unwrap();
-    resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &run.manifest).unwrap();
-    let mut csv = format!("{}\n", series::HEADER).into_bytes();
-    for target in &run.targets {
-        for row in &target.series {
-            row.write_csv(&mut csv).unwrap();
-        }
-        let mut log = Vec::new();
-        let mut writer = hlog::HlogWriter::begin(&mut log, std::time::SystemTime::now()).unwrap();
-        for k in 0..target.latency.len() {
-            let logs = [
-                &target.latency,
-                &target.service_time,
-                &target.cold_latency,
-                &target.warm_latency,
-            ];
-            for interval in logs.iter().filter_map(|l| l.get(k)) {
-                let tag = interval.tag.as_deref();
-                writer
-                    .write_interval(
-                        &mut log,
-                        tag,
-                        &interval.histogram,
-                        interval.start,
-                        interval.length,
-                    )
-                    .unwrap();
-            }
-        }
-        std::fs::write(dir.join(resultset::hlog_file(&target.name)), log).unwrap();
-    }
-    std::fs::write(dir.join(resultset::TIMESERIES_FILE), csv).unwrap();
-}
-
 /// A 10-minute pair at 1000 req/s (a serverless target with cold starts and a persistent
 /// one): written to disk, loaded and compared. Run with
 /// `cargo test --release -p coldfront --lib ten_minute -- --ignored --nocapture`.
 #[test]
 #[ignore = "timing: run in release"]
 fn ten_minute_pair_compares_quickly() {
-    let shape = |serverless| Load {
+    let shape = |kind| Shape {
+        kind,
         seconds: 600,
-        rate: 1000,
-        median_ms: 2.0,
-        serverless,
+        rate: |_| 1000,
+        recycle_s: Some(60),
+        ..STEADY
     };
     let build = |seed| {
         run(
             "ten-minutes",
             vec![
-                target("serverless", 0, shape(true), seed),
-                target("persistent", 1, shape(false), seed + 1),
+                target("serverless", 0, shape(TargetKind::Serverless), seed),
+                target("persistent", 1, shape(TargetKind::Persistent), seed + 1),
             ],
         )
     };
     let dir = tempfile::tempdir().unwrap();
     let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
-    write_result_set(&build(1), &a_dir);
-    write_result_set(&build(3), &b_dir);
+    synthetic::write(&build(1), &a_dir).unwrap();
+    synthetic::write(&build(3), &b_dir).unwrap();
 
     let started = Instant::now();
     let (a, b) = load(&a_dir, &b_dir).unwrap();

@@ -218,9 +218,12 @@ impl Sender {
 }
 
 /// What became of one request, with the clock readings the sample needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Exchange {
     pub outcome: Outcome,
+    /// Why it failed before an HTTP status, when it did (outcome `connect_error`, `io_error`,
+    /// or `client_timeout` while waiting for a connection).
+    pub failure: Option<Failure>,
     /// When the request started to be written (after any connect); `None` if never sent.
     pub sent_at: Option<Instant>,
     /// When the response ended, or the request failed or was given up.
@@ -243,19 +246,31 @@ pub struct Client {
     own_tls: Option<Arc<rustls::ClientConfig>>,
 }
 
-/// Why a request failed before it got an HTTP status.
-pub(super) enum Failure {
-    Connect,
-    Io,
+/// Why a request failed before it got an HTTP status, with the cause as the socket, TLS or
+/// HTTP layer reported it (a reset and a malformed answer are told apart here, though both
+/// are the outcome `io_error`).
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("TCP connect: {0}")]
+    Tcp(#[source] std::io::Error),
+    #[error("TLS handshake: {0}")]
+    Tls(#[source] std::io::Error),
+    #[error("HTTP handshake: {0}")]
+    Handshake(#[source] hyper::Error),
+    /// The connection failed after it was established: reset, closed early, malformed answer.
+    #[error("HTTP exchange: {0}")]
+    Exchange(#[source] hyper::Error),
     /// The deadline passed while waiting for a connection slot.
+    #[error("the deadline passed while waiting for a connection")]
     Expired,
 }
 
 impl Failure {
-    pub(super) fn outcome(&self) -> Outcome {
+    /// The request outcome this failure counts as.
+    pub fn outcome(&self) -> Outcome {
         match self {
-            Failure::Connect => Outcome::ConnectError,
-            Failure::Io => Outcome::IoError,
+            Failure::Tcp(_) | Failure::Tls(_) | Failure::Handshake(_) => Outcome::ConnectError,
+            Failure::Exchange(_) => Outcome::IoError,
             Failure::Expired => Outcome::ClientTimeout,
         }
     }
@@ -304,6 +319,7 @@ impl Client {
             // Already given up (the client is far behind): no I/O for a dead request.
             return Exchange {
                 outcome: Outcome::ClientTimeout,
+                failure: None,
                 sent_at: None,
                 done_at: now,
                 connect_time: None,
@@ -318,13 +334,14 @@ impl Client {
         )
         .await;
         let done_at = Instant::now();
-        let (outcome, cold) = match result {
-            Ok(Ok((status, cold))) => (Outcome::from_status(status), cold),
-            Ok(Err(failure)) => (failure.outcome(), None),
-            Err(_) => (Outcome::ClientTimeout, None),
+        let (outcome, cold, failure) = match result {
+            Ok(Ok((status, cold))) => (Outcome::from_status(status), cold, None),
+            Ok(Err(failure)) => (failure.outcome(), None, Some(failure)),
+            Err(_) => (Outcome::ClientTimeout, None, None),
         };
         Exchange {
             outcome,
+            failure,
             sent_at,
             done_at,
             connect_time,
@@ -360,15 +377,15 @@ impl Client {
         *sent_at = Some(Instant::now());
         let response = match &mut sender {
             Sender::Http1(s) => {
-                s.ready().await.map_err(|_| Failure::Io)?;
+                s.ready().await.map_err(Failure::Exchange)?;
                 s.send_request(request.build(false, close)).await
             }
             Sender::Http2(s) => {
-                s.ready().await.map_err(|_| Failure::Io)?;
+                s.ready().await.map_err(Failure::Exchange)?;
                 s.send_request(request.build(true, close)).await
             }
         }
-        .map_err(|_| Failure::Io)?;
+        .map_err(Failure::Exchange)?;
         let server_closes = response
             .headers()
             .get(CONNECTION)
@@ -377,7 +394,7 @@ impl Client {
         let cold = cold_header(response.headers());
         let mut body = response.into_body();
         while let Some(frame) = body.frame().await {
-            frame.map_err(|_| Failure::Io)?;
+            frame.map_err(Failure::Exchange)?;
         }
         if !close && !server_closes && !sender.is_closed() {
             self.idle.lock().push(sender);
@@ -408,9 +425,9 @@ impl Client {
     async fn connect(&self) -> Result<Sender, Failure> {
         let stream = match self.connect_tcp().await {
             Ok(stream) => stream,
-            Err(_) => {
+            Err(cause) => {
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
-                return Err(Failure::Connect);
+                return Err(Failure::Tcp(cause));
             }
         };
         let _ = stream.set_nodelay(true);
@@ -420,9 +437,9 @@ impl Client {
                 let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
                 let stream = match connector.connect(tls.server_name.clone(), stream).await {
                     Ok(stream) => stream,
-                    Err(_) => {
+                    Err(cause) => {
                         self.stats.failed.fetch_add(1, Ordering::Relaxed);
-                        return Err(Failure::Connect);
+                        return Err(Failure::Tls(cause));
                     }
                 };
                 let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
@@ -450,9 +467,9 @@ impl Client {
     where
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let (sender, connection) = http1::handshake(io).await.map_err(|_| {
+        let (sender, connection) = http1::handshake(io).await.map_err(|cause| {
             self.stats.failed.fetch_add(1, Ordering::Relaxed);
-            Failure::Connect
+            Failure::Handshake(cause)
         })?;
         self.spawn_connection(connection);
         Ok(Sender::Http1(sender))
@@ -465,9 +482,9 @@ impl Client {
         let (sender, connection) =
             http2::handshake(TokioExecutor::new(), io)
                 .await
-                .map_err(|_| {
+                .map_err(|cause| {
                     self.stats.failed.fetch_add(1, Ordering::Relaxed);
-                    Failure::Connect
+                    Failure::Handshake(cause)
                 })?;
         self.spawn_connection(connection);
         Ok(Sender::Http2(sender))
@@ -503,9 +520,9 @@ impl Client {
             return Err(Failure::Expired);
         }
         let started = Instant::now();
-        let stream = self.connect_tcp().await.map_err(|_| {
+        let stream = self.connect_tcp().await.map_err(|cause| {
             self.stats.failed.fetch_add(1, Ordering::Relaxed);
-            Failure::Connect
+            Failure::Tcp(cause)
         })?;
         let _ = stream.set_nodelay(true);
         let io: Box<dyn Io> = match (&self.endpoint.tls, &self.own_tls) {
@@ -514,9 +531,9 @@ impl Client {
                 let stream = connector
                     .connect(tls.server_name.clone(), stream)
                     .await
-                    .map_err(|_| {
+                    .map_err(|cause| {
                         self.stats.failed.fetch_add(1, Ordering::Relaxed);
-                        Failure::Connect
+                        Failure::Tls(cause)
                     })?;
                 Box::new(stream)
             }

@@ -5,7 +5,6 @@ pub mod charts;
 pub mod html;
 pub mod phases;
 pub mod site;
-pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,7 @@
 //! build of the binary does not contain it.
 
 mod scenario_text;
+pub mod synthetic;
 
 pub use scenario_text::ScenarioText;
 

@@ -487,3 +487,65 @@ fn sigint_leaves_an_interrupted_result_set() {
     assert!(!read_series(&set).is_empty());
     assert!(set.join("t.hlog").exists());
 }
+
+/// The client keeps why a request failed: the refused connect and the reset exchange are both
+/// failures before a status, with their socket-level cause.
+#[test]
+fn a_failed_request_keeps_its_cause() {
+    use coldfront::load::client::Failure;
+    use coldfront::load::{Client, Endpoint, PreparedRequest};
+    use coldfront::model::{ConnectionPolicy, Outcome};
+    use coldfront::scenario::{RequestTemplate, Wire};
+
+    let request = RequestTemplate {
+        name: "GET /".into(),
+        weight: 1,
+        method: http::Method::GET,
+        path_and_query: "/".into(),
+        headers: Vec::new(),
+        body: bytes::Bytes::new(),
+        wire: Wire::Http,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let send = |url: String| {
+        let base_url: http::Uri = url.parse().unwrap();
+        let addr = base_url.authority().unwrap().as_str().parse().unwrap();
+        let endpoint = Endpoint {
+            base_url,
+            addrs: vec![addr],
+            tls: None,
+        };
+        let prepared = PreparedRequest::new(&request, &endpoint).unwrap();
+        let client = Client::new(endpoint, ConnectionPolicy::KeepAlive, 1);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        runtime.block_on(client.execute(&prepared, deadline))
+    };
+
+    let refused = send(closed_port_url());
+    assert_eq!(refused.outcome, Outcome::ConnectError);
+    match &refused.failure {
+        Some(Failure::Tcp(cause)) => {
+            assert_eq!(cause.kind(), std::io::ErrorKind::ConnectionRefused)
+        }
+        other => panic!("expected a refused TCP connect, got {other:?}"),
+    }
+    assert!(refused
+        .failure
+        .unwrap()
+        .to_string()
+        .starts_with("TCP connect: "));
+
+    let reset = ResetServer::start();
+    let exchange = send(reset.url());
+    assert_eq!(exchange.outcome, Outcome::IoError);
+    match &exchange.failure {
+        Some(failure @ Failure::Exchange(_)) => {
+            let source = std::error::Error::source(failure).expect("the hyper error");
+            assert!(!source.to_string().is_empty());
+        }
+        other => panic!("expected a failed exchange, got {other:?}"),
+    }
+}

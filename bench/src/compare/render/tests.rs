@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::compare::model::Method;
-use crate::compare::stats::{Better, Bootstrap, Estimate, Interval};
+use crate::compare::stats::{Better, Bootstrap, ConfidenceInterval, Estimate};
 
 fn metric(
     name: &str,
@@ -17,7 +17,7 @@ fn metric(
     let estimate = Estimate {
         a,
         b,
-        interval: interval.map(|(low, high)| Interval { low, high }),
+        interval: interval.map(|(low, high)| ConfidenceInterval { low, high }),
     };
     MetricComparison::new(name.into(), unit, better, &estimate, 0.05)
 }

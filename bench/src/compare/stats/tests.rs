@@ -284,7 +284,7 @@ fn rates_that_stay_at_zero_show_no_change_and_a_new_rate_is_a_regression() {
     assert_eq!(v, Verdict::NoSignificantChange);
     assert_eq!(
         e.interval,
-        Some(Interval {
+        Some(ConfidenceInterval {
             low: 0.0,
             high: 0.0
         })
@@ -331,7 +331,7 @@ fn the_percentile_interval_takes_the_tails() {
     let interval = percentile_interval(differences, &bootstrap).unwrap();
     assert_eq!(
         interval,
-        Interval {
+        ConfidenceInterval {
             low: 25.0,
             high: 974.0
         }

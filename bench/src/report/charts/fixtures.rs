@@ -1,11 +1,11 @@
-//! Result sets for the chart tests: the quickstart-like run of [`crate::report::synthetic`],
+//! Result sets for the chart tests: the quickstart-like run of [`crate::testing::synthetic`],
 //! and the awkward ones (nothing recorded, one sample, an interrupted run missing a target,
 //! all-zero latency).
 
 use crate::model::RunStatus;
-use crate::report::synthetic::{phase, quickstart_phases, quickstart_rate, run, summarize};
-pub(super) use crate::report::synthetic::{sample, target};
 use crate::resultset::ResultSet;
+use crate::testing::synthetic::{phase, quickstart_phases, quickstart_rate, run, summarize};
+pub(super) use crate::testing::synthetic::{sample, target, Shape};
 
 /// A run stopped before any target recorded anything.
 pub(super) fn empty() -> ResultSet {
@@ -23,13 +23,13 @@ pub(super) fn single_sample() -> ResultSet {
         "quickstart",
         RunStatus::Complete,
         vec![phase("once", 0.0, 1.0, 1.0)],
-        vec![target("serverless", 0, true, 1, |_| 1)],
+        vec![target("serverless", 0, &Shape::serverless(1, |_| 1))],
     )
 }
 
 /// Interrupted 7 s into the first target: no summary, and the second target never ran.
 pub(super) fn interrupted() -> ResultSet {
-    let mut first = target("serverless", 0, true, 7, quickstart_rate);
+    let mut first = target("serverless", 0, &Shape::serverless(7, quickstart_rate));
     first.summary = None;
     run(
         "quickstart",
@@ -41,7 +41,7 @@ pub(super) fn interrupted() -> ResultSet {
 
 /// Every request took no measurable time; nothing cold, no database.
 pub(super) fn zero_latency() -> ResultSet {
-    let mut t = target("persistent", 1, false, 3, |_| 10);
+    let mut t = target("persistent", 1, &Shape::persistent(3, |_| 10));
     for interval in t.latency.iter_mut().chain(t.service_time.iter_mut()) {
         let n = interval.histogram.len();
         interval.histogram.reset();

@@ -225,7 +225,11 @@ mod tests {
         assert_eq!(window_seconds(200), 1);
         assert_eq!(window_seconds(201), 2);
         assert_eq!(window_seconds(600), 3);
-        let target = fixtures::target("serverless", 0, true, 9, |s| if s == 5 { 0 } else { 40 });
+        let target = fixtures::target(
+            "serverless",
+            0,
+            &fixtures::Shape::serverless(9, |s| if s == 5 { 0 } else { 40 }),
+        );
         let [p50, p99] = windowed(&target.latency, 3);
         // Windows [0,3) [3,6) [6,9): second 5 is empty but its window is not.
         assert_eq!(p99.len(), 1);
@@ -235,7 +239,7 @@ mod tests {
         assert_eq!(p50[0][0].1, first.value_at_quantile(0.5) as f64 / 1000.0);
         assert_eq!(p99[0][0].1, first.value_at_quantile(0.99) as f64 / 1000.0);
 
-        let long = fixtures::target("persistent", 1, false, 400, |_| 5);
+        let long = fixtures::target("persistent", 1, &fixtures::Shape::persistent(400, |_| 5));
         let mut run = fixtures::sample();
         run.targets = vec![long];
         let chart = latency_over_time(&run).unwrap();

@@ -1,7 +1,9 @@
-//! Result sets made in memory, deterministically, for tests and benchmarks: a target's
-//! per-second series, interval logs and summary from a rate function (a serverless target
-//! cold-starts after idle gaps and reports instances), a run like the quickstart, and a
-//! 10-minute run of the size the report must draw in well under 2 s.
+//! The one builder of result sets for tests and benchmarks, made in memory and
+//! deterministically: a target's per-second series, interval logs and summary from a
+//! [`Shape`] (a serverless target cold-starts after idle gaps, as the rate grows and when its
+//! instances are recycled, and reports instances), a run like the quickstart, a 10-minute run
+//! of the size the report must draw in well under 2 s, and [`write`] to put one on disk as a
+//! run would.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,12 +19,62 @@ use crate::resultset::{LatencyStats, SCHEMA_VERSION};
 use crate::resultset::{Manifest, ResultSet, Summary, TargetData, TargetSummary};
 use crate::rng::SplitMix64;
 
-/// Uniform noise in (0, 1].
+/// Uniform noise in (0, 1], and a skewed factor around 1.
 struct Noise(SplitMix64);
 
 impl Noise {
     fn next(&mut self) -> f64 {
         self.0.next_unit()
+    }
+
+    /// Roughly log-normal around 1 (the product of uniforms is skewed enough here).
+    fn skewed(&mut self) -> f64 {
+        (0.5 + self.next()) * (0.5 + self.next()) * (0.5 + self.next()).powi(3)
+    }
+}
+
+/// What one synthetic target does, second by second.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub kind: TargetKind,
+    pub seconds: u64,
+    /// Requests in second `s` (1-based).
+    pub rate: fn(u64) -> u64,
+    /// Warm latency is about this, varying ±10% from second to second and skewed within one.
+    pub median_ms: f64,
+    /// Serverless: every instance is replaced this often (a cold start for each), besides the
+    /// cold starts after idle gaps and when the rate grows.
+    pub recycle_s: Option<u64>,
+    /// Throttles, client and function timeouts and failed requests sprinkled over the run.
+    pub faults: bool,
+    /// The noise of target `index` is seeded with `seed + index`.
+    pub seed: u64,
+}
+
+impl Shape {
+    /// A serverless target: cold starts after idle gaps and as the rate grows, with faults.
+    pub fn serverless(seconds: u64, rate: fn(u64) -> u64) -> Shape {
+        Shape {
+            kind: TargetKind::Serverless,
+            seconds,
+            rate,
+            median_ms: 1.0,
+            recycle_s: None,
+            faults: true,
+            seed: 7,
+        }
+    }
+
+    /// A persistent target: no cold starts, two pooled connections, with faults.
+    pub fn persistent(seconds: u64, rate: fn(u64) -> u64) -> Shape {
+        Shape {
+            kind: TargetKind::Persistent,
+            ..Shape::serverless(seconds, rate)
+        }
+    }
+
+    fn is_serverless(&self) -> bool {
+        self.kind == TargetKind::Serverless
     }
 }
 
@@ -144,23 +196,12 @@ fn interval(tag: Option<&str>, second: u64, histogram: Histogram<u64>) -> HlogIn
     }
 }
 
-/// One target over `seconds` seconds at `rate(second)` requests per second; a serverless one
-/// cold-starts after idle gaps and reports instances.
-pub fn target(
-    name: &str,
-    index: usize,
-    serverless: bool,
-    seconds: u64,
-    rate: impl Fn(u64) -> u64,
-) -> TargetData {
-    let mut noise = Noise(SplitMix64::new(index as u64 + 7));
+/// One target of `shape`: per-second series, interval logs (latency, service time, cold and
+/// warm) and its summary.
+pub fn target(name: &str, index: usize, shape: &Shape) -> TargetData {
     let mut data = TargetData {
         name: name.into(),
-        kind: if serverless {
-            TargetKind::Serverless
-        } else {
-            TargetKind::Persistent
-        },
+        kind: shape.kind,
         index,
         summary: None,
         series: Vec::new(),
@@ -169,56 +210,119 @@ pub fn target(
         cold_latency: Vec::new(),
         warm_latency: Vec::new(),
     };
+    let mut state = Instances {
+        noise: Noise(SplitMix64::new(shape.seed.wrapping_add(index as u64))),
+        alive: 0,
+        idle_for: 0,
+    };
     let mut all = new_histogram();
     let mut total_cold = 0;
-    let (mut instances, mut idle) = (0u64, 0u64);
-    for second in 1..=seconds {
-        let n = rate(second);
-        let (mut latency, mut service, mut cold_h, mut warm_h) = (
-            new_histogram(),
-            new_histogram(),
-            new_histogram(),
-            new_histogram(),
-        );
+    for second in 1..=shape.seconds {
+        let recorded = state.second(shape, second);
+        all.add(&recorded.latency).expect("same bounds");
+        total_cold += recorded.cold;
+        data.series
+            .push(recorded.row(name, shape, second, state.alive));
+        data.latency.push(interval(None, second, recorded.latency));
+        data.service_time
+            .push(interval(Some(TAG_SERVICE_TIME), second, recorded.service));
+        if shape.is_serverless() {
+            data.cold_latency.push(interval(
+                Some(TAG_COLD_LATENCY),
+                second,
+                recorded.cold_latency,
+            ));
+            data.warm_latency.push(interval(
+                Some(TAG_WARM_LATENCY),
+                second,
+                recorded.warm_latency,
+            ));
+        }
+    }
+    let cold = shape.is_serverless().then_some(total_cold);
+    data.summary = Some(summarize(&data.series, &all, cold));
+    data
+}
+
+/// A target's instances and noise as the seconds go by.
+struct Instances {
+    noise: Noise,
+    alive: u64,
+    idle_for: u64,
+}
+
+/// What one second recorded.
+struct Second {
+    requests: u64,
+    cold: u64,
+    latency: Histogram<u64>,
+    service: Histogram<u64>,
+    cold_latency: Histogram<u64>,
+    warm_latency: Histogram<u64>,
+}
+
+impl Instances {
+    fn second(&mut self, shape: &Shape, second: u64) -> Second {
+        let n = (shape.rate)(second);
         let wanted = if n == 0 { 0 } else { (n / 6).max(2) };
-        let cold = if serverless {
-            wanted.saturating_sub(instances)
+        let recycled = shape.recycle_s.is_some_and(|every| second % every == 1);
+        self.idle_for = if n == 0 { self.idle_for + 1 } else { 0 };
+        if shape.is_serverless() && (self.idle_for > 5 || recycled) {
+            self.alive = 0;
+        }
+        let cold = if shape.is_serverless() {
+            wanted.saturating_sub(self.alive)
         } else {
             0
         };
-        idle = if n == 0 { idle + 1 } else { 0 };
-        if serverless && idle > 5 {
-            instances = 0;
-        }
-        instances = instances.max(wanted);
-        let throttled = if n > 150 { n / 20 } else { 0 };
-        let client_timeouts = u64::from(n > 0 && second % 7 == 0);
-        let function_timeouts = u64::from(serverless && n > 0 && second % 9 == 0);
-        let failed = u64::from(n > 0 && second % 5 == 0);
+        self.alive = self.alive.max(wanted);
+        let mut recorded = Second {
+            requests: n,
+            cold,
+            latency: new_histogram(),
+            service: new_histogram(),
+            cold_latency: new_histogram(),
+            warm_latency: new_histogram(),
+        };
+        let scale = 0.9 + 0.2 * self.noise.next();
         for i in 0..n {
-            let base = 600.0 + 900.0 * noise.next();
-            let us = if i < cold {
-                80_000.0 + 40_000.0 * noise.next()
+            let warm = (shape.median_ms * 1000.0 * scale * self.noise.skewed()).max(1.0);
+            let is_cold = i < cold;
+            let us = if is_cold {
+                (warm + 100_000.0 + 20_000.0 * self.noise.next()) as u64
             } else {
-                base
+                warm as u64
             };
-            latency.record(us as u64).unwrap();
-            service.record((us * 0.85) as u64).unwrap();
-            if serverless {
-                if i < cold {
-                    cold_h.record(us as u64).unwrap();
-                } else {
-                    warm_h.record(us as u64).unwrap();
-                }
-            }
+            recorded.latency.record(us).expect("in range");
+            recorded
+                .service
+                .record((us * 9 / 10).max(1))
+                .expect("in range");
+            let split = if is_cold {
+                &mut recorded.cold_latency
+            } else {
+                &mut recorded.warm_latency
+            };
+            split.record(us).expect("in range");
         }
-        all.add(&latency).unwrap();
-        total_cold += cold;
+        recorded
+    }
+}
+
+impl Second {
+    fn row(&self, name: &str, shape: &Shape, second: u64, instances: u64) -> SeriesRow {
+        let (n, serverless) = (self.requests, shape.is_serverless());
+        let faults = shape.faults && n > 0;
+        let throttled = if shape.faults && n > 150 { n / 20 } else { 0 };
+        let client_timeouts = u64::from(faults && second % 7 == 0);
+        let function_timeouts = u64::from(faults && serverless && second % 9 == 0);
+        let failed = u64::from(faults && second % 5 == 0);
         let timeouts = client_timeouts + function_timeouts;
         let errors = timeouts + throttled + failed;
-        let quantile =
-            |q: f64| (!latency.is_empty()).then(|| latency.value_at_quantile(q) as f64 / 1000.0);
-        data.series.push(SeriesRow {
+        let quantile = |q: f64| {
+            (!self.latency.is_empty()).then(|| self.latency.value_at_quantile(q) as f64 / 1000.0)
+        };
+        SeriesRow {
             target: name.into(),
             second,
             sent: n,
@@ -227,10 +331,10 @@ pub fn target(
             errors: errors.min(n),
             timeouts,
             throttled,
-            cold_starts: serverless.then_some(cold),
+            cold_starts: serverless.then_some(self.cold),
             connections_open: if serverless { instances } else { 2 },
             connections_opened: if serverless {
-                cold
+                self.cold
             } else {
                 u64::from(second == 1) * 2
             },
@@ -241,23 +345,8 @@ pub fn target(
             client_timeouts,
             function_timeouts,
             ..SeriesRow::default()
-        });
-        data.latency.push(interval(None, second, latency));
-        data.service_time
-            .push(interval(Some(TAG_SERVICE_TIME), second, service));
-        if serverless {
-            data.cold_latency
-                .push(interval(Some(TAG_COLD_LATENCY), second, cold_h));
-            data.warm_latency
-                .push(interval(Some(TAG_WARM_LATENCY), second, warm_h));
         }
     }
-    data.summary = Some(summarize(
-        &data.series,
-        &all,
-        serverless.then_some(total_cold),
-    ));
-    data
 }
 
 /// A result set of `targets` (named in the manifest in their order) under `phases`.
@@ -317,8 +406,8 @@ pub fn sample() -> ResultSet {
         RunStatus::Complete,
         quickstart_phases(),
         vec![
-            target("serverless", 0, true, 23, quickstart_rate),
-            target("persistent", 1, false, 23, quickstart_rate),
+            target("serverless", 0, &Shape::serverless(23, quickstart_rate)),
+            target("persistent", 1, &Shape::persistent(23, quickstart_rate)),
         ],
     )
 }
@@ -347,8 +436,38 @@ pub fn ten_minutes() -> ResultSet {
             phase("bursts", 360.0, 240.0, 150.0),
         ],
         vec![
-            target("serverless", 0, true, 600, ten_minute_rate),
-            target("persistent", 1, false, 600, ten_minute_rate),
+            target("serverless", 0, &Shape::serverless(600, ten_minute_rate)),
+            target("persistent", 1, &Shape::persistent(600, ten_minute_rate)),
         ],
     )
+}
+
+/// Writes `run` as a result set in `dir`: manifest, series and logs, as a run would (no
+/// summary: it reads as a run that was interrupted before writing one, whatever its status).
+pub fn write(run: &ResultSet, dir: &std::path::Path) -> std::io::Result<()> {
+    use crate::resultset::{self, hlog, series};
+    std::fs::create_dir_all(dir)?;
+    resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &run.manifest)?;
+    let mut csv = format!("{}\n", series::HEADER).into_bytes();
+    for target in &run.targets {
+        for row in &target.series {
+            row.write_csv(&mut csv)?;
+        }
+        let mut log = Vec::new();
+        let mut writer = hlog::HlogWriter::begin(&mut log, std::time::SystemTime::now())?;
+        for k in 0..target.latency.len() {
+            let logs = [
+                &target.latency,
+                &target.service_time,
+                &target.cold_latency,
+                &target.warm_latency,
+            ];
+            for interval in logs.iter().filter_map(|l| l.get(k)) {
+                let (tag, histogram) = (interval.tag.as_deref(), &interval.histogram);
+                writer.write_interval(&mut log, tag, histogram, interval.start, interval.length)?;
+            }
+        }
+        std::fs::write(dir.join(resultset::hlog_file(&target.name)), log)?;
+    }
+    std::fs::write(dir.join(resultset::TIMESERIES_FILE), csv)
 }
