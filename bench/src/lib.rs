@@ -12,6 +12,8 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod scenario;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod thresholds;
 
 use std::process::ExitCode;
