@@ -24,6 +24,8 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+pub use coldfront::testing::assert_exit;
+
 /// The server pauses every response for `pause` at the end of every `period`.
 #[derive(Debug, Clone, Copy)]
 pub struct Stall {
@@ -232,17 +234,6 @@ pub fn read_series(dir: &Path) -> Vec<coldfront::record::series::SeriesRow> {
         &std::fs::read_to_string(dir.join("timeseries.csv")).unwrap(),
     )
     .unwrap()
-}
-
-/// Asserts the process exited with `code`, printing its output otherwise.
-pub fn assert_exit(output: &std::process::Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// A `coldfront run --quiet --out OUT SCENARIO` running in the background.
