@@ -24,7 +24,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-pub use coldfront::testing::assert_exit;
+pub use coldfront::testing::{assert_exit, ScenarioText};
 
 /// The server pauses every response for `pause` at the end of every `period`.
 #[derive(Debug, Clone, Copy)]
@@ -208,10 +208,11 @@ pub fn closed_port_url() -> String {
     format!("http://{addr}")
 }
 
-/// Writes `name.toml` with `text` into `dir` and returns its path.
-pub fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+/// Writes `name.toml` with `text` (a `&str`, a `String` or a [`ScenarioText`]) into `dir` and
+/// returns its path.
+pub fn write_scenario(dir: &Path, name: &str, text: &(impl std::fmt::Display + ?Sized)) -> PathBuf {
     let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, text.to_string()).unwrap();
     path
 }
 

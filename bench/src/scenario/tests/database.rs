@@ -4,25 +4,16 @@ use super::*;
 
 #[test]
 fn database_max_connections_is_read_and_checked() {
-    let plan = parse(&format!(
-        "{HEAD}{PHASE}{REQUEST}[database]\nmax_connections = 20\n"
-    ))
-    .unwrap();
+    let plan = parse(&minimal().database("max_connections = 20").to_string()).unwrap();
     assert_eq!(plan.database.max_connections, 20);
-    let errors = parse(&format!(
-        "{HEAD}{PHASE}{REQUEST}[database]\nmax_conections = 0\n"
-    ))
-    .unwrap_err();
+    let errors = parse(&minimal().database("max_conections = 0").to_string()).unwrap_err();
     let text = errors.to_string();
     assert!(
         text.contains("database.max_conections: unknown key"),
         "{text}"
     );
     assert!(text.contains("did you mean `max_connections`?"), "{text}");
-    let errors = parse(&format!(
-        "{HEAD}{PHASE}{REQUEST}[database]\nmax_connections = 0\n"
-    ))
-    .unwrap_err();
+    let errors = parse(&minimal().database("max_connections = 0").to_string()).unwrap_err();
     assert!(
         errors
             .to_string()

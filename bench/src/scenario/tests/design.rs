@@ -143,7 +143,7 @@ fn design_example_becomes_the_exact_plan() {
 
 #[test]
 fn omitted_keys_take_their_defaults() {
-    let plan = parse(&format!("{HEAD}{PHASE}{REQUEST}")).unwrap();
+    let plan = parse(&minimal().to_string()).unwrap();
     assert_eq!(plan.description, "");
     assert_eq!(plan.seed, 1);
     assert_eq!(

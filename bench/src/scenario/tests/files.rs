@@ -23,7 +23,11 @@ fn load_file_reports_an_unreadable_file() {
 fn load_paths_reads_directories_in_name_order_and_collects_every_error() {
     let dir = tempfile::tempdir().unwrap();
     let valid = |name: &str| {
-        format!("name = \"{name}\"\n[targets.t]\nurl = \"http://h\"\n{PHASE}{REQUEST}")
+        ScenarioText::new(name)
+            .target_url("t", "http://h")
+            .phase(PHASE_BODY)
+            .request(REQUEST_BODY)
+            .to_string()
     };
     std::fs::write(dir.path().join("b.toml"), valid("b")).unwrap();
     std::fs::write(dir.path().join("a.toml"), valid("a")).unwrap();
@@ -46,7 +50,7 @@ fn load_paths_reads_directories_in_name_order_and_collects_every_error() {
 #[test]
 fn two_files_may_not_share_a_scenario_name() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("{HEAD}{PHASE}{REQUEST}");
+    let text = minimal().to_string();
     let (a, b) = (dir.path().join("a.toml"), dir.path().join("b.toml"));
     std::fs::write(&a, &text).unwrap();
     std::fs::write(&b, &text).unwrap();

@@ -4,11 +4,12 @@ use super::*;
 
 #[test]
 fn closed_model_phases_have_workers_and_think_time() {
-    let text = format!(
-        "{HEAD}[load]\nmodel = \"closed\"\nconnections = \"per-request\"\n\
-         [[load.phases]]\nname = \"busy\"\nduration = \"1m30s\"\nconcurrency = 8\nthink_time = \"250ms\"\n\
-         [[load.phases]]\nduration = \"1.5s\"\nconcurrency = 0\n{REQUEST}"
-    );
+    let text = head()
+        .load("model = \"closed\"\nconnections = \"per-request\"")
+        .phase("name = \"busy\"\nduration = \"1m30s\"\nconcurrency = 8\nthink_time = \"250ms\"")
+        .phase("duration = \"1.5s\"\nconcurrency = 0")
+        .request(REQUEST_BODY)
+        .to_string();
     let load = parse(&text).unwrap().load;
     assert_eq!(load.model, LoadModel::Closed);
     assert_eq!(load.connections, ConnectionPolicy::PerRequest);
@@ -37,9 +38,13 @@ fn closed_model_phases_have_workers_and_think_time() {
 
 #[test]
 fn ramps_may_be_written_with_dotted_keys_and_targets_keep_file_order() {
-    let text = "name = \"x\"\n[targets.b]\nkind = \"persistent\"\n[targets.a]\nurl = \"https://h.example/prefix\"\n\
-                [[load.phases]]\nduration = \"1s\"\nrate.from = 1\nrate.to = 2.5\n[[requests]]\npath = \"/\"\n";
-    let plan = parse(text).unwrap();
+    let text = ScenarioText::new("x")
+        .target("b", "kind = \"persistent\"")
+        .target_url("a", "https://h.example/prefix")
+        .phase("duration = \"1s\"\nrate.from = 1\nrate.to = 2.5")
+        .request(REQUEST_BODY)
+        .to_string();
+    let plan = parse(&text).unwrap();
     let names: Vec<_> = plan.targets.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["b", "a"]);
     assert_eq!(

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
+use crate::testing::ScenarioText;
 
 mod database;
 mod design;
@@ -24,6 +25,21 @@ const PHASE: &str = "[[load.phases]]\nduration = \"1s\"\nrate = 1\n";
 
 /// Two lines: one request.
 const REQUEST: &str = "[[requests]]\npath = \"/\"\n";
+
+/// The body of `PHASE` and of `REQUEST`, for [`ScenarioText`].
+const PHASE_BODY: &str = "duration = \"1s\"\nrate = 1";
+const REQUEST_BODY: &str = "path = \"/\"";
+
+/// `HEAD` built: a scenario `x` with one external target `t`. For valid scenarios whose error
+/// positions do not matter; tests of positions keep the literal fragments.
+fn head() -> ScenarioText {
+    ScenarioText::new("x").target_url("t", "http://127.0.0.1:9")
+}
+
+/// `{HEAD}{PHASE}{REQUEST}` built: the smallest valid scenario.
+fn minimal() -> ScenarioText {
+    head().phase(PHASE_BODY).request(REQUEST_BODY)
+}
 
 fn parse(text: &str) -> Result<Plan, ScenarioErrors> {
     parse_str(text, Path::new("x.toml"))

@@ -8,11 +8,14 @@ use super::*;
 
 #[test]
 fn requests_keep_method_headers_body_and_name() {
-    let text = format!(
-        "{HEAD}{PHASE}[[requests]]\nname = \"create\"\nweight = 3\nmethod = \"POST\"\npath = \"/api/blogs\"\n\
-         headers = {{ authorization = \"Bearer t0ken\", Content-Type = \"application/json\" }}\n\
-         body = '{{\"title\":\"hi\"}}'\n"
-    );
+    let text = head()
+        .phase(PHASE_BODY)
+        .request(
+            "name = \"create\"\nweight = 3\nmethod = \"POST\"\npath = \"/api/blogs\"\n\
+             headers = { authorization = \"Bearer t0ken\", Content-Type = \"application/json\" }\n\
+             body = '{\"title\":\"hi\"}'",
+        )
+        .to_string();
     let request = parse(&text).unwrap().requests.remove(0);
     assert_eq!(
         request,
@@ -67,13 +70,16 @@ fn request_values_are_checked() {
 
 #[test]
 fn held_kinds_become_held_requests_with_their_hold() {
-    let text = format!(
-        "{HEAD}{PHASE}[[requests]]\npath = \"/api/events?count=5\"\nkind = \"sse\"\nhold = \"3s\"\n\
-         [[requests]]\npath = \"/api/chat\"\nkind = \"websocket\"\nhold = \"1m\"\nsend_every = \"250ms\"\n\
-         headers = {{ authorization = \"Bearer t\" }}\n\
-         [[requests]]\npath = \"/api/chat\"\nkind = \"websocket\"\nhold = \"2s\"\nmethod = \"GET\"\n\
-         [[requests]]\npath = \"/\"\nkind = \"http\"\n"
-    );
+    let text = head()
+        .phase(PHASE_BODY)
+        .request("path = \"/api/events?count=5\"\nkind = \"sse\"\nhold = \"3s\"")
+        .request(
+            "path = \"/api/chat\"\nkind = \"websocket\"\nhold = \"1m\"\nsend_every = \"250ms\"\n\
+             headers = { authorization = \"Bearer t\" }",
+        )
+        .request("path = \"/api/chat\"\nkind = \"websocket\"\nhold = \"2s\"\nmethod = \"GET\"")
+        .request("path = \"/\"\nkind = \"http\"")
+        .to_string();
     let plan = parse(&text).unwrap();
     let kinds: Vec<RequestKind> = plan.requests.iter().map(|r| r.kind).collect();
     assert_eq!(

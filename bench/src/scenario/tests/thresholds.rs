@@ -4,12 +4,13 @@ use super::*;
 
 #[test]
 fn thresholds_convert_limits_to_their_units() {
-    let text = format!(
-        "{HEAD}{PHASE}{REQUEST}[thresholds]\n\
-         \"t.service_time.p999\" = \"<= 1.5s\"\n\"*.error_rate\" = \"<0.5%\"\n\
-         \"t.throughput_rps\" = \"> 99.5\"\n\"*.db_connections.max\" = \">= 20\"\n\
-         \"t.send_lag.max\" = \"< 500us\"\n"
-    );
+    let text = minimal()
+        .threshold("t.service_time.p999", "<= 1.5s")
+        .threshold("*.error_rate", "<0.5%")
+        .threshold("t.throughput_rps", "> 99.5")
+        .threshold("*.db_connections.max", ">= 20")
+        .threshold("t.send_lag.max", "< 500us")
+        .to_string();
     let limits: Vec<_> = parse(&text)
         .unwrap()
         .thresholds
@@ -46,11 +47,12 @@ fn thresholds_convert_limits_to_their_units() {
 
 #[test]
 fn held_thresholds_count_stream_ends_and_time_the_first_message() {
-    let text = format!(
-        "{HEAD}{PHASE}{REQUEST}[thresholds]\n\
-         \"t.held.cut\" = \">= 1\"\n\"*.held.held\" = \"< 1\"\n\
-         \"t.held.first_message.p99\" = \"< 250ms\"\n\"t.held.refused\" = \"<= 0\"\n"
-    );
+    let text = minimal()
+        .threshold("t.held.cut", ">= 1")
+        .threshold("*.held.held", "< 1")
+        .threshold("t.held.first_message.p99", "< 250ms")
+        .threshold("t.held.refused", "<= 0")
+        .to_string();
     let limits: Vec<_> = parse(&text)
         .unwrap()
         .thresholds

@@ -8,26 +8,16 @@ use super::*;
 /// A scenario with a serverless target (`max_duration = 1s`) and a persistent one, 2 s of one
 /// held request kind at 3/s.
 fn realtime_scenario(name: &str, request: &str) -> String {
-    format!(
-        r#"
-name = "{name}"
-[targets.serverless]
-kind = "serverless"
-max_duration = "1s"
-init = "10ms"
-[targets.persistent]
-kind = "persistent"
-pool = 2
-[load]
-[[load.phases]]
-duration = "2s"
-rate = 3
-[[requests]]
-{request}
-[database]
-max_connections = 20
-"#
-    )
+    ScenarioText::new(name)
+        .target(
+            "serverless",
+            "kind = \"serverless\"\nmax_duration = \"1s\"\ninit = \"10ms\"",
+        )
+        .target("persistent", "kind = \"persistent\"\npool = 2")
+        .phase("duration = \"2s\"\nrate = 3")
+        .request(request)
+        .database("max_connections = 20")
+        .to_string()
 }
 
 fn run_builtin(dir: &Path, name: &str, text: &str) -> (TargetSummary, TargetSummary) {

@@ -21,17 +21,11 @@ use sse_server::SseServer;
 
 /// One scenario against `url`: `load` is the `[load]` body, `request` the `[[requests]]` body.
 fn scenario(name: &str, url: &str, load: &str, request: &str) -> String {
-    format!(
-        r#"
-name = "{name}"
-[targets.t]
-url = "{url}"
-[load]
-{load}
-[[requests]]
-{request}
-"#
-    )
+    ScenarioText::new(name)
+        .target_url("t", url)
+        .load(load)
+        .request(request)
+        .to_string()
 }
 
 const FIVE_IN_ONE_SECOND: &str = "[[load.phases]]\nduration = \"1s\"\nrate = 5";
