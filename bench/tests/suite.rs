@@ -8,15 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-fn assert_exit(output: &std::process::Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use coldfront::testing::assert_exit;
 
 fn read_summary(dir: &Path) -> coldfront::resultset::Summary {
     coldfront::resultset::read_json(&dir.join("summary.json"), "summary").unwrap()

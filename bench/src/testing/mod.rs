@@ -1,7 +1,8 @@
-//! Helpers shared by the unit tests and the integration test binaries: the
-//! scenario-text builder and the process exit-code assertion. Compiled only for tests (`cfg(test)`)
-//! or with the `testing` feature, which the package's own dev-dependency turns on; a release
-//! build of the binary does not contain it.
+//! Helpers for tests: the scenario-text builder ([`ScenarioText`]), the exit-code assertion
+//! ([`assert_exit`]) and the one builder of synthetic result sets ([`synthetic`]), shared by
+//! the unit tests, both integration test binaries and the benches. Compiled only for tests
+//! (`cfg(test)`) or with the `testing` feature, which the package's dev-dependency on itself
+//! turns on; `cargo build` of the binary or the library does not include it.
 
 mod scenario_text;
 pub mod synthetic;

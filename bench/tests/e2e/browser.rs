@@ -30,34 +30,17 @@ fn report_and_site_render_in_chromium_without_errors() {
     let scenario = write_scenario(
         dir.path(),
         "browser",
-        &format!(
-            r#"
-name = "browser-check"
-description = "Two targets <img src=x onerror=\"console.error('unescaped')\"> & quotes ' \""
-[targets.fast]
-url = "{url}"
-[targets.slow]
-url = "{url}"
-[load]
-[[load.phases]]
-name = "steady"
-duration = "2s"
-rate = 100
-[[load.phases]]
-name = "pause"
-duration = "1s"
-rate = 0
-[[load.phases]]
-name = "burst <b>"
-duration = "1s"
-rate = 200
-[[requests]]
-path = "/sleep/1"
-[thresholds]
-"*.latency.p99" = "< 2s"
-"#,
-            url = server.url()
-        ),
+        &ScenarioText::new("browser-check")
+            .description(
+                "Two targets <img src=x onerror=\"console.error('unescaped')\"> & quotes ' \"",
+            )
+            .target_url("fast", &server.url())
+            .target_url("slow", &server.url())
+            .phase("name = \"steady\"\nduration = \"2s\"\nrate = 100")
+            .phase("name = \"pause\"\nduration = \"1s\"\nrate = 0")
+            .phase("name = \"burst <b>\"\nduration = \"1s\"\nrate = 200")
+            .request("path = \"/sleep/1\"")
+            .threshold("*.latency.p99", "< 2s"),
     );
     let out = dir.path().join("out");
     assert_exit(&run_coldfront(&out, &[&scenario]), 0);

@@ -8,22 +8,12 @@ use std::time::Duration;
 use super::support::*;
 
 fn persistent_scenario(name: &str, seconds: u32) -> String {
-    format!(
-        r#"
-name = "{name}"
-[targets.server]
-kind = "persistent"
-pool = 3
-[load]
-[[load.phases]]
-duration = "{seconds}s"
-rate = 100
-[[requests]]
-path = "/api/blogs?category=rust"
-[database]
-max_connections = 20
-"#
-    )
+    ScenarioText::new(name)
+        .target("server", "kind = \"persistent\"\npool = 3")
+        .phase(&format!("duration = \"{seconds}s\"\nrate = 100"))
+        .request("path = \"/api/blogs?category=rust\"")
+        .database("max_connections = 20")
+        .to_string()
 }
 
 /// The ports of the target and of its database, from the manifest.
@@ -125,26 +115,16 @@ fn orphaned_instances() -> usize {
 #[test]
 fn serverless_target_reports_cold_starts_after_an_idle_gap() {
     let dir = tempfile::tempdir().unwrap();
-    let text = r#"
-name = "cold-after-idle"
-[targets.fn]
-kind = "serverless"
-keep_warm = "1s"
-init = "20ms"
-[load]
-[[load.phases]]
-duration = "2s"
-rate = 20
-[[load.phases]]
-duration = "2s"
-rate = 0
-[[load.phases]]
-duration = "1s"
-rate = 20
-[[requests]]
-path = "/api/health"
-"#;
-    let scenario = write_scenario(dir.path(), "cold-after-idle", text);
+    let text = ScenarioText::new("cold-after-idle")
+        .target(
+            "fn",
+            "kind = \"serverless\"\nkeep_warm = \"1s\"\ninit = \"20ms\"",
+        )
+        .phase("duration = \"2s\"\nrate = 20")
+        .phase("duration = \"2s\"\nrate = 0")
+        .phase("duration = \"1s\"\nrate = 20")
+        .request("path = \"/api/health\"");
+    let scenario = write_scenario(dir.path(), "cold-after-idle", &text);
     let out = dir.path().join("out");
     assert_exit(&run_coldfront(&out, &[&scenario]), 0);
     let set = out.join("cold-after-idle");

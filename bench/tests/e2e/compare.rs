@@ -8,14 +8,14 @@ use super::support::*;
 
 /// A scenario called `name` sending 50 req/s for `seconds` to `path` on every target given.
 fn scenario(name: &str, targets: &[(&str, &str)], seconds: u32, path: &str) -> String {
-    let targets: String = targets
+    targets
         .iter()
-        .map(|(target, url)| format!("[targets.{target}]\nurl = \"{url}\"\n"))
-        .collect();
-    format!(
-        "name = \"{name}\"\n{targets}[load]\n[[load.phases]]\nduration = \"{seconds}s\"\n\
-         rate = 50\n[[requests]]\npath = \"{path}\"\n"
-    )
+        .fold(ScenarioText::new(name), |text, (target, url)| {
+            text.target_url(target, url)
+        })
+        .phase(&format!("duration = \"{seconds}s\"\nrate = 50"))
+        .request(&format!("path = \"{path}\""))
+        .to_string()
 }
 
 /// Runs `text` (a scenario called `name`) into `dir/label/` and returns the result set.

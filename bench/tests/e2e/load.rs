@@ -5,18 +5,11 @@ use std::time::Duration;
 
 use super::support::*;
 
-fn open_scenario(name: &str, url: &str, load: &str, path: &str) -> String {
-    format!(
-        r#"
-name = "{name}"
-[targets.t]
-url = "{url}"
-[load]
-{load}
-[[requests]]
-path = "{path}"
-"#
-    )
+fn open_scenario(name: &str, url: &str, load: &str, path: &str) -> ScenarioText {
+    ScenarioText::new(name)
+        .target_url("t", url)
+        .load(load)
+        .request(&format!("path = \"{path}\""))
 }
 
 #[test]
@@ -150,20 +143,12 @@ fn stalls_show_in_corrected_latency_not_in_service_time() {
 
 fn outcome_of(index: usize, url: &str, path: &str, timeout: &str) -> (String, String) {
     let name = format!("outcome-{index}");
-    let text = format!(
-        r#"
-name = "{name}"
-[targets.t]
-url = "{url}"
-[load]
-timeout = "{timeout}"
-[[load.phases]]
-duration = "1s"
-rate = 20
-[[requests]]
-path = "{path}"
-"#
-    );
+    let text = ScenarioText::new(&name)
+        .target_url("t", url)
+        .load(&format!("timeout = \"{timeout}\""))
+        .phase("duration = \"1s\"\nrate = 20")
+        .request(&format!("path = \"{path}\""))
+        .to_string();
     (name, text)
 }
 
@@ -374,15 +359,14 @@ fn cold_header_splits_cold_and_warm() {
 fn thresholds_fail_with_exit_1_and_verdicts_in_the_summary() {
     let server = TestServer::start(None);
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "{}\n[thresholds]\n\"t.latency.p99\" = \"< 1ms\"\n\"*.error_rate\" = \"< 1%\"\n",
-        open_scenario(
-            "thr",
-            &server.url(),
-            "[[load.phases]]\nduration = \"1s\"\nrate = 50",
-            "/sleep/5"
-        )
-    );
+    let text = open_scenario(
+        "thr",
+        &server.url(),
+        "[[load.phases]]\nduration = \"1s\"\nrate = 50",
+        "/sleep/5",
+    )
+    .threshold("t.latency.p99", "< 1ms")
+    .threshold("*.error_rate", "< 1%");
     let scenario = write_scenario(dir.path(), "thr", &text);
     let out = dir.path().join("out");
     let output = run_coldfront(&out, &[&scenario]);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
+use coldfront::testing::assert_exit;
 
 /// Each bad fixture and every error line it must produce (after `error: <path>:`), in order.
 const BAD: &[(&str, &[&str])] = &[
@@ -115,16 +116,6 @@ fn validate(path: &Path) -> Output {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        stderr(output)
-    );
 }
 
 #[test]

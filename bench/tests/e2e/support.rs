@@ -24,6 +24,8 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+pub use coldfront::testing::{assert_exit, ScenarioText};
+
 /// The server pauses every response for `pause` at the end of every `period`.
 #[derive(Debug, Clone, Copy)]
 pub struct Stall {
@@ -206,10 +208,11 @@ pub fn closed_port_url() -> String {
     format!("http://{addr}")
 }
 
-/// Writes `name.toml` with `text` into `dir` and returns its path.
-pub fn write_scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+/// Writes `name.toml` with `text` (a `&str`, a `String` or a [`ScenarioText`]) into `dir` and
+/// returns its path.
+pub fn write_scenario(dir: &Path, name: &str, text: &(impl std::fmt::Display + ?Sized)) -> PathBuf {
     let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, text.to_string()).unwrap();
     path
 }
 
@@ -232,17 +235,6 @@ pub fn read_series(dir: &Path) -> Vec<coldfront::resultset::series::SeriesRow> {
         &std::fs::read_to_string(dir.join("timeseries.csv")).unwrap(),
     )
     .unwrap()
-}
-
-/// Asserts the process exited with `code`, printing its output otherwise.
-pub fn assert_exit(output: &std::process::Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// A `coldfront run --quiet --out OUT SCENARIO` running in the background.

@@ -101,10 +101,10 @@ fn https_target_negotiates_http2_with_a_private_ca() {
     let scenario = write_scenario(
         dir.path(),
         "tls",
-        &format!(
-            "name = \"tls\"\n[targets.t]\nurl = \"https://localhost:{}\"\n[load]\n[[load.phases]]\nduration = \"1s\"\nrate = 50\n[[requests]]\npath = \"/\"\n",
-            server.port
-        ),
+        &ScenarioText::new("tls")
+            .target_url("t", &format!("https://localhost:{}", server.port))
+            .phase("duration = \"1s\"\nrate = 50")
+            .request("path = \"/\""),
     );
     let out = dir.path().join("out");
     let output = assert_cmd::Command::cargo_bin("coldfront")

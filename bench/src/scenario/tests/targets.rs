@@ -1,0 +1,88 @@
+//! `[targets.NAME]`: external URLs and built-in kinds, the keys each kind allows, their values.
+
+use super::*;
+
+#[test]
+fn serverless_keys_on_other_kinds_name_the_key_and_the_kind() {
+    let text = format!(
+        "name = \"x\"\n[targets.p]\nkind = \"persistent\"\nkeep_warm = \"5s\"\n[targets.u]\nurl = \"http://h\"\n\
+         max_instances = 2\n[targets.s]\nkind = \"serverless\"\npool = 4\n{PHASE}{REQUEST}"
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "x.toml:4:13: targets.p.keep_warm: not allowed here: `keep_warm` applies to kind = \
+             \"serverless\" targets; this target is kind = \"persistent\"",
+            "x.toml:7:17: targets.u.max_instances: not allowed here: `max_instances` applies to kind = \
+             \"serverless\" targets; this target is external (`url`)",
+            "x.toml:10:8: targets.s.pool: not allowed here: `pool` applies to kind = \"persistent\" \
+             targets; this target is kind = \"serverless\"",
+        ]
+    );
+}
+
+#[test]
+fn a_target_needs_exactly_one_of_url_and_kind() {
+    let text = format!(
+        "name = \"x\"\n[targets.none]\n[targets.both]\nkind = \"persistent\"\nurl = \"http://h\"\n{PHASE}{REQUEST}"
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "x.toml:2:1: targets.none.kind: missing required key; expected `kind = \"serverless\"`, \
+             `kind = \"persistent\"` or `url = \"http://…\"`",
+            "x.toml:5:7: targets.both.url: not allowed here: a target has either `url` (a server \
+             coldfront does not start) or `kind` (a built-in target), not both",
+        ]
+    );
+}
+
+#[test]
+fn target_values_are_checked() {
+    let text = format!(
+        "name = \"x\"\n[targets.a]\nkind = \"serverles\"\n[targets.b]\nkind = \"serverless\"\n\
+         preset = \"lamda\"\nmax_instances = 0\ndb_connect = \"per_request\"\n[targets.c]\n\
+         kind = \"persistent\"\npool = -1\n{PHASE}{REQUEST}"
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "x.toml:3:8: targets.a.kind: expected one of \"serverless\", \"persistent\", found \
+             \"serverles\" (did you mean `serverless`?)",
+            "x.toml:6:10: targets.b.preset: expected one of \"lambda\", \"vercel-hobby\", \"vercel-pro\", \
+             \"knative\", \"cgi\", found \"lamda\" (did you mean `lambda`?)",
+            "x.toml:7:17: targets.b.max_instances: expected an integer from 1 to 4294967295, found 0",
+            "x.toml:8:14: targets.b.db_connect: expected one of \"per-instance\", \"per-request\", found \
+             \"per_request\" (did you mean `per-request`?)",
+            "x.toml:11:8: targets.c.pool: expected an integer from 1 to 4294967295, found -1",
+        ]
+    );
+}
+
+#[test]
+fn urls_need_http_or_https_a_host_and_no_query() {
+    let text = format!(
+        "name = \"x\"\n[targets.a]\nurl = \"ftp://h\"\n[targets.b]\nurl = \"127.0.0.1:9\"\n\
+         [targets.c]\nurl = \"http://h/p?q=1\"\n[targets.d]\nurl = \"http://\"\n{PHASE}{REQUEST}"
+    );
+    let expected =
+        "expected an http:// or https:// URL with a host, such as \"http://127.0.0.1:8080\"";
+    assert_eq!(
+        errors(&text),
+        [
+            format!("x.toml:3:7: targets.a.url: {expected}, found \"ftp://h\" (the scheme is not http or https)"),
+            format!("x.toml:5:7: targets.b.url: {expected}, found \"127.0.0.1:9\" (no scheme)"),
+            format!("x.toml:7:7: targets.c.url: {expected}, found \"http://h/p?q=1\" (a base URL cannot have a query)"),
+            format!("x.toml:9:7: targets.d.url: {expected}, found \"http://\" (not a valid URL)"),
+        ]
+    );
+}
+
+#[test]
+fn an_empty_targets_table_is_an_error() {
+    let text = format!("name = \"x\"\ntargets = {{}}\n{PHASE}{REQUEST}");
+    assert_eq!(
+        error(&text),
+        "x.toml:2:11: targets: at least one [targets.NAME] is needed"
+    );
+}
