@@ -58,11 +58,11 @@ use std::ffi::OsString;
 use std::future::Future;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use crate::app::AppConfig;
 
+pub use crate::settings::DbConnect;
 pub use gateway::SHUTDOWN_GRACE;
 pub use instance::instance_main;
 pub use metrics::METRICS_PATH;
@@ -126,17 +126,6 @@ impl ServerlessConfig {
         );
         Ok(())
     }
-}
-
-/// How an instance reaches the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DbConnect {
-    /// The singleton pattern: one connection made during the cold start, kept while the
-    /// instance lives.
-    PerInstance,
-    /// The naive pattern: a new connection for every request that needs the database.
-    PerRequest,
 }
 
 /// Runs the gateway on `listener` until `shutdown` resolves: in-flight requests may finish for
