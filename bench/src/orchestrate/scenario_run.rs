@@ -27,7 +27,7 @@ use crate::record::summary::{self, RunFacts};
 use crate::record::ticker::{self, TickerInputs, TickerOutputs};
 use crate::record::{Recorder, TargetSummary};
 use crate::scenario::{
-    Arrivals, ConnectionPolicy, LoadModel, Phase, PhaseLoad, Plan, Rate, TargetKind,
+    Arrivals, ConnectionPolicy, LoadModel, Phase, PhaseLoad, Plan, Rate, TargetSetup,
 };
 use crate::thresholds;
 
@@ -283,10 +283,10 @@ fn scenario_record(plan: &Plan, duration_scale: f64) -> ScenarioRecord {
             .iter()
             .map(|t| TargetRecord {
                 name: t.name.clone(),
-                kind: match &t.kind {
-                    TargetKind::External { .. } => "external",
-                    TargetKind::Serverless(_) => "serverless",
-                    TargetKind::Persistent(_) => "persistent",
+                kind: match &t.setup {
+                    TargetSetup::External { .. } => "external",
+                    TargetSetup::Serverless(_) => "serverless",
+                    TargetSetup::Persistent(_) => "persistent",
                 }
                 .into(),
                 url: None,

@@ -7,6 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
+pub use coldfront_targets::settings::{PersistentSettings, ServerlessSettings};
+
 /// A scenario, checked and ready to run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -45,40 +47,19 @@ impl Default for DatabasePlan {
 pub struct TargetPlan {
     /// The key under `[targets.NAME]`; `[a-z0-9_-]+`.
     pub name: String,
-    pub kind: TargetKind,
+    pub setup: TargetSetup,
 }
 
+/// What the harness does to reach a target: nothing (external), or start a built-in one with
+/// its settings (`None` fields = the preset's value or the default).
 #[derive(Debug, Clone, PartialEq)]
-pub enum TargetKind {
+pub enum TargetSetup {
     /// `url = "http://127.0.0.1:8080"`: an address the harness does not start.
     External { base_url: Uri },
     /// `kind = "serverless"`: the built-in platform emulator.
-    Serverless(ServerlessSpec),
+    Serverless(ServerlessSettings),
     /// `kind = "persistent"`: the built-in long-lived pooled server.
-    Persistent(PersistentSpec),
-}
-
-/// Keys of a `kind = "serverless"` target. `None` = take it from the preset or the default.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServerlessSpec {
-    pub preset: Option<String>,
-    pub keep_warm: Option<Duration>,
-    pub init: Option<Duration>,
-    pub max_instances: Option<u32>,
-    pub max_duration: Option<Duration>,
-    pub queue_timeout: Option<Duration>,
-    pub db_connect: Option<DbConnect>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DbConnect {
-    PerInstance,
-    PerRequest,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PersistentSpec {
-    pub pool: Option<u32>,
+    Persistent(PersistentSettings),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bytes::Bytes;
+use coldfront_targets::settings::{DbConnect, PresetName};
 use http::{HeaderName, HeaderValue, Method, Uri};
 
 use super::*;
@@ -101,8 +102,8 @@ fn design_example_becomes_the_exact_plan() {
         targets: vec![
             TargetPlan {
                 name: "serverless".into(),
-                kind: TargetKind::Serverless(ServerlessSpec {
-                    preset: Some("vercel-hobby".into()),
+                setup: TargetSetup::Serverless(ServerlessSettings {
+                    preset: PresetName::new("vercel-hobby"),
                     keep_warm: Some(secs(5)),
                     init: Some(ms(120)),
                     max_instances: Some(50),
@@ -113,7 +114,7 @@ fn design_example_becomes_the_exact_plan() {
             },
             TargetPlan {
                 name: "persistent".into(),
-                kind: TargetKind::Persistent(PersistentSpec { pool: Some(10) }),
+                setup: TargetSetup::Persistent(PersistentSettings { pool: Some(10) }),
             },
         ],
         load: LoadPlan {
@@ -217,7 +218,7 @@ fn omitted_keys_take_their_defaults() {
         plan.targets,
         vec![TargetPlan {
             name: "t".into(),
-            kind: TargetKind::External {
+            setup: TargetSetup::External {
                 base_url: Uri::from_static("http://127.0.0.1:9")
             },
         }]
@@ -1070,4 +1071,27 @@ fn errors_display_one_per_line() {
     let first = &errors.0[0];
     assert_eq!(first.position, Some(Position { line: 1, column: 8 }));
     assert_eq!(first.key.as_deref(), Some("name"));
+}
+
+#[test]
+fn target_setting_types_are_checked_whatever_the_kind() {
+    let text = format!(
+        "name = \"x\"\n[targets.a]\nkind = \"serverles\"\npool = \"ten\"\n[targets.b]\n\
+         kind = \"serverless\"\npool = \"ten\"\n[targets.c]\nurl = \"http://h\"\nkeep_warm = 5\n\
+         [targets.d]\nkind = \"persistent\"\nkeep_wram = \"1s\"\n{PHASE}{REQUEST}"
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "x.toml:3:8: targets.a.kind: expected one of \"serverless\", \"persistent\", found \
+             \"serverles\" (did you mean `serverless`?)",
+            "x.toml:4:8: targets.a.pool: expected an integer, found a string (\"ten\")",
+            "x.toml:7:8: targets.b.pool: expected an integer, found a string (\"ten\")",
+            "x.toml:10:13: targets.c.keep_warm: expected a duration string such as \"5s\", found an \
+             integer (5)",
+            "x.toml:13:1: targets.d.keep_wram: unknown key; expected one of url, kind, preset, \
+             keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, pool (did \
+             you mean `keep_warm`?)",
+        ]
+    );
 }

@@ -131,6 +131,7 @@ name = "cold-after-idle"
 kind = "serverless"
 keep_warm = "1s"
 init = "20ms"
+max_instances = 7
 [load]
 [[load.phases]]
 duration = "2s"
@@ -170,7 +171,10 @@ path = "/api/health"
         "a cold start after the idle gap: {series:?}"
     );
     assert!(series.iter().any(|r| r.instances.is_some_and(|n| n >= 1)));
-    assert_eq!(t.target_metrics.as_ref().unwrap()["runtime"], "serverless");
+    let metrics = t.target_metrics.as_ref().unwrap();
+    assert_eq!(metrics["runtime"], "serverless");
+    // The scenario's settings reached `serve` (as COLDFRONT_TARGET_SETTINGS JSON).
+    assert_eq!(metrics["instances"]["max"], 7, "{metrics}");
     let (target_port, database_port) = target_ports(&set);
     assert_nothing_listens(target_port);
     assert_nothing_listens(database_port);
