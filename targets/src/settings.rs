@@ -24,19 +24,23 @@
 //!
 //! Say a serverless `concurrency` (requests one instance serves at once):
 //!
-//! 1. Here: a field of [`ServerlessSettings`] (`Option<_>`, a doc comment, `#[arg(long)]`,
-//!    `#[serde(with = "humantime_opt")]` for a duration) and its name in
-//!    [`ServerlessSettings::KEYS`] (the `keys_are_the_serde_field_names` test fails until both
-//!    agree). That is already the scenario key (unknown-key suggestions included), the
-//!    `--concurrency` flag and the field in the harness→`serve` JSON.
-//! 2. Its scenario validation line in `bench/src/scenario/target.rs` (`serverless_settings`):
-//!    `concurrency: keys.count("concurrency"),` — the expected TOML type, the range or
-//!    choices, and so the error messages (a debug assertion fails while a key of `KEYS` has no
-//!    line).
-//! 3. Its use: a field of the runtime config ([`ServerlessConfig`]) set in
-//!    [`ServerlessSettings::resolve`] (from the field, else the preset's value — then also a
-//!    [`Preset`](crate::serverless::Preset) field and its value in each preset — or a default),
-//!    and the runtime code that reads it.
+//! 1. Here, the setting itself: a field of [`ServerlessSettings`] (`Option<_>`, a doc comment
+//!    — its `--help` —, `#[arg(long)]` and `skip_serializing_if` like its neighbours, plus
+//!    `value_parser = parse_duration` and `with = "humantime_opt"` for a duration), its name
+//!    in [`ServerlessSettings::KEYS`] (`keys_are_the_serde_field_names` fails until both
+//!    agree), and a value in the tests' `full()` (the compiler asks; the round-trip and flag
+//!    tests then cover it). That is the scenario key (unknown-key suggestions included), the
+//!    `--concurrency` flag and the field of the harness→`serve` JSON: nothing else spells it.
+//! 2. Its scenario check: one line in `serverless_settings` in
+//!    `bench/src/scenario/target.rs`, e.g. `concurrency: keys.count("concurrency"),` — the
+//!    TOML type, the range or choices, and so the error messages (the compiler asks for the
+//!    field; a debug assertion fails while a key of `KEYS` has no line there).
+//! 3. Its use: a field of the runtime's config ([`ServerlessConfig`]), set in
+//!    [`ServerlessSettings::resolve`] from the setting, else the preset's value (then also a
+//!    [`Preset`](crate::serverless::Preset) field with a value in each preset) or a default;
+//!    the compiler also asks for it where a config is written out in full
+//!    (`ServerlessConfig::from_preset`, the e2e tests' `config()`); and the runtime code that
+//!    reads it.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -402,6 +406,7 @@ mod tests {
         );
     }
 
+    /// Every field given (so adding one means giving it here: its round trip is tested).
     fn full() -> ServerlessSettings {
         ServerlessSettings {
             preset: PresetName::new("knative"),
@@ -487,25 +492,20 @@ mod tests {
 
     #[test]
     fn flags_are_the_settings() {
-        let flags = Flags::try_parse_from([
-            "serve",
-            "--preset",
-            "knative",
-            "--keep-warm",
-            "1500ms",
-            "--init",
-            "20001us",
-            "--max-instances",
-            "7",
-            "--max-duration",
-            "10m",
-            "--queue-timeout",
-            "0s",
-            "--db-connect",
-            "per-request",
-        ])
-        .unwrap();
-        assert_eq!(flags.settings, full());
+        // `--keep-warm 1s 500ms` for `"keep_warm":"1s 500ms"`: every setting is the flag of its
+        // key's name, taking the serialized value.
+        let mut args = vec!["serve".to_owned()];
+        let json = serde_json::to_value(full()).unwrap();
+        for (key, value) in json.as_object().unwrap() {
+            args.push(format!("--{}", key.replace('_', "-")));
+            args.push(value.as_str().map_or(value.to_string(), str::to_owned));
+        }
+        assert_eq!(
+            args.len(),
+            1 + 2 * ServerlessSettings::KEYS.len(),
+            "{args:?}"
+        );
+        assert_eq!(Flags::try_parse_from(&args).unwrap().settings, full());
         assert!(Flags::try_parse_from(["serve", "--preset", "heroku"]).is_err());
         assert!(Flags::try_parse_from(["serve", "--db-connect", "per-query"]).is_err());
         assert_eq!(

@@ -108,8 +108,8 @@ fn design_example_becomes_the_exact_plan() {
                     init: Some(ms(120)),
                     max_instances: Some(50),
                     max_duration: Some(secs(10)),
-                    queue_timeout: None,
                     db_connect: Some(DbConnect::PerInstance),
+                    ..ServerlessSettings::default()
                 }),
             },
             TargetPlan {
