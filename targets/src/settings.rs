@@ -37,10 +37,9 @@
 //!    field; a debug assertion fails while a key of `KEYS` has no line there).
 //! 3. Its use: a field of the runtime's config ([`ServerlessConfig`]), set in
 //!    [`ServerlessSettings::resolve`] from the setting, else the preset's value (then also a
-//!    [`Preset`](crate::serverless::Preset) field with a value in each preset) or a default;
-//!    the compiler also asks for it where a config is written out in full
-//!    (`ServerlessConfig::from_preset`, the e2e tests' `config()`); and the runtime code that
-//!    reads it.
+//!    [`Preset`] field with a value in each preset) or a default;
+//!    the compiler also asks for it where a config is written out in full (the e2e tests'
+//!    `config()`); and the runtime code that reads it.
 
 use std::ffi::OsString;
 use std::fmt;

@@ -68,7 +68,10 @@ pub use instance::instance_main;
 pub use metrics::METRICS_PATH;
 pub use preset::{preset, presets, Preset, DEFAULT_PRESET};
 
-/// How the serverless runtime is set up.
+/// How the serverless runtime is set up. [`ServerlessSettings::resolve`] makes one from a
+/// preset and settings.
+///
+/// [`ServerlessSettings::resolve`]: crate::settings::ServerlessSettings::resolve
 #[derive(Debug, Clone)]
 pub struct ServerlessConfig {
     /// The application role's database URL.
@@ -95,25 +98,6 @@ pub struct ServerlessConfig {
 }
 
 impl ServerlessConfig {
-    /// `preset`'s limits, one database connection per instance, default application settings.
-    pub fn from_preset(
-        preset: &Preset,
-        database_url: impl Into<String>,
-        instance_command: Vec<OsString>,
-    ) -> ServerlessConfig {
-        ServerlessConfig {
-            database_url: database_url.into(),
-            keep_warm: preset.keep_warm,
-            init: preset.init,
-            max_instances: preset.max_instances,
-            max_duration: preset.max_duration,
-            queue_timeout: preset.queue_timeout,
-            db_connect: DbConnect::PerInstance,
-            app: AppConfig::default(),
-            instance_command,
-        }
-    }
-
     fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
             !self.instance_command.is_empty(),
