@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use http::{Response, StatusCode};
+
 use super::Server;
 use crate::app::{response, Body};
 use crate::metrics::{PersistentMetrics, PoolMetrics, TargetMetrics};
-use http::{Response, StatusCode};
 
 pub use crate::metrics::METRICS_PATH;
 
