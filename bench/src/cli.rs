@@ -2,9 +2,9 @@
 //! request its module takes (so no module below imports this one).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use coldfront_targets::settings::{PersistentSettings, ServerlessSettings};
 
 use crate::compare;
 
@@ -59,44 +59,23 @@ pub struct ServeCommon {
     pub max_connections: u32,
 }
 
+/// `serve serverless`: the settings' own flags (`--preset`, `--keep-warm`, …); without
+/// them, the `COLDFRONT_TARGET_SETTINGS` JSON the harness passes.
 #[derive(Debug, Args)]
 pub struct ServeServerlessArgs {
     #[command(flatten)]
     pub common: ServeCommon,
-    /// Platform preset: lambda, vercel-hobby, vercel-pro, knative, cgi (default lambda).
-    #[arg(long)]
-    pub preset: Option<String>,
-    /// Idle time before an instance is reaped; 0s = a cold start for every request.
-    #[arg(long, value_parser = parse_duration)]
-    pub keep_warm: Option<Duration>,
-    /// Modelled runtime start-up, on top of the real spawn and database connect.
-    #[arg(long, value_parser = parse_duration)]
-    pub init: Option<Duration>,
-    #[arg(long)]
-    pub max_instances: Option<u32>,
-    /// Longest a request may run before its instance is killed (504).
-    #[arg(long, value_parser = parse_duration)]
-    pub max_duration: Option<Duration>,
-    /// How long a request waits for an instance past max_instances before 429.
-    #[arg(long, value_parser = parse_duration)]
-    pub queue_timeout: Option<Duration>,
-    /// per-instance (one connection per instance) or per-request.
-    #[arg(long, value_parser = ["per-instance", "per-request"])]
-    pub db_connect: Option<String>,
+    #[command(flatten)]
+    pub settings: ServerlessSettings,
 }
 
+/// `serve persistent`: `--pool`, or the `COLDFRONT_TARGET_SETTINGS` JSON.
 #[derive(Debug, Args)]
 pub struct ServePersistentArgs {
     #[command(flatten)]
     pub common: ServeCommon,
-    /// Database connection pool size.
-    #[arg(long, default_value_t = 10)]
-    pub pool: usize,
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text)
-        .map_err(|e| format!("{e} (expected e.g. \"250ms\", \"5s\", \"10m\")"))
+    #[command(flatten)]
+    pub settings: PersistentSettings,
 }
 
 #[derive(Debug, Args)]

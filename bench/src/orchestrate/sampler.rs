@@ -1,13 +1,14 @@
 //! Samples a target every 250 ms while load runs: its metrics endpoint
-//! (`/__coldfront/metrics`: instances alive) and PostgreSQL's `pg_stat_activity` (connections
-//! open to the target's database), into the target's gauges. It keeps the last metrics document
-//! for the summary.
+//! (`/__coldfront/metrics`, a [`TargetMetrics`] document: instances alive) and PostgreSQL's
+//! `pg_stat_activity` (connections open to the target's database), into the target's gauges.
+//! It keeps the last metrics document for the summary.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use coldfront_targets::metrics::{TargetMetrics, METRICS_PATH};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -16,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 use crate::record::gauges::TargetGauges;
 
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(250);
-pub const METRICS_PATH: &str = "/__coldfront/metrics";
 
 /// What to sample.
 #[derive(Debug, Clone, Default)]
@@ -27,7 +27,7 @@ pub struct SamplerSources {
     pub database: Option<(String, String)>,
 }
 
-/// Runs until `stop`; returns the last metrics document read.
+/// Runs until `stop`; returns the last metrics document read (as JSON, for the summary).
 pub async fn run(
     sources: SamplerSources,
     gauges: Arc<TargetGauges>,
@@ -54,10 +54,7 @@ pub async fn run(
         }
         if let Some(client) = metrics.as_mut() {
             if let Some(document) = client.get().await {
-                if let Some(alive) = document
-                    .pointer("/instances/alive")
-                    .and_then(|v| v.as_u64())
-                {
+                if let Some(alive) = document.instances_alive() {
                     gauges.instances.observe(alive);
                 }
                 last = Some(document);
@@ -73,7 +70,7 @@ pub async fn run(
     if let Some(client) = metrics.as_mut() {
         last = client.get().await.or(last);
     }
-    last
+    last.map(|document| serde_json::to_value(document).expect("metrics always serialize"))
 }
 
 /// GETs the metrics document over one kept-alive connection, reconnecting when needed.
@@ -87,7 +84,7 @@ impl MetricsClient {
         MetricsClient { addr, sender: None }
     }
 
-    async fn get(&mut self) -> Option<serde_json::Value> {
+    async fn get(&mut self) -> Option<TargetMetrics> {
         let result = tokio::time::timeout(Duration::from_secs(1), self.try_get()).await;
         match result {
             Ok(Some(document)) => Some(document),
@@ -98,7 +95,7 @@ impl MetricsClient {
         }
     }
 
-    async fn try_get(&mut self) -> Option<serde_json::Value> {
+    async fn try_get(&mut self) -> Option<TargetMetrics> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             let stream = tokio::net::TcpStream::connect(self.addr).await.ok()?;
             let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.ok()?;

@@ -280,7 +280,7 @@ fn scenario_record(plan: &Plan, duration_scale: f64) -> ScenarioRecord {
             .iter()
             .map(|t| TargetRecord {
                 name: t.name.clone(),
-                kind: t.kind.kind(),
+                kind: t.setup.kind(),
                 url: None,
                 database_url: None,
             })

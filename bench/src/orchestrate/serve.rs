@@ -1,16 +1,17 @@
 //! `coldfront serve serverless|persistent`: one built-in target on 127.0.0.1, on the given
 //! database or a throwaway cluster it provisions itself, until SIGINT or SIGTERM. Prints
-//! `listening on http://ADDR` first (the harness and scripts read it).
+//! `listening on http://ADDR` first (the harness and scripts read it). Its settings are the
+//! JSON object in `COLDFRONT_TARGET_SETTINGS` when set (the harness's way), else its flags
+//! (`coldfront_targets::settings::from_env_or_flags`).
 
 use std::io::Write;
-use std::time::Duration;
 
 use anyhow::Context as _;
-use coldfront_targets::app::AppConfig;
+use coldfront_targets::settings::{from_env_or_flags, PersistentSettings, ServerlessSettings};
 use coldfront_targets::{db, persistent, serverless};
 
 use super::postgres::{ClusterOptions, PgCluster};
-use crate::cli::{ServeCommand, ServeCommon, ServePersistentArgs, ServeServerlessArgs};
+use crate::cli::{ServeCommand, ServeCommon};
 use crate::Exit;
 
 pub fn serve_command(command: &ServeCommand) -> anyhow::Result<Exit> {
@@ -24,6 +25,15 @@ pub fn serve_command(command: &ServeCommand) -> anyhow::Result<Exit> {
             ServeCommand::Serverless(args) => &args.common,
             ServeCommand::Persistent(args) => &args.common,
         };
+        // Read before anything starts, so a bad setting fails at once.
+        let settings = match command {
+            ServeCommand::Serverless(args) => {
+                Settings::Serverless(from_env_or_flags(&args.settings)?)
+            }
+            ServeCommand::Persistent(args) => {
+                Settings::Persistent(from_env_or_flags(&args.settings)?)
+            }
+        };
         let (database_url, cluster) = database(common).await?;
         db::setup(&database_url)
             .await
@@ -33,18 +43,16 @@ pub fn serve_command(command: &ServeCommand) -> anyhow::Result<Exit> {
             .with_context(|| format!("binding 127.0.0.1:{}", common.port))?;
         println!("listening on http://{}", listener.local_addr()?);
         let _ = std::io::stdout().flush();
-        let result = match command {
-            ServeCommand::Serverless(args) => {
-                let config = serverless_config(args, database_url)?;
+        let result = match settings {
+            Settings::Serverless(settings) => {
+                let exe = std::env::current_exe().context("locating coldfront for instances")?;
+                let instance_command = vec![exe.into_os_string(), "__instance".into()];
+                let config = settings.resolve(database_url, instance_command);
                 serverless::serve(config, listener, shutdown_signal()).await
             }
-            ServeCommand::Persistent(args) => {
-                persistent::serve(
-                    persistent_config(args, database_url),
-                    listener,
-                    shutdown_signal(),
-                )
-                .await
+            Settings::Persistent(settings) => {
+                let config = settings.resolve(database_url);
+                persistent::serve(config, listener, shutdown_signal()).await
             }
         };
         if let Some(cluster) = cluster {
@@ -72,47 +80,10 @@ async fn database(common: &ServeCommon) -> anyhow::Result<(String, Option<PgClus
     Ok((cluster.app_url(), Some(cluster)))
 }
 
-fn persistent_config(
-    args: &ServePersistentArgs,
-    database_url: String,
-) -> persistent::PersistentConfig {
-    persistent::PersistentConfig {
-        database_url,
-        pool: args.pool,
-        pool_timeout: Duration::from_secs(5),
-        app: AppConfig::default(),
-    }
-}
-
-/// The preset's values, overridden by the flags given.
-fn serverless_config(
-    args: &ServeServerlessArgs,
-    database_url: String,
-) -> anyhow::Result<serverless::ServerlessConfig> {
-    let name = args.preset.as_deref().unwrap_or(serverless::DEFAULT_PRESET);
-    let preset = serverless::preset(name).with_context(|| {
-        let known: Vec<&str> = serverless::presets().iter().map(|p| p.name).collect();
-        format!(
-            "unknown preset {name:?}; expected one of {}",
-            known.join(", ")
-        )
-    })?;
-    let db_connect = match args.db_connect.as_deref() {
-        Some("per-request") => serverless::DbConnect::PerRequest,
-        _ => serverless::DbConnect::PerInstance,
-    };
-    let exe = std::env::current_exe().context("locating coldfront for instances")?;
-    Ok(serverless::ServerlessConfig {
-        database_url,
-        keep_warm: args.keep_warm.unwrap_or(preset.keep_warm),
-        init: args.init.unwrap_or(preset.init),
-        max_instances: args.max_instances.unwrap_or(preset.max_instances),
-        max_duration: args.max_duration.unwrap_or(preset.max_duration),
-        queue_timeout: args.queue_timeout.unwrap_or(preset.queue_timeout),
-        db_connect,
-        app: AppConfig::default(),
-        instance_command: vec![exe.into_os_string(), "__instance".into()],
-    })
+/// The settings of the target to serve.
+enum Settings {
+    Serverless(ServerlessSettings),
+    Persistent(PersistentSettings),
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -7,7 +7,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
-use crate::model::{Arrivals, ConnectionPolicy, LoadModel, Metric, RequestKind};
+pub use coldfront_targets::settings::{PersistentSettings, ServerlessSettings};
+
+use crate::model::{Arrivals, ConnectionPolicy, LoadModel, Metric, RequestKind, TargetKind};
 
 /// A scenario, checked and ready to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,40 +49,19 @@ impl Default for DatabasePlan {
 pub struct TargetPlan {
     /// The key under `[targets.NAME]`; `[a-z0-9_-]+`.
     pub name: String,
-    pub kind: TargetKind,
+    pub setup: TargetSetup,
 }
 
+/// What the harness does to reach a target: nothing (external), or start a built-in one with
+/// its settings (`None` fields = the preset's value or the default).
 #[derive(Debug, Clone, PartialEq)]
-pub enum TargetKind {
+pub enum TargetSetup {
     /// `url = "http://127.0.0.1:8080"`: an address the harness does not start.
     External { base_url: Uri },
     /// `kind = "serverless"`: the built-in platform emulator.
-    Serverless(ServerlessSpec),
+    Serverless(ServerlessSettings),
     /// `kind = "persistent"`: the built-in long-lived pooled server.
-    Persistent(PersistentSpec),
-}
-
-/// Keys of a `kind = "serverless"` target. `None` = take it from the preset or the default.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServerlessSpec {
-    pub preset: Option<String>,
-    pub keep_warm: Option<Duration>,
-    pub init: Option<Duration>,
-    pub max_instances: Option<u32>,
-    pub max_duration: Option<Duration>,
-    pub queue_timeout: Option<Duration>,
-    pub db_connect: Option<DbConnect>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DbConnect {
-    PerInstance,
-    PerRequest,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PersistentSpec {
-    pub pool: Option<u32>,
+    Persistent(PersistentSettings),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -241,13 +222,13 @@ impl LoadPlan {
     }
 }
 
-impl TargetKind {
-    /// The word for this kind of target in the result set.
-    pub fn kind(&self) -> crate::model::TargetKind {
+impl TargetSetup {
+    /// What kind of target this is.
+    pub fn kind(&self) -> TargetKind {
         match self {
-            TargetKind::External { .. } => crate::model::TargetKind::External,
-            TargetKind::Serverless(_) => crate::model::TargetKind::Serverless,
-            TargetKind::Persistent(_) => crate::model::TargetKind::Persistent,
+            TargetSetup::External { .. } => TargetKind::External,
+            TargetSetup::Serverless(_) => TargetKind::Serverless,
+            TargetSetup::Persistent(_) => TargetKind::Persistent,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use coldfront_targets::settings::KEYS_BY_KIND;
 use toml::Spanned;
 
 use super::document::{Node, NodeValue};
@@ -24,28 +25,6 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "database",
 ];
 const DATABASE_KEYS: &[&str] = &["max_connections"];
-pub(crate) const SERVERLESS_KEYS: &[&str] = &[
-    "preset",
-    "keep_warm",
-    "init",
-    "max_instances",
-    "max_duration",
-    "queue_timeout",
-    "db_connect",
-];
-pub(crate) const PERSISTENT_KEYS: &[&str] = &["pool"];
-const TARGET_KEYS: &[&str] = &[
-    "url",
-    "kind",
-    "preset",
-    "keep_warm",
-    "init",
-    "max_instances",
-    "max_duration",
-    "queue_timeout",
-    "db_connect",
-    "pool",
-];
 const LOAD_KEYS: &[&str] = &[
     "model",
     "arrivals",
@@ -68,7 +47,7 @@ const REQUEST_KEYS: &[&str] = &[
     "send_every",
 ];
 
-const A_STRING: &str = "a string";
+pub(crate) const A_STRING: &str = "a string";
 
 /// A key's value as stage 1 found it.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,19 +98,37 @@ pub(crate) struct RawDatabase {
     pub max_connections: Field<i64>,
 }
 
-/// Every key any kind of target may have; stage 2 checks which apply to which kind.
+/// A target table: `url` and `kind`, and the settings keys of every built-in kind
+/// ([`KEYS_BY_KIND`]) as raw values; stage 2 checks their types and which apply to which kind.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RawTarget {
     pub url: Field<String>,
     pub kind: Field<String>,
-    pub preset: Field<String>,
-    pub keep_warm: Field<String>,
-    pub init: Field<String>,
-    pub max_instances: Field<i64>,
-    pub max_duration: Field<String>,
-    pub queue_timeout: Field<String>,
-    pub db_connect: Field<String>,
-    pub pool: Field<i64>,
+    /// Every settings key of every kind, in [`KEYS_BY_KIND`] order.
+    pub settings: Vec<(&'static str, Field<NodeValue>)>,
+}
+
+impl RawTarget {
+    /// The raw value of the settings key `key`.
+    pub(crate) fn setting(&self, key: &str) -> &Field<NodeValue> {
+        self.settings
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| value)
+            .expect("a key of KEYS_BY_KIND")
+    }
+}
+
+/// The settings keys of every built-in kind.
+fn settings_keys() -> impl Iterator<Item = &'static str> {
+    KEYS_BY_KIND
+        .into_iter()
+        .flat_map(|(_, keys)| keys.iter().copied())
+}
+
+/// The keys a target table may have: `url`, `kind`, then every kind's settings keys.
+fn target_keys() -> Vec<&'static str> {
+    ["url", "kind"].into_iter().chain(settings_keys()).collect()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,25 +213,22 @@ fn condition(found: &NodeValue) -> &'static str {
 }
 
 fn read_target(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<RawTarget> {
-    let Some(mut t) = TableReader::open(node, path, TARGET_KEYS, diag) else {
+    let Some(mut t) = TableReader::open(node, path, &target_keys(), diag) else {
         return Field::Invalid;
     };
     let target = RawTarget {
         url: t.string("url", "a URL string such as \"http://127.0.0.1:8080\""),
         kind: t.string("kind", "a string: \"serverless\" or \"persistent\""),
-        preset: t.string("preset", A_STRING),
-        keep_warm: t.string("keep_warm", duration::EXPECTED),
-        init: t.string("init", duration::EXPECTED),
-        max_instances: t.integer("max_instances"),
-        max_duration: t.string("max_duration", duration::EXPECTED),
-        queue_timeout: t.string("queue_timeout", duration::EXPECTED),
-        db_connect: t.string(
-            "db_connect",
-            "a string: \"per-instance\" or \"per-request\"",
-        ),
-        pool: t.integer("pool"),
+        settings: settings_keys()
+            .map(|key| (key, t.field(key, raw_value)))
+            .collect(),
     };
     Field::Given(Spanned::new(node.span.clone(), target))
+}
+
+/// Any value, its type checked in stage 2.
+fn raw_value(node: &Node, _: &KeyPath, _: &mut Diagnostics) -> Field<NodeValue> {
+    Field::Given(Spanned::new(node.span.clone(), node.value.clone()))
 }
 
 fn read_load(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<RawLoad> {
@@ -317,12 +311,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn target_keys_are_url_kind_and_every_kind_specific_key() {
-        let expected: Vec<&str> = ["url", "kind"]
-            .into_iter()
-            .chain(SERVERLESS_KEYS.iter().copied())
-            .chain(PERSISTENT_KEYS.iter().copied())
-            .collect();
-        assert_eq!(TARGET_KEYS, expected);
+    fn target_keys_are_url_kind_and_every_kind_specific_key_once() {
+        let keys = target_keys();
+        assert_eq!(keys[..3], ["url", "kind", "preset"]);
+        assert_eq!(keys.last(), Some(&"pool"));
+        let mut unique = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            keys.len(),
+            "a key belongs to one kind: {keys:?}"
+        );
     }
 }

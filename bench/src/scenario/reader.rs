@@ -9,7 +9,7 @@ use super::key_path::KeyPath;
 use super::raw::{Field, Named};
 use super::suggest;
 
-const AN_INTEGER: &str = "an integer";
+pub(crate) const AN_INTEGER: &str = "an integer";
 
 /// A reader of one kind of value: the node, its key path, where to report.
 pub(crate) type Read<T> = fn(&Node, &KeyPath, &mut Diagnostics) -> Field<T>;

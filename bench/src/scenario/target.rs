@@ -1,33 +1,56 @@
 //! Stage 2 of `[targets.NAME]`: an external `url`, or a built-in `kind` with the keys that
-//! kind accepts (a serverless-only key on another kind is an error naming both).
+//! kind accepts (a serverless-only key on another kind is an error naming both). The keys of
+//! each kind are its settings struct's (`coldfront_targets::settings`); each is checked by one
+//! line of [`serverless_settings`] or [`persistent_settings`].
 
 use std::ops::Range;
+use std::time::Duration;
 
+use coldfront_targets::settings::{
+    DbConnect, PersistentSettings, PresetName, ServerlessSettings, KEYS_BY_KIND,
+};
 use http::Uri;
 use toml::Spanned;
 
-use super::check::{self, fail, optional, Checked, MinDuration, Reported};
+use super::check::{self, fail, Checked, MinDuration, Reported};
+use super::document::NodeValue;
+use super::duration;
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
-use super::plan::{DbConnect, PersistentSpec, ServerlessSpec, TargetKind, TargetPlan};
-use super::raw::{Field, Named, RawTarget, PERSISTENT_KEYS, SERVERLESS_KEYS};
+use super::plan::{TargetPlan, TargetSetup};
+use super::raw::{Field, Named, RawTarget, A_STRING};
+use super::reader::AN_INTEGER;
 
-/// Platform presets of the serverless emulator.
-pub(crate) const PRESETS: [&str; 5] = ["lambda", "vercel-hobby", "vercel-pro", "knative", "cgi"];
+/// One line per key of [`ServerlessSettings::KEYS`]: its TOML type and its range or choices.
+fn serverless_settings(keys: &mut SettingsKeys) -> ServerlessSettings {
+    let presets: Vec<_> = PresetName::all().map(|p| (p.as_str(), p)).collect();
+    let db_connect = DbConnect::ALL.map(|d| (d.as_str(), d));
+    ServerlessSettings {
+        preset: keys.choice("preset", A_STRING, &presets),
+        keep_warm: keys.duration("keep_warm", MinDuration::Zero),
+        init: keys.duration("init", MinDuration::Zero),
+        max_instances: keys.count("max_instances"),
+        max_duration: keys.duration("max_duration", MinDuration::Positive),
+        queue_timeout: keys.duration("queue_timeout", MinDuration::Zero),
+        db_connect: keys.choice(
+            "db_connect",
+            "a string: \"per-instance\" or \"per-request\"",
+            &db_connect,
+        ),
+    }
+}
+
+/// One line per key of [`PersistentSettings::KEYS`].
+fn persistent_settings(keys: &mut SettingsKeys) -> PersistentSettings {
+    PersistentSettings {
+        pool: keys.count("pool"),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Serverless,
     Persistent,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Serverless => "serverless",
-            Kind::Persistent => "persistent",
-        }
-    }
 }
 
 pub(crate) fn targets(
@@ -49,16 +72,16 @@ fn target(raw: &Named<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Che
     let Field::Given(target) = &raw.value else {
         return Err(Reported);
     };
-    let kind = kind(target, path, diag);
+    let setup = setup(target, path, diag);
     Ok(TargetPlan {
         name: name?,
-        kind: kind?,
+        setup: setup?,
     })
 }
 
-fn kind(raw: &Spanned<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Checked<TargetKind> {
+fn setup(raw: &Spanned<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Checked<TargetSetup> {
     let (span, target) = (raw.span(), raw.get_ref());
-    match (&target.url, &target.kind) {
+    let kind = match (&target.url, &target.kind) {
         (Field::Invalid, _) | (_, Field::Invalid) => Err(Reported),
         (Field::Absent, Field::Absent) => {
             let expected =
@@ -70,16 +93,34 @@ fn kind(raw: &Spanned<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Che
             let reason = "a target has either `url` (a server coldfront does not start) or `kind` (a built-in target), not both";
             fail(url, &path.key("url"), diag, Problem::not_allowed(reason))
         }
-        (Field::Given(url), Field::Absent) => external(target, url, path, diag),
+        (Field::Given(url), Field::Absent) => return external(target, url, path, diag),
         (Field::Absent, Field::Given(kind)) => {
             let choices = [
                 ("serverless", Kind::Serverless),
                 ("persistent", Kind::Persistent),
             ];
-            match check::one_of(kind, &path.key("kind"), diag, &choices)? {
-                Kind::Serverless => serverless(target, path, diag),
-                Kind::Persistent => persistent(target, path, diag),
-            }
+            check::one_of(kind, &path.key("kind"), diag, &choices)
+        }
+    };
+    let Ok(kind) = kind else {
+        // Which keys apply is unknown; their TOML types can still be checked.
+        let _ = all_settings(target, path, diag, &Mode::TypesOnly);
+        return Err(Reported);
+    };
+    let (serverless, persistent) = match kind {
+        Kind::Serverless => (Mode::Apply, Mode::Reject(kind_is("serverless"))),
+        Kind::Persistent => (Mode::Reject(kind_is("persistent")), Mode::Apply),
+    };
+    let serverless = settings(target, path, diag, &serverless, serverless_settings);
+    let persistent = settings(target, path, diag, &persistent, persistent_settings);
+    match kind {
+        Kind::Serverless => {
+            persistent?;
+            Ok(TargetSetup::Serverless(serverless?))
+        }
+        Kind::Persistent => {
+            serverless?;
+            Ok(TargetSetup::Persistent(persistent?))
         }
     }
 }
@@ -89,121 +130,161 @@ fn external(
     url: &Spanned<String>,
     path: &KeyPath,
     diag: &mut Diagnostics,
-) -> Checked<TargetKind> {
-    let misplaced = reject_keys(
-        raw,
-        &all_kind_keys(),
-        path,
-        diag,
-        "this target is external (`url`)",
-    );
+) -> Checked<TargetSetup> {
+    let this = Mode::Reject("this target is external (`url`)".to_owned());
+    let misplaced = all_settings(raw, path, diag, &this);
     let base_url = base_url(url, &path.key("url"), diag);
     misplaced?;
-    Ok(TargetKind::External {
+    Ok(TargetSetup::External {
         base_url: base_url?,
     })
 }
 
-fn serverless(raw: &RawTarget, path: &KeyPath, diag: &mut Diagnostics) -> Checked<TargetKind> {
-    let misplaced = reject_keys(raw, PERSISTENT_KEYS, path, diag, &kind_is(Kind::Serverless));
-    let duration = |field: &Field<String>, key: &str, min, diag: &mut Diagnostics| {
-        optional(field, |v| check::duration(v, &path.key(key), diag, min))
-    };
-    let preset = optional(&raw.preset, |v| {
-        let choices = PRESETS.map(|p| (p, p));
-        check::one_of(v, &path.key("preset"), diag, &choices).map(str::to_owned)
-    });
-    let keep_warm = duration(&raw.keep_warm, "keep_warm", MinDuration::Zero, diag);
-    let init = duration(&raw.init, "init", MinDuration::Zero, diag);
-    let max_instances = optional(&raw.max_instances, |v| {
-        check::integer(v, &path.key("max_instances"), diag, 1, u32::MAX.into())
-    });
-    let max_duration = duration(
-        &raw.max_duration,
-        "max_duration",
-        MinDuration::Positive,
-        diag,
-    );
-    let queue_timeout = duration(&raw.queue_timeout, "queue_timeout", MinDuration::Zero, diag);
-    let db_connect = optional(&raw.db_connect, |v| {
-        let choices = [
-            ("per-instance", DbConnect::PerInstance),
-            ("per-request", DbConnect::PerRequest),
-        ];
-        check::one_of(v, &path.key("db_connect"), diag, &choices)
-    });
-    misplaced?;
-    Ok(TargetKind::Serverless(ServerlessSpec {
-        preset: preset?,
-        keep_warm: keep_warm?,
-        init: init?,
-        max_instances: max_instances?,
-        max_duration: max_duration?,
-        queue_timeout: queue_timeout?,
-        db_connect: db_connect?,
-    }))
+fn kind_is(kind: &str) -> String {
+    format!("this target is kind = \"{kind}\"")
 }
 
-fn persistent(raw: &RawTarget, path: &KeyPath, diag: &mut Diagnostics) -> Checked<TargetKind> {
-    let misplaced = reject_keys(raw, SERVERLESS_KEYS, path, diag, &kind_is(Kind::Persistent));
-    let pool = optional(&raw.pool, |v| {
-        check::integer(v, &path.key("pool"), diag, 1, u32::MAX.into())
-    });
-    misplaced?;
-    Ok(TargetKind::Persistent(PersistentSpec { pool: pool? }))
-}
-
-fn kind_is(kind: Kind) -> String {
-    format!("this target is kind = \"{}\"", kind.name())
-}
-
-fn all_kind_keys() -> Vec<&'static str> {
-    SERVERLESS_KEYS
-        .iter()
-        .chain(PERSISTENT_KEYS)
-        .copied()
-        .collect()
-}
-
-/// Reports every key of `keys` that `raw` sets: "`pool` applies to kind = "persistent"
-/// targets; this target is kind = "serverless"".
-fn reject_keys(
+/// Both kinds' keys read in `mode` (which does not apply them).
+fn all_settings(
     raw: &RawTarget,
-    keys: &[&str],
     path: &KeyPath,
     diag: &mut Diagnostics,
-    this: &str,
+    mode: &Mode,
 ) -> Checked<()> {
-    let mut result = Ok(());
-    for key in keys {
-        if let Some(span) = key_span(raw, key) {
-            let owner = if SERVERLESS_KEYS.contains(key) {
-                Kind::Serverless
-            } else {
-                Kind::Persistent
-            };
-            let reason = format!(
-                "`{key}` applies to kind = \"{}\" targets; {this}",
-                owner.name()
-            );
-            diag.report(&span, &path.key(key), Problem::not_allowed(reason));
-            result = Err(Reported);
-        }
-    }
-    result
+    let serverless = settings(raw, path, diag, mode, serverless_settings);
+    let persistent = settings(raw, path, diag, mode, persistent_settings);
+    serverless.and(persistent).map(|_| ())
 }
 
-/// The span of a kind-specific key when it is set.
-fn key_span(raw: &RawTarget, key: &str) -> Option<Range<usize>> {
-    match key {
-        "preset" => check::given_span(&raw.preset),
-        "keep_warm" => check::given_span(&raw.keep_warm),
-        "init" => check::given_span(&raw.init),
-        "max_instances" => check::given_span(&raw.max_instances),
-        "max_duration" => check::given_span(&raw.max_duration),
-        "queue_timeout" => check::given_span(&raw.queue_timeout),
-        "db_connect" => check::given_span(&raw.db_connect),
-        "pool" => check::given_span(&raw.pool),
+/// Reads one kind's settings keys with `fill` (one line per key).
+fn settings<S>(
+    raw: &RawTarget,
+    path: &KeyPath,
+    diag: &mut Diagnostics,
+    mode: &Mode,
+    fill: fn(&mut SettingsKeys) -> S,
+) -> Checked<S> {
+    let mut keys = SettingsKeys {
+        raw,
+        path,
+        diag,
+        mode,
+        read: Vec::new(),
+        result: Ok(()),
+    };
+    let settings = fill(&mut keys);
+    debug_assert!(
+        KEYS_BY_KIND.iter().any(|(_, kind)| *kind == keys.read),
+        "one line per settings key, in KEYS order: {:?}",
+        keys.read
+    );
+    keys.result.map(|()| settings)
+}
+
+/// What reading a settings key does with its value.
+enum Mode {
+    /// The keys apply to this target: the value is checked and typed.
+    Apply,
+    /// The keys do not apply: a value (of the right TOML type) is reported as misplaced:
+    /// "`pool` applies to kind = "persistent" targets; " and this reason.
+    Reject(String),
+    /// The target's kind is unknown (already reported): only the TOML type is checked.
+    TypesOnly,
+}
+
+/// The settings keys of one target table, read one key at a time; every error is reported
+/// and remembered in `result`.
+struct SettingsKeys<'r, 'd, 'a> {
+    raw: &'r RawTarget,
+    path: &'r KeyPath,
+    diag: &'d mut Diagnostics<'a>,
+    mode: &'r Mode,
+    /// The keys read so far, to assert each key has its line.
+    read: Vec<&'static str>,
+    result: Checked<()>,
+}
+
+impl SettingsKeys<'_, '_, '_> {
+    /// A duration string (`"250ms"`) of at least `min`.
+    fn duration(&mut self, key: &'static str, min: MinDuration) -> Option<Duration> {
+        self.read(key, string, duration::EXPECTED, |value, path, diag| {
+            check::duration(value, path, diag, min)
+        })
+    }
+
+    /// An integer from 1 to `u32::MAX`.
+    fn count(&mut self, key: &'static str) -> Option<u32> {
+        self.read(key, integer, AN_INTEGER, |value, path, diag| {
+            check::integer(value, path, diag, 1, u32::MAX.into())
+        })
+    }
+
+    /// One of `choices`; `expected` describes the value when it is not a string.
+    fn choice<T: Copy>(
+        &mut self,
+        key: &'static str,
+        expected: &str,
+        choices: &[(&str, T)],
+    ) -> Option<T> {
+        self.read(key, string, expected, |value, path, diag| {
+            check::one_of(value, path, diag, choices)
+        })
+    }
+
+    /// `key`'s value: of the TOML type `typed` accepts (else "expected `expected`"), then
+    /// checked by `check`, as the mode says.
+    fn read<T, U>(
+        &mut self,
+        key: &'static str,
+        typed: fn(&NodeValue) -> Option<T>,
+        expected: &str,
+        check: impl FnOnce(&Spanned<T>, &KeyPath, &mut Diagnostics) -> Checked<U>,
+    ) -> Option<U> {
+        self.read.push(key);
+        let path = self.path.key(key);
+        let raw = match self.raw.setting(key) {
+            Field::Absent => return None,
+            Field::Invalid => return self.failed(),
+            Field::Given(raw) => raw,
+        };
+        let Some(value) = typed(raw.get_ref()) else {
+            let found = raw.get_ref().describe();
+            self.diag
+                .report(&raw.span(), &path, Problem::invalid(expected, found));
+            return self.failed();
+        };
+        let value = Spanned::new(raw.span(), value);
+        let checked = match self.mode {
+            Mode::Apply => check(&value, &path, self.diag),
+            Mode::TypesOnly => Err(Reported),
+            Mode::Reject(this) => {
+                let owner = KEYS_BY_KIND
+                    .iter()
+                    .find(|(_, keys)| keys.contains(&key))
+                    .map_or("another", |(kind, _)| kind);
+                let reason = format!("`{key}` applies to kind = \"{owner}\" targets; {this}");
+                fail(&value, &path, self.diag, Problem::not_allowed(reason))
+            }
+        };
+        checked.map_or_else(|Reported| self.failed(), Some)
+    }
+
+    fn failed<U>(&mut self) -> Option<U> {
+        self.result = Err(Reported);
+        None
+    }
+}
+
+fn string(value: &NodeValue) -> Option<String> {
+    match value {
+        NodeValue::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn integer(value: &NodeValue) -> Option<i64> {
+    match value {
+        NodeValue::Integer(i) => Some(*i),
         _ => None,
     }
 }

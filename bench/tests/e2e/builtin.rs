@@ -118,7 +118,7 @@ fn serverless_target_reports_cold_starts_after_an_idle_gap() {
     let text = ScenarioText::new("cold-after-idle")
         .target(
             "fn",
-            "kind = \"serverless\"\nkeep_warm = \"1s\"\ninit = \"20ms\"",
+            "kind = \"serverless\"\nkeep_warm = \"1s\"\ninit = \"20ms\"\nmax_instances = 7",
         )
         .phase("duration = \"2s\"\nrate = 20")
         .phase("duration = \"2s\"\nrate = 0")
@@ -150,7 +150,10 @@ fn serverless_target_reports_cold_starts_after_an_idle_gap() {
         "a cold start after the idle gap: {series:?}"
     );
     assert!(series.iter().any(|r| r.instances.is_some_and(|n| n >= 1)));
-    assert_eq!(t.target_metrics.as_ref().unwrap()["runtime"], "serverless");
+    let metrics = t.target_metrics.as_ref().unwrap();
+    assert_eq!(metrics["runtime"], "serverless");
+    // The scenario's settings reached `serve` (as COLDFRONT_TARGET_SETTINGS JSON).
+    assert_eq!(metrics["instances"]["max"], 7, "{metrics}");
     let (target_port, database_port) = target_ports(&set);
     assert_nothing_listens(target_port);
     assert_nothing_listens(database_port);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use http::{Response, StatusCode};
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
@@ -30,7 +30,7 @@ pub enum JobStatus {
 }
 
 /// How many jobs are in each state (finished ones: since the process started).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobCounts {
     pub queued: u64,
     pub running: u64,

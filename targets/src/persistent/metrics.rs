@@ -1,4 +1,5 @@
-//! The persistent server's counters and `GET /__coldfront/metrics`:
+//! The persistent server's counters and `GET /__coldfront/metrics`, a
+//! [`PersistentMetrics`](crate::metrics::PersistentMetrics) document:
 //! `{"runtime":"persistent","pool":{"max","size","in_use","available","waiting"},
 //! "connections_open","connections_accepted","requests","jobs":{"queued","running","done","failed"},
 //! "uptime_ms"}`. `requests` counts application requests (metrics reads excluded).
@@ -8,12 +9,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::{Response, StatusCode};
-use serde_json::json;
 
 use super::Server;
 use crate::app::{response, Body};
+use crate::metrics::{PersistentMetrics, PoolMetrics, TargetMetrics};
 
-pub const METRICS_PATH: &str = "/__coldfront/metrics";
+pub use crate::metrics::METRICS_PATH;
 
 pub(super) struct Stats {
     started: Instant,
@@ -59,22 +60,22 @@ pub(super) fn respond(server: &Server) -> Response<Body> {
     response::json(StatusCode::OK, &document(server))
 }
 
-fn document(server: &Server) -> serde_json::Value {
+fn document(server: &Server) -> TargetMetrics {
     let pool = server.pool.status();
     let stats = &server.stats;
-    json!({
-        "runtime": "persistent",
-        "pool": {
-            "max": pool.max_size,
-            "size": pool.size,
-            "in_use": pool.size.saturating_sub(pool.available),
-            "available": pool.available,
-            "waiting": pool.waiting,
+    let count = |n: usize| n as u64;
+    TargetMetrics::Persistent(PersistentMetrics {
+        pool: PoolMetrics {
+            max: count(pool.max_size),
+            size: count(pool.size),
+            in_use: count(pool.size.saturating_sub(pool.available)),
+            available: count(pool.available),
+            waiting: count(pool.waiting),
         },
-        "connections_open": stats.open.load(Ordering::Relaxed),
-        "connections_accepted": stats.accepted.load(Ordering::Relaxed),
-        "requests": stats.requests.load(Ordering::Relaxed),
-        "jobs": server.jobs.counts(),
-        "uptime_ms": stats.started.elapsed().as_millis() as u64,
+        connections_open: count(stats.open.load(Ordering::Relaxed)),
+        connections_accepted: stats.accepted.load(Ordering::Relaxed),
+        requests: stats.requests.load(Ordering::Relaxed),
+        jobs: server.jobs.counts(),
+        uptime_ms: stats.started.elapsed().as_millis() as u64,
     })
 }

@@ -31,7 +31,10 @@ pub use crate::listen::SHUTDOWN_GRACE;
 /// Names this server in messages.
 const WHO: &str = "persistent";
 
-/// How the persistent server is set up.
+/// How the persistent server is set up. [`PersistentSettings::resolve`] makes one from
+/// settings.
+///
+/// [`PersistentSettings::resolve`]: crate::settings::PersistentSettings::resolve
 #[derive(Debug, Clone)]
 pub struct PersistentConfig {
     /// The application role's database URL.

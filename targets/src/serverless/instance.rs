@@ -19,9 +19,9 @@ use hyper_util::rt::TokioIo;
 use super::protocol::{
     monotonic_ns, write_report, InitReport, InstanceSettings, SETTINGS_ENV, SOCKET_FD,
 };
-use super::DbConnect;
 use crate::app::{self, AppConfig, RateLimiter, Services};
 use crate::db::{DbAccess, DbError};
+use crate::settings::DbConnect;
 
 /// The application as one instance hosts it.
 struct Hosted {

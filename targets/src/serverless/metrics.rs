@@ -1,4 +1,5 @@
-//! The gateway's counters and `GET /__coldfront/metrics`:
+//! The gateway's counters and `GET /__coldfront/metrics`, a
+//! [`ServerlessMetrics`](crate::metrics::ServerlessMetrics) document:
 //! `{"runtime":"serverless","instances":{"alive","busy","idle","max"},"cold_starts",
 //! "init_failures","throttles","kills","requests","queued","uptime_ms"}`.
 //!
@@ -11,9 +12,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use serde_json::json;
+use crate::metrics::{Instances, ServerlessMetrics, TargetMetrics};
 
-pub const METRICS_PATH: &str = "/__coldfront/metrics";
+pub use crate::metrics::METRICS_PATH;
 
 pub struct Stats {
     started: Instant,
@@ -90,23 +91,22 @@ impl Stats {
     }
 
     /// The metrics document, given the pool's idle count and capacity.
-    pub fn document(&self, idle: usize, max_instances: u32) -> serde_json::Value {
+    pub fn document(&self, idle: usize, max_instances: u32) -> TargetMetrics {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        json!({
-            "runtime": "serverless",
-            "instances": {
-                "alive": read(&self.alive),
-                "busy": read(&self.busy),
-                "idle": idle,
-                "max": max_instances,
+        TargetMetrics::Serverless(ServerlessMetrics {
+            instances: Instances {
+                alive: read(&self.alive),
+                busy: read(&self.busy),
+                idle: idle as u64,
+                max: max_instances,
             },
-            "cold_starts": read(&self.cold_starts),
-            "init_failures": read(&self.init_failures),
-            "throttles": read(&self.throttles),
-            "kills": read(&self.kills),
-            "requests": read(&self.requests),
-            "queued": read(&self.queued),
-            "uptime_ms": self.started.elapsed().as_millis() as u64,
+            cold_starts: read(&self.cold_starts),
+            init_failures: read(&self.init_failures),
+            throttles: read(&self.throttles),
+            kills: read(&self.kills),
+            requests: read(&self.requests),
+            queued: read(&self.queued),
+            uptime_ms: self.started.elapsed().as_millis() as u64,
         })
     }
 }
@@ -122,6 +122,8 @@ impl Drop for QueuedGuard<'_> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -132,7 +134,7 @@ mod tests {
         stats.instance_spawned();
         stats.lease_started();
         stats.throttled();
-        let doc = stats.document(0, 4);
+        let doc = serde_json::to_value(stats.document(0, 4)).unwrap();
         assert_eq!(doc["runtime"], "serverless");
         assert_eq!(
             doc["instances"],

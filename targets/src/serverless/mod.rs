@@ -58,17 +58,20 @@ use std::ffi::OsString;
 use std::future::Future;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use crate::app::AppConfig;
 
+pub use crate::settings::DbConnect;
 pub use gateway::SHUTDOWN_GRACE;
 pub use instance::instance_main;
 pub use metrics::METRICS_PATH;
 pub use preset::{preset, presets, Preset, DEFAULT_PRESET};
 
-/// How the serverless runtime is set up.
+/// How the serverless runtime is set up. [`ServerlessSettings::resolve`] makes one from a
+/// preset and settings.
+///
+/// [`ServerlessSettings::resolve`]: crate::settings::ServerlessSettings::resolve
 #[derive(Debug, Clone)]
 pub struct ServerlessConfig {
     /// The application role's database URL.
@@ -95,25 +98,6 @@ pub struct ServerlessConfig {
 }
 
 impl ServerlessConfig {
-    /// `preset`'s limits, one database connection per instance, default application settings.
-    pub fn from_preset(
-        preset: &Preset,
-        database_url: impl Into<String>,
-        instance_command: Vec<OsString>,
-    ) -> ServerlessConfig {
-        ServerlessConfig {
-            database_url: database_url.into(),
-            keep_warm: preset.keep_warm,
-            init: preset.init,
-            max_instances: preset.max_instances,
-            max_duration: preset.max_duration,
-            queue_timeout: preset.queue_timeout,
-            db_connect: DbConnect::PerInstance,
-            app: AppConfig::default(),
-            instance_command,
-        }
-    }
-
     fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
             !self.instance_command.is_empty(),
@@ -126,17 +110,6 @@ impl ServerlessConfig {
         );
         Ok(())
     }
-}
-
-/// How an instance reaches the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DbConnect {
-    /// The singleton pattern: one connection made during the cold start, kept while the
-    /// instance lives.
-    PerInstance,
-    /// The naive pattern: a new connection for every request that needs the database.
-    PerRequest,
 }
 
 /// Runs the gateway on `listener` until `shutdown` resolves: in-flight requests may finish for

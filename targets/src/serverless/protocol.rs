@@ -15,7 +15,7 @@ use std::os::fd::RawFd;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::DbConnect;
+use crate::settings::DbConnect;
 
 /// The environment variable holding the instance's [`InstanceSettings`] as JSON.
 pub const SETTINGS_ENV: &str = "COLDFRONT_INSTANCE";

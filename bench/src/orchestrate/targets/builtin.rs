@@ -1,19 +1,22 @@
 //! Built-in targets as child processes: `coldfront serve <kind> --port 0 …`, each on a fresh
 //! throwaway PostgreSQL cluster (or the `--database-url` given), pinned to CPU 1 with `--pin`,
-//! stopped with SIGTERM (then SIGKILL), and killed by the kernel if coldfront itself dies.
+//! stopped with SIGTERM (then SIGKILL), and killed by the kernel if coldfront itself dies. The
+//! scenario's settings for the target reach the child as one JSON object in
+//! `COLDFRONT_TARGET_SETTINGS` (`coldfront_targets::settings`), not as flags.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use coldfront_targets::settings;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::{LaunchError, LaunchOptions, RunningTarget};
 use crate::load::Endpoint;
 use crate::orchestrate::postgres::{ClusterOptions, PgCluster};
-use crate::scenario::{DatabasePlan, DbConnect, PersistentSpec, ServerlessSpec};
+use crate::scenario::DatabasePlan;
 
 /// How long a built-in target may take to print its address (it sets up its schema first).
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -45,46 +48,12 @@ impl TargetProcess {
     }
 }
 
-/// `coldfront serve serverless` flags for the keys the scenario sets.
-pub fn serverless_args(spec: &ServerlessSpec) -> Vec<String> {
-    let mut args = Vec::new();
-    let mut duration = |flag: &str, value: Option<Duration>| {
-        if let Some(value) = value {
-            args.push(flag.to_string());
-            args.push(format!("{}us", value.as_micros()));
-        }
-    };
-    duration("--keep-warm", spec.keep_warm);
-    duration("--init", spec.init);
-    duration("--max-duration", spec.max_duration);
-    duration("--queue-timeout", spec.queue_timeout);
-    if let Some(preset) = &spec.preset {
-        args.extend(["--preset".to_string(), preset.clone()]);
-    }
-    if let Some(max) = spec.max_instances {
-        args.extend(["--max-instances".to_string(), max.to_string()]);
-    }
-    if let Some(db_connect) = spec.db_connect {
-        let value = match db_connect {
-            DbConnect::PerInstance => "per-instance",
-            DbConnect::PerRequest => "per-request",
-        };
-        args.extend(["--db-connect".to_string(), value.to_string()]);
-    }
-    args
-}
-
-/// `coldfront serve persistent` flags for the keys the scenario sets.
-pub fn persistent_args(spec: &PersistentSpec) -> Vec<String> {
-    spec.pool
-        .map(|pool| vec!["--pool".to_string(), pool.to_string()])
-        .unwrap_or_default()
-}
-
+/// Starts `coldfront serve <kind>` with `settings` (its kind's settings struct as JSON, see
+/// [`settings::to_env_value`]) in [`settings::SETTINGS_ENV`].
 pub async fn start(
     name: &str,
     kind: &'static str,
-    args: Vec<String>,
+    settings: String,
     options: &LaunchOptions,
     database: &DatabasePlan,
     log: &Path,
@@ -120,7 +89,7 @@ pub async fn start(
             "--database-url",
             &database_url,
         ])
-        .args(&args)
+        .env(settings::SETTINGS_ENV, settings)
         .env_remove("DATABASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

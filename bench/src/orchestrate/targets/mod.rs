@@ -7,10 +7,11 @@ mod builtin;
 use std::net::SocketAddr;
 use std::path::Path;
 
+use coldfront_targets::settings;
 use http::Uri;
 
 use crate::load::client::{Endpoint, TlsSettings};
-use crate::scenario::{DatabasePlan, TargetKind, TargetPlan};
+use crate::scenario::{DatabasePlan, TargetPlan, TargetSetup};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
@@ -109,11 +110,11 @@ fn database_name(url: &str) -> String {
 /// before any load: external addresses resolve (and are loopback unless allowed); built-in
 /// targets have a database (PostgreSQL installed, or `--database-url`).
 pub async fn preflight(target: &TargetPlan, options: &LaunchOptions) -> Result<(), LaunchError> {
-    match &target.kind {
-        TargetKind::External { base_url } => {
+    match &target.setup {
+        TargetSetup::External { base_url } => {
             external(&target.name, base_url, options).await.map(|_| ())
         }
-        TargetKind::Serverless(_) | TargetKind::Persistent(_) => {
+        TargetSetup::Serverless(_) | TargetSetup::Persistent(_) => {
             if options.database_url.is_none() {
                 super::postgres::PgBinaries::find().map_err(|source| LaunchError::Database {
                     target: target.name.clone(),
@@ -133,15 +134,15 @@ pub async fn start(
     log: &Path,
 ) -> Result<RunningTarget, LaunchError> {
     let name = &target.name;
-    match &target.kind {
-        TargetKind::External { base_url } => external(name, base_url, options).await,
-        TargetKind::Serverless(spec) => {
-            let args = builtin::serverless_args(spec);
-            builtin::start(name, "serverless", args, options, database, log).await
+    match &target.setup {
+        TargetSetup::External { base_url } => external(name, base_url, options).await,
+        TargetSetup::Serverless(settings) => {
+            let settings = settings::to_env_value(settings);
+            builtin::start(name, "serverless", settings, options, database, log).await
         }
-        TargetKind::Persistent(spec) => {
-            let args = builtin::persistent_args(spec);
-            builtin::start(name, "persistent", args, options, database, log).await
+        TargetSetup::Persistent(settings) => {
+            let settings = settings::to_env_value(settings);
+            builtin::start(name, "persistent", settings, options, database, log).await
         }
     }
 }

@@ -7,6 +7,7 @@ use http::{Method, Uri};
 
 use super::*;
 use crate::model::{Arrivals, ConnectionPolicy, LoadModel, Metric, Stat};
+use coldfront_targets::settings::{DbConnect, PresetName};
 
 /// The example of design.md, verbatim.
 const DESIGN_EXAMPLE: &str = r#"name = "cold-start-after-idle"          # [a-z0-9-]+
@@ -64,19 +65,19 @@ fn design_example_becomes_the_exact_plan() {
         targets: vec![
             TargetPlan {
                 name: "serverless".into(),
-                kind: TargetKind::Serverless(ServerlessSpec {
-                    preset: Some("vercel-hobby".into()),
+                setup: TargetSetup::Serverless(ServerlessSettings {
+                    preset: PresetName::new("vercel-hobby"),
                     keep_warm: Some(secs(5)),
                     init: Some(ms(120)),
                     max_instances: Some(50),
                     max_duration: Some(secs(10)),
-                    queue_timeout: None,
                     db_connect: Some(DbConnect::PerInstance),
+                    ..ServerlessSettings::default()
                 }),
             },
             TargetPlan {
                 name: "persistent".into(),
-                kind: TargetKind::Persistent(PersistentSpec { pool: Some(10) }),
+                setup: TargetSetup::Persistent(PersistentSettings { pool: Some(10) }),
             },
         ],
         load: LoadPlan {
@@ -150,7 +151,7 @@ fn omitted_keys_take_their_defaults() {
         plan.targets,
         vec![TargetPlan {
             name: "t".into(),
-            kind: TargetKind::External {
+            setup: TargetSetup::External {
                 base_url: Uri::from_static("http://127.0.0.1:9")
             },
         }]

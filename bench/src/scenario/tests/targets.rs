@@ -86,3 +86,26 @@ fn an_empty_targets_table_is_an_error() {
         "x.toml:2:11: targets: at least one [targets.NAME] is needed"
     );
 }
+
+#[test]
+fn target_setting_types_are_checked_whatever_the_kind() {
+    let text = format!(
+        "name = \"x\"\n[targets.a]\nkind = \"serverles\"\npool = \"ten\"\n[targets.b]\n\
+         kind = \"serverless\"\npool = \"ten\"\n[targets.c]\nurl = \"http://h\"\nkeep_warm = 5\n\
+         [targets.d]\nkind = \"persistent\"\nkeep_wram = \"1s\"\n{PHASE}{REQUEST}"
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "x.toml:3:8: targets.a.kind: expected one of \"serverless\", \"persistent\", found \
+             \"serverles\" (did you mean `serverless`?)",
+            "x.toml:4:8: targets.a.pool: expected an integer, found a string (\"ten\")",
+            "x.toml:7:8: targets.b.pool: expected an integer, found a string (\"ten\")",
+            "x.toml:10:13: targets.c.keep_warm: expected a duration string such as \"5s\", found an \
+             integer (5)",
+            "x.toml:13:1: targets.d.keep_wram: unknown key; expected one of url, kind, preset, \
+             keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, pool (did \
+             you mean `keep_warm`?)",
+        ]
+    );
+}
