@@ -7,8 +7,8 @@
 //! `scenario`, `load`, `record`, `resultset`, `report` and `compare` → `model`. Each word has
 //! one definition here, serde derives whose strings are the result set's (a documented
 //! contract), and a `Display` that prints the same string. The database-connect mode of a
-//! serverless target is a setting the `serve` child receives too, so it lives with the other
-//! target settings in `coldfront_targets::settings` and is re-exported here.
+//! serverless target is a setting the `serve` child receives too, so it is defined once with
+//! the other target settings, in `coldfront_targets::settings` (`DbConnect`).
 
 mod metric;
 mod outcome;

@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::duration::{self, DurationError};
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
-use super::raw::Field;
+use super::field::Field;
 use super::suggest;
 
 /// An error was reported; the value it concerns is unusable.

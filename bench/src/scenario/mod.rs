@@ -18,6 +18,7 @@ mod check;
 mod document;
 mod duration;
 mod error;
+mod field;
 mod held;
 mod key_path;
 mod load;

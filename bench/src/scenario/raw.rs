@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::document::{Node, NodeValue};
 use super::duration;
 use super::error::{Diagnostics, Problem};
+pub(crate) use super::field::{Field, Named};
 use super::key_path::KeyPath;
 use super::reader::{array, named_strings, named_tables, TableReader};
 
@@ -48,36 +49,6 @@ const REQUEST_KEYS: &[&str] = &[
 ];
 
 pub(crate) const A_STRING: &str = "a string";
-
-/// A key's value as stage 1 found it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Field<T> {
-    /// The key is not in the file.
-    Absent,
-    /// The key is there with the wrong type; the error is already reported.
-    Invalid,
-    Given(Spanned<T>),
-}
-
-impl<T> Field<T> {
-    pub(crate) fn is_absent(&self) -> bool {
-        matches!(self, Field::Absent)
-    }
-
-    pub(crate) fn given(&self) -> Option<&Spanned<T>> {
-        match self {
-            Field::Given(value) => Some(value),
-            Field::Absent | Field::Invalid => None,
-        }
-    }
-}
-
-/// A key chosen by the user (a target name, a header, a threshold) and its value.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Named<T> {
-    pub name: Spanned<String>,
-    pub value: Field<T>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RawScenario {

@@ -6,7 +6,7 @@ use toml::Spanned;
 use super::document::{Entry, Node, NodeValue};
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
-use super::raw::{Field, Named};
+use super::field::{Field, Named};
 use super::suggest;
 
 pub(crate) const AN_INTEGER: &str = "an integer";

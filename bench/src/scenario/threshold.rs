@@ -8,7 +8,7 @@ use super::duration;
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
 use super::plan::{Operator, TargetSelector, Threshold};
-use super::raw::{Field, Named};
+use super::field::{Field, Named};
 use super::suggest;
 use crate::model::{HeldEnd, Metric, Stat, Unit};
 
