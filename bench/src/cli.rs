@@ -158,7 +158,7 @@ pub struct CompareArgs {
 
 impl CompareArgs {
     /// The request `compare` runs.
-    pub fn request(&self) -> compare::CompareRequest {
+    pub(crate) fn request(&self) -> compare::CompareRequest {
         compare::CompareRequest {
             a: self.a.clone(),
             b: self.b.clone(),

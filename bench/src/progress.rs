@@ -10,14 +10,14 @@ use crate::record::ticker::Tick;
 use crate::resultset::{PhaseRecord, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Bars,
     Lines,
     Quiet,
 }
 
 impl Mode {
-    pub fn detect(quiet: bool) -> Mode {
+    pub(crate) fn detect(quiet: bool) -> Mode {
         if quiet {
             Mode::Quiet
         } else if std::io::stdout().is_terminal() {
@@ -32,7 +32,7 @@ impl Mode {
 const LINE_EVERY: Duration = Duration::from_secs(5);
 
 /// Progress of one target through the phases.
-pub struct TargetProgress {
+pub(crate) struct TargetProgress {
     mode: Mode,
     target: String,
     phases: Vec<PhaseRecord>,
@@ -43,7 +43,7 @@ pub struct TargetProgress {
 }
 
 impl TargetProgress {
-    pub fn new(mode: Mode, target: &str, phases: &[PhaseRecord]) -> Self {
+    pub(crate) fn new(mode: Mode, target: &str, phases: &[PhaseRecord]) -> Self {
         TargetProgress {
             mode,
             target: target.to_string(),
@@ -55,7 +55,7 @@ impl TargetProgress {
         }
     }
 
-    pub fn on_tick(&mut self, tick: &Tick) {
+    pub(crate) fn on_tick(&mut self, tick: &Tick) {
         if self.mode == Mode::Quiet {
             return;
         }
@@ -146,7 +146,7 @@ fn new_bar(target: &str, index: usize, phase: &PhaseRecord) -> ProgressBar {
 }
 
 /// The end-of-run table and threshold verdicts, as text.
-pub fn summary_table(summary: &Summary) -> String {
+pub(crate) fn summary_table(summary: &Summary) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(

@@ -7,7 +7,7 @@ use crate::model::{HeldEnd, Metric};
 use crate::scenario::{Operator, TargetSelector, Threshold};
 
 /// The verdicts of every threshold that selects `target`.
-pub fn evaluate(
+pub(crate) fn evaluate(
     thresholds: &[Threshold],
     target: &str,
     summary: &TargetSummary,
@@ -41,7 +41,7 @@ fn holds(operator: Operator, value: f64, limit: f64) -> bool {
 }
 
 /// The metric's value in its threshold unit; `None` when it was not measured.
-pub fn metric_value(metric: Metric, s: &TargetSummary) -> Option<f64> {
+pub(crate) fn metric_value(metric: Metric, s: &TargetSummary) -> Option<f64> {
     let stat =
         |stats: Option<&LatencyStats>, stat| stats.filter(|l| l.count > 0).map(|l| l.stat(stat));
     match metric {

@@ -38,7 +38,7 @@ const GAUGES: [(&str, Gauge); 2] = [
 
 /// A target's recording and the phases of the run it was recorded in.
 #[derive(Debug, Clone, Copy)]
-pub struct Recorded<'a> {
+pub(crate) struct Recorded<'a> {
     pub target: &'a TargetData,
     pub phases: &'a [PhaseRecord],
 }
@@ -64,7 +64,7 @@ impl Recorded<'_> {
 
 /// Every metric both `a` and `b` measured, in a fixed order: latency percentiles, throughput,
 /// rates, gauges.
-pub fn compare_target(
+pub(crate) fn compare_target(
     a: Recorded,
     b: Recorded,
     bootstrap: &Bootstrap,

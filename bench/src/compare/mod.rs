@@ -5,23 +5,23 @@
 //! [`render`] turns it into text, Markdown or JSON, and [`command`] ties them to the CLI and
 //! its exit code.
 
-pub mod metrics;
-pub mod model;
-pub mod render;
-pub mod stats;
-pub mod transform;
+pub(crate) mod metrics;
+pub(crate) mod model;
+pub(crate) mod render;
+pub(crate) mod stats;
+pub(crate) mod transform;
 
 use std::path::{Path, PathBuf};
 
-pub use model::{Comparison, MetricComparison, RunInfo, TargetComparison};
-pub use stats::{Better, Bootstrap, Verdict};
+pub(crate) use model::{Comparison, MetricComparison, RunInfo, TargetComparison};
+pub(crate) use stats::Bootstrap;
 
 use crate::resultset::{ReadError, ResultSet};
 use crate::Exit;
 
 /// Why two result sets cannot be compared.
 #[derive(Debug, thiserror::Error)]
-pub enum CompareError {
+pub(crate) enum CompareError {
     /// The loader's message names the file and what is wrong; it already carries its cause's
     /// text, so it is not chained again as a source (which would print it twice).
     #[error("result set {side} ({}): {problem}", dir.display())]
@@ -73,7 +73,7 @@ pub enum CompareError {
 
 /// What `coldfront compare` was asked (its command line, parsed).
 #[derive(Debug, Clone)]
-pub struct CompareRequest {
+pub(crate) struct CompareRequest {
     /// The baseline result set.
     pub a: PathBuf,
     /// The result set compared with it; `None` = A again (with `between`).
@@ -102,7 +102,7 @@ pub enum Format {
 }
 
 /// Loads both result sets and checks that they can be compared.
-pub fn load(a_dir: &Path, b_dir: &Path) -> Result<(ResultSet, ResultSet), CompareError> {
+pub(crate) fn load(a_dir: &Path, b_dir: &Path) -> Result<(ResultSet, ResultSet), CompareError> {
     let load_side = |side, dir: &Path| {
         ResultSet::read(dir).map_err(|problem| CompareError::Load {
             side,
@@ -136,7 +136,7 @@ fn check_comparable(a: &ResultSet, b: &ResultSet) -> Result<(), CompareError> {
 }
 
 /// Compares every target both result sets measured (A is the baseline).
-pub fn compare(
+pub(crate) fn compare(
     a: &ResultSet,
     b: &ResultSet,
     bootstrap: &Bootstrap,
@@ -229,7 +229,7 @@ fn run_info(run: &ResultSet) -> RunInfo {
 
 /// `coldfront compare`: prints the comparison; exit 1 only with `--fail-on-regression` and a
 /// significant regression beyond the tolerance.
-pub fn command(args: &CompareRequest) -> anyhow::Result<Exit> {
+pub(crate) fn command(args: &CompareRequest) -> anyhow::Result<Exit> {
     let b_dir = args.b.as_deref().unwrap_or(&args.a);
     let (mut a, mut b) = load(&args.a, b_dir)?;
     if let Some(phase) = &args.phase {
@@ -302,7 +302,7 @@ fn chart_format(path: &Path) -> Option<ChartFormat> {
 }
 
 /// `--chart`: a path ending in `.svg` or `.png`.
-pub fn parse_chart_path(text: &str) -> Result<PathBuf, String> {
+pub(crate) fn parse_chart_path(text: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(text);
     match chart_format(&path) {
         Some(_) => Ok(path),
@@ -311,7 +311,7 @@ pub fn parse_chart_path(text: &str) -> Result<PathBuf, String> {
 }
 
 /// `--tolerance`: `5%` or `0.05`, from 0 to 100%.
-pub fn parse_tolerance(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_tolerance(text: &str) -> Result<f64, String> {
     let trimmed = text.trim();
     let (number, scale) = match trimmed.strip_suffix('%') {
         Some(percent) => (percent.trim(), 100.0),

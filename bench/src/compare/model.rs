@@ -26,10 +26,10 @@ use super::stats::{Better, Bootstrap, ConfidenceInterval, Verdict};
 use crate::model::{RunStatus, TargetKind, Unit};
 
 /// Name of the method, as printed with every result.
-pub const METHOD_NAME: &str = "block bootstrap over per-second intervals";
+pub(crate) const METHOD_NAME: &str = "block bootstrap over per-second intervals";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     pub scenario: String,
     pub a: RunInfo,
     pub b: RunInfo,
@@ -46,7 +46,7 @@ pub struct Comparison {
 
 /// Which result set a side is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunInfo {
+pub(crate) struct RunInfo {
     pub dir: PathBuf,
     pub status: RunStatus,
     pub started_at: String,
@@ -55,7 +55,7 @@ pub struct RunInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Method {
+pub(crate) struct Method {
     pub name: String,
     pub resamples: u32,
     pub confidence: f64,
@@ -80,14 +80,14 @@ impl From<&Bootstrap> for Method {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TargetComparison {
+pub(crate) struct TargetComparison {
     pub name: String,
     pub kind: TargetKind,
     pub metrics: Vec<MetricComparison>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MetricComparison {
+pub(crate) struct MetricComparison {
     /// `latency.p99`, `throughput_rps`, `timeout_rate`, `connections_open.mean`, … (the
     /// threshold names where there is one).
     pub metric: String,
@@ -108,7 +108,7 @@ pub struct MetricComparison {
 }
 
 impl MetricComparison {
-    pub fn new(
+    pub(crate) fn new(
         metric: String,
         unit: Unit,
         better: Better,
@@ -143,7 +143,7 @@ impl MetricComparison {
 
 /// How many metrics got each verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub improved: usize,
     pub regressed: usize,
     pub beyond_tolerance: usize,
@@ -153,18 +153,18 @@ pub struct Tally {
 
 impl Comparison {
     /// Every metric with its target, in order.
-    pub fn metrics(&self) -> impl Iterator<Item = (&TargetComparison, &MetricComparison)> {
+    pub(crate) fn metrics(&self) -> impl Iterator<Item = (&TargetComparison, &MetricComparison)> {
         self.targets
             .iter()
             .flat_map(|t| t.metrics.iter().map(move |m| (t, m)))
     }
 
     /// Significant regressions beyond the tolerance: what fails `--fail-on-regression`.
-    pub fn failures(&self) -> impl Iterator<Item = (&TargetComparison, &MetricComparison)> {
+    pub(crate) fn failures(&self) -> impl Iterator<Item = (&TargetComparison, &MetricComparison)> {
         self.metrics().filter(|(_, m)| m.beyond_tolerance)
     }
 
-    pub fn tally(&self) -> Tally {
+    pub(crate) fn tally(&self) -> Tally {
         let mut tally = Tally::default();
         for (_, metric) in self.metrics() {
             match metric.verdict {

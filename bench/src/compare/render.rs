@@ -17,7 +17,7 @@ const HEADERS: [&str; 7] = [
 ];
 
 /// The terminal table, one block per target.
-pub fn text(comparison: &Comparison) -> String {
+pub(crate) fn text(comparison: &Comparison) -> String {
     let mut out = format!("coldfront compare: {}\n", comparison.scenario);
     for (side, run) in [("A", &comparison.a), ("B", &comparison.b)] {
         out += &format!("  {side}  {}  ({})\n", run.dir.display(), run_facts(run));
@@ -44,7 +44,7 @@ pub fn text(comparison: &Comparison) -> String {
 
 /// A pull-request comment: heading, the two runs, a table per target, the method and a
 /// verdict summary.
-pub fn markdown(comparison: &Comparison) -> String {
+pub(crate) fn markdown(comparison: &Comparison) -> String {
     let mut out = format!("## coldfront compare: `{}`\n\n", comparison.scenario);
     out += "| | result set | started | revision | status |\n|---|---|---|---|---|\n";
     for (side, run) in [
@@ -88,7 +88,7 @@ pub fn markdown(comparison: &Comparison) -> String {
 }
 
 /// The comparison as pretty JSON (the fields of [`Comparison`]).
-pub fn json(comparison: &Comparison) -> String {
+pub(crate) fn json(comparison: &Comparison) -> String {
     let mut text = serde_json::to_string_pretty(comparison).expect("a comparison serializes");
     text.push('\n');
     text
@@ -96,7 +96,7 @@ pub fn json(comparison: &Comparison) -> String {
 
 /// One failed metric for the `--fail-on-regression` message:
 /// `serverless latency.p99 +16.7% (1.800 ms → 2.100 ms, 95% CI of change [+0.100, +0.500] ms)`.
-pub fn failure_line(target: &TargetComparison, metric: &MetricComparison) -> String {
+pub(crate) fn failure_line(target: &TargetComparison, metric: &MetricComparison) -> String {
     format!(
         "{} {} {} ({} → {}, CI of change {})",
         target.name,
@@ -125,7 +125,7 @@ fn row(
 }
 
 /// A metric's key for people: `latency.p999` → `latency p99.9`.
-pub fn label(metric: &str) -> String {
+pub(crate) fn label(metric: &str) -> String {
     let (family, stat) = metric.split_once('.').unwrap_or((metric, ""));
     let family = match family {
         "latency" => "latency",

@@ -28,7 +28,7 @@ use spectrum::{recorded, Scratch, Spectrum, ValueIndex};
 
 /// How the bootstrap is run.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Bootstrap {
+pub(crate) struct Bootstrap {
     pub resamples: u32,
     /// Coverage of the interval (0.95 = the 2.5th to 97.5th percentile of the differences).
     pub confidence: f64,
@@ -52,7 +52,7 @@ impl Default for Bootstrap {
 impl Bootstrap {
     /// The same bootstrap with a seed derived from `key`, so that each statistic draws its own
     /// reproducible stream whatever order statistics are computed in.
-    pub fn keyed(&self, key: &str) -> Bootstrap {
+    pub(crate) fn keyed(&self, key: &str) -> Bootstrap {
         // FNV-1a.
         let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, byte| {
             (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
@@ -66,14 +66,14 @@ impl Bootstrap {
 
 /// A confidence interval of B − A.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ConfidenceInterval {
+pub(crate) struct ConfidenceInterval {
     pub low: f64,
     pub high: f64,
 }
 
 impl ConfidenceInterval {
     /// Whether the interval lies wholly on one side of zero.
-    pub fn excludes_zero(&self) -> bool {
+    pub(crate) fn excludes_zero(&self) -> bool {
         self.low > 0.0 || self.high < 0.0
     }
 }
@@ -81,14 +81,14 @@ impl ConfidenceInterval {
 /// A statistic of A and of B on all their seconds, with the bootstrap interval of B − A
 /// (`None`: too few informative seconds on a side for an interval).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
+pub(crate) struct Estimate {
     pub a: f64,
     pub b: f64,
     pub interval: Option<ConfidenceInterval>,
 }
 
 impl Estimate {
-    pub fn change(&self) -> f64 {
+    pub(crate) fn change(&self) -> f64 {
         self.b - self.a
     }
 }
@@ -96,7 +96,7 @@ impl Estimate {
 /// Which direction of a metric is good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Better {
+pub(crate) enum Better {
     Lower,
     Higher,
 }
@@ -104,7 +104,7 @@ pub enum Better {
 /// What the interval says about B against A.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Improved,
     Regressed,
     /// The interval contains zero.
@@ -115,7 +115,7 @@ pub enum Verdict {
 
 /// The verdict of an estimate: significant when its interval excludes zero, and then good or
 /// bad by the metric's direction.
-pub fn verdict(estimate: &Estimate, better: Better) -> Verdict {
+pub(crate) fn verdict(estimate: &Estimate, better: Better) -> Verdict {
     let Some(interval) = estimate.interval else {
         return Verdict::InsufficientData;
     };
@@ -134,7 +134,7 @@ pub fn verdict(estimate: &Estimate, better: Better) -> Verdict {
 /// and its burst are never traded for each other, so the interval reflects how seconds under
 /// the same load vary.
 #[derive(Debug, Clone, Copy)]
-pub struct Side<'a, T> {
+pub(crate) struct Side<'a, T> {
     pub seconds: &'a [T],
     /// One label per second; empty: all seconds are one phase.
     pub phases: &'a [usize],
@@ -142,14 +142,15 @@ pub struct Side<'a, T> {
 
 impl<'a, T> Side<'a, T> {
     /// Seconds of one phase.
-    pub fn new(seconds: &'a [T]) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(seconds: &'a [T]) -> Self {
         Side {
             seconds,
             phases: &[],
         }
     }
 
-    pub fn phased(seconds: &'a [T], phases: &'a [usize]) -> Self {
+    pub(crate) fn phased(seconds: &'a [T], phases: &'a [usize]) -> Self {
         assert_eq!(seconds.len(), phases.len(), "one phase label per second");
         Side { seconds, phases }
     }
@@ -157,7 +158,7 @@ impl<'a, T> Side<'a, T> {
 
 /// Quantiles (`0.5`, `0.99`, …) of the merged per-second histograms of A and of B, each with
 /// its interval, all from the same resamples. `None` when a side recorded nothing.
-pub fn quantiles(
+pub(crate) fn quantiles(
     a: Side<&Histogram<u64>>,
     b: Side<&Histogram<u64>>,
     quantiles: &[f64],
@@ -179,7 +180,11 @@ pub fn quantiles(
 /// Σ numerator / Σ denominator over per-second `(numerator, denominator)` pairs (a timeout
 /// rate: timeouts and completed requests per second). `None` when a side's denominators sum
 /// to zero. Seconds with a zero denominator are resampled but carry no information.
-pub fn ratio(a: Side<(u64, u64)>, b: Side<(u64, u64)>, bootstrap: &Bootstrap) -> Option<Estimate> {
+pub(crate) fn ratio(
+    a: Side<(u64, u64)>,
+    b: Side<(u64, u64)>,
+    bootstrap: &Bootstrap,
+) -> Option<Estimate> {
     let informative = |side: &Side<(u64, u64)>| side.seconds.iter().filter(|r| r.1 > 0).count();
     let rows = [a.seconds, b.seconds];
     let estimates = run(
@@ -201,7 +206,7 @@ pub fn ratio(a: Side<(u64, u64)>, b: Side<(u64, u64)>, bootstrap: &Bootstrap) ->
 
 /// The mean of per-second samples (requests completed per second, connections open). `None`
 /// when a side has no sample.
-pub fn mean(a: Side<f64>, b: Side<f64>, bootstrap: &Bootstrap) -> Option<Estimate> {
+pub(crate) fn mean(a: Side<f64>, b: Side<f64>, bootstrap: &Bootstrap) -> Option<Estimate> {
     let rows = [a.seconds, b.seconds];
     let informative = [a.seconds.len(), b.seconds.len()];
     let estimates = run(&a, &b, informative, bootstrap, |side, weights| {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::compare::stats::Verdict;
 use crate::model::{RunStatus, TargetKind};
 use crate::resultset::{TargetData, SCHEMA_VERSION};
 use crate::testing::synthetic::{self, Shape};

@@ -7,7 +7,11 @@ use super::CompareError;
 
 /// `run` reduced to one target, renamed `as_name`: how `compare --between` pits two targets of
 /// one run against each other.
-pub fn only_target(run: &ResultSet, name: &str, as_name: &str) -> Result<ResultSet, CompareError> {
+pub(crate) fn only_target(
+    run: &ResultSet,
+    name: &str,
+    as_name: &str,
+) -> Result<ResultSet, CompareError> {
     let Some(target) = run.target(name) else {
         return Err(CompareError::NoSuchTarget {
             dir: run.dir.clone(),
@@ -36,7 +40,7 @@ pub fn only_target(run: &ResultSet, name: &str, as_name: &str) -> Result<ResultS
 /// or "during the burst". Whole-run summaries are kept as they are; per-second series and
 /// interval logs are cut to the phase
 /// ([`PhaseRecord::contains`](crate::resultset::PhaseRecord::contains)).
-pub fn only_phase(run: &ResultSet, phase: &str) -> Result<ResultSet, CompareError> {
+pub(crate) fn only_phase(run: &ResultSet, phase: &str) -> Result<ResultSet, CompareError> {
     let phases = &run.manifest.scenario.phases;
     let Some(chosen) = phases.iter().find(|p| p.name == phase).cloned() else {
         return Err(CompareError::NoSuchPhase {

@@ -54,7 +54,7 @@ pub struct TlsSettings {
 
 impl TlsSettings {
     /// Web PKI roots plus any extra CA certificates (PEM bytes); ALPN offers h2 and http/1.1.
-    pub fn new(host: &str, extra_roots_pem: Option<&[u8]>) -> anyhow::Result<Self> {
+    pub(crate) fn new(host: &str, extra_roots_pem: Option<&[u8]>) -> anyhow::Result<Self> {
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         if let Some(pem) = extra_roots_pem {
@@ -126,7 +126,7 @@ impl PreparedRequest {
     }
 
     /// What the request does on the wire: one exchange, or a held stream.
-    pub fn wire(&self) -> Wire {
+    pub(crate) fn wire(&self) -> Wire {
         self.wire
     }
 
@@ -267,7 +267,7 @@ pub enum Failure {
 
 impl Failure {
     /// The request outcome this failure counts as.
-    pub fn outcome(&self) -> Outcome {
+    pub(crate) fn outcome(&self) -> Outcome {
         match self {
             Failure::Tcp(_) | Failure::Tls(_) | Failure::Handshake(_) => Outcome::ConnectError,
             Failure::Exchange(_) => Outcome::IoError,
@@ -308,7 +308,7 @@ impl Client {
         }
     }
 
-    pub fn stats(&self) -> &Arc<ConnectionStats> {
+    pub(crate) fn stats(&self) -> &Arc<ConnectionStats> {
         &self.stats
     }
 
@@ -503,7 +503,7 @@ impl Client {
     }
 
     /// Drops idle connections so their tasks end and are counted closed.
-    pub fn close_idle(&self) {
+    pub(crate) fn close_idle(&self) {
         self.idle.lock().clear();
     }
 

@@ -14,7 +14,7 @@
 pub mod client;
 mod closed;
 mod held;
-pub mod mix;
+pub(crate) mod mix;
 mod open;
 pub mod schedule;
 
@@ -32,7 +32,7 @@ use crate::record::Recorder;
 use crate::scenario::LoadPlan;
 
 /// Everything a request needs, shared by all requests of one target's run.
-pub struct LoadContext {
+pub(crate) struct LoadContext {
     pub client: Client,
     pub requests: Vec<PreparedRequest>,
     pub mix: RequestMix,
@@ -42,7 +42,7 @@ pub struct LoadContext {
 }
 
 /// How long in-flight requests may still finish after an interruption.
-pub const INTERRUPT_GRACE: Duration = Duration::from_millis(800);
+pub(crate) const INTERRUPT_GRACE: Duration = Duration::from_millis(800);
 
 impl LoadContext {
     /// Sends request `seq` (open model: intended at `intended_at`; closed: now) and records it.
@@ -74,7 +74,7 @@ impl LoadContext {
 
 /// How the drive ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DriveReport {
+pub(crate) struct DriveReport {
     /// Cancelled before the schedule ended.
     pub interrupted: bool,
     /// Requests still in flight when the drive gave up waiting for them.
@@ -82,7 +82,7 @@ pub struct DriveReport {
 }
 
 /// Runs every phase of `plan` against the context's target, starting at `start`.
-pub async fn drive(
+pub(crate) async fn drive(
     plan: &LoadPlan,
     seed: u64,
     ctx: Arc<LoadContext>,

@@ -105,11 +105,6 @@ impl ArrivalSchedule {
         schedule
     }
 
-    /// The expected number of arrivals of the whole schedule.
-    pub fn expected_total(&self) -> f64 {
-        self.phases.iter().map(PhaseRate::total).sum()
-    }
-
     fn first_u(&mut self) -> f64 {
         match self.arrivals {
             Arrivals::Uniform => 0.0,

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use crate::resultset::HostInfo;
 
-pub fn host_info() -> HostInfo {
+pub(crate) fn host_info() -> HostInfo {
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "unknown".into());
@@ -18,7 +18,7 @@ pub fn host_info() -> HostInfo {
 }
 
 /// CPUs this process may run on (its affinity mask, as `taskset` sets it).
-pub fn generator_cpus() -> usize {
+pub(crate) fn generator_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
@@ -33,7 +33,7 @@ fn online_cpus() -> usize {
 }
 
 /// The git revision of the working directory's repository, if there is one.
-pub fn git_revision() -> Option<String> {
+pub(crate) fn git_revision() -> Option<String> {
     let output = std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .stderr(std::process::Stdio::null())
@@ -46,6 +46,6 @@ pub fn git_revision() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-pub fn rfc3339(t: SystemTime) -> String {
+pub(crate) fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }

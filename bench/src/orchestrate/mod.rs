@@ -5,8 +5,8 @@ mod environment;
 pub mod postgres;
 mod sampler;
 mod scenario_run;
-pub mod serve;
-pub mod targets;
+pub(crate) mod serve;
+pub(crate) mod targets;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,12 +19,11 @@ use crate::progress;
 use crate::scenario::{self, Plan};
 use crate::Exit;
 
-pub use scenario_run::ScenarioOutcome;
 use targets::LaunchOptions;
 
 /// Everything about a run that is not in the scenario file.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     pub out: PathBuf,
     pub targets: Vec<String>,
     pub launch: LaunchOptions,
@@ -33,7 +32,7 @@ pub struct RunOptions {
     pub command: Vec<String>,
 }
 
-pub fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
     let (plans, errors) = scenario::load_paths(&args.scenarios);
     if !errors.is_empty() {
         for error in &errors {

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 /// The superuser (used by the harness: setup, sampling) and the application role (a
 /// non-superuser, so PostgreSQL's reserved superuser slots apply to the targets as in
 /// production).
-pub const SUPERUSER: &str = "coldfront";
-pub const APP_USER: &str = "app";
-pub const DATABASE: &str = "coldfront";
+pub(crate) const SUPERUSER: &str = "coldfront";
+pub(crate) const APP_USER: &str = "app";
+pub(crate) const DATABASE: &str = "coldfront";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
@@ -70,20 +70,23 @@ impl Default for ClusterOptions {
 
 /// The binaries of one PostgreSQL installation.
 #[derive(Debug, Clone)]
-pub struct PgBinaries {
+pub(crate) struct PgBinaries {
     pub initdb: PathBuf,
     pub postgres: PathBuf,
 }
 
 impl PgBinaries {
     /// PATH first, then the newest `/usr/lib/postgresql/*/bin`.
-    pub fn find() -> Result<PgBinaries, PgError> {
+    pub(crate) fn find() -> Result<PgBinaries, PgError> {
         let path = std::env::var_os("PATH").unwrap_or_default();
         Self::find_in(&path, Path::new("/usr/lib/postgresql"))
     }
 
     /// The search of [`PgBinaries::find`] over a given `PATH` value and versions directory.
-    pub fn find_in(path: &std::ffi::OsStr, versions_dir: &Path) -> Result<PgBinaries, PgError> {
+    pub(crate) fn find_in(
+        path: &std::ffi::OsStr,
+        versions_dir: &Path,
+    ) -> Result<PgBinaries, PgError> {
         let on_path = |name: &str| {
             std::env::split_paths(path)
                 .map(|dir| dir.join(name))

@@ -16,11 +16,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::record::gauges::TargetGauges;
 
-pub const SAMPLE_EVERY: Duration = Duration::from_millis(250);
+pub(crate) const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
 /// What to sample.
 #[derive(Debug, Clone, Default)]
-pub struct SamplerSources {
+pub(crate) struct SamplerSources {
     /// The built-in target's address (it serves the metrics endpoint).
     pub metrics: Option<SocketAddr>,
     /// A PostgreSQL URL able to read `pg_stat_activity`, and the database to count.
@@ -28,7 +28,7 @@ pub struct SamplerSources {
 }
 
 /// Runs until `stop`; returns the last metrics document read (as JSON, for the summary).
-pub async fn run(
+pub(crate) async fn run(
     sources: SamplerSources,
     gauges: Arc<TargetGauges>,
     stop: CancellationToken,

@@ -33,13 +33,13 @@ use crate::thresholds;
 /// Time between setting up a target's load and its first intended send.
 const START_LEAD: Duration = Duration::from_millis(20);
 
-pub struct ScenarioOutcome {
+pub(crate) struct ScenarioOutcome {
     pub dir: PathBuf,
     pub interrupted: bool,
     pub thresholds_failed: bool,
 }
 
-pub async fn run_scenario(
+pub(crate) async fn run_scenario(
     plan: &Plan,
     options: &RunOptions,
     cancel: &CancellationToken,

@@ -14,7 +14,7 @@ use super::postgres::{ClusterOptions, PgCluster};
 use crate::cli::{ServeCommand, ServeCommon};
 use crate::Exit;
 
-pub fn serve_command(command: &ServeCommand) -> anyhow::Result<Exit> {
+pub(crate) fn serve_command(command: &ServeCommand) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_name("coldfront-target")
         .enable_all()

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// Counters of everything that happened to connections. Shared with the per-second sampler.
 #[derive(Debug, Default)]
-pub struct ConnectionStats {
+pub(crate) struct ConnectionStats {
     pub opened: AtomicU64,
     pub closed: AtomicU64,
     pub failed: AtomicU64,
@@ -16,7 +16,7 @@ pub struct ConnectionStats {
 
 /// A consistent-enough copy of [`ConnectionStats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ConnectionCounts {
+pub(crate) struct ConnectionCounts {
     pub opened: u64,
     pub closed: u64,
     pub failed: u64,
@@ -26,7 +26,7 @@ pub struct ConnectionCounts {
 }
 
 impl ConnectionStats {
-    pub fn snapshot(&self) -> ConnectionCounts {
+    pub(crate) fn snapshot(&self) -> ConnectionCounts {
         ConnectionCounts {
             opened: self.opened.load(Ordering::Relaxed),
             closed: self.closed.load(Ordering::Relaxed),

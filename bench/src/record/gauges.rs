@@ -8,7 +8,7 @@ const UNKNOWN: u64 = u64::MAX;
 
 /// The highest reading since the last take, and of all time.
 #[derive(Debug)]
-pub struct MaxGauge {
+pub(crate) struct MaxGauge {
     since_take: AtomicU64,
     overall: AtomicU64,
 }
@@ -23,7 +23,7 @@ impl Default for MaxGauge {
 }
 
 impl MaxGauge {
-    pub fn observe(&self, value: u64) {
+    pub(crate) fn observe(&self, value: u64) {
         let value = value.min(UNKNOWN - 1);
         for cell in [&self.since_take, &self.overall] {
             let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |current| {
@@ -33,11 +33,11 @@ impl MaxGauge {
     }
 
     /// The highest reading since the previous take (`None` if there was none).
-    pub fn take(&self) -> Option<u64> {
+    pub(crate) fn take(&self) -> Option<u64> {
         known(self.since_take.swap(UNKNOWN, Ordering::Relaxed))
     }
 
-    pub fn overall(&self) -> Option<u64> {
+    pub(crate) fn overall(&self) -> Option<u64> {
         known(self.overall.load(Ordering::Relaxed))
     }
 }
@@ -48,7 +48,7 @@ fn known(value: u64) -> Option<u64> {
 
 /// The gauges of one target's run.
 #[derive(Debug, Default)]
-pub struct TargetGauges {
+pub(crate) struct TargetGauges {
     /// Serverless instances alive.
     pub instances: MaxGauge,
     /// Database connections open by the target's role.

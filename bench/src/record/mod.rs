@@ -2,11 +2,11 @@
 //! ticker that streams the series and interval log into the result set, and the summary of a
 //! target's run. What it writes is defined by [`crate::resultset`].
 
-pub mod connections;
-pub mod gauges;
-pub mod recorder;
-pub mod summary;
-pub mod ticker;
+pub(crate) mod connections;
+pub(crate) mod gauges;
+pub(crate) mod recorder;
+pub(crate) mod summary;
+pub(crate) mod ticker;
 
-pub use connections::{ConnectionCounts, ConnectionStats};
-pub use recorder::{Interval, Recorder, Totals};
+pub(crate) use connections::ConnectionStats;
+pub use recorder::Recorder;

@@ -17,17 +17,17 @@ use crate::model::{HeldEnd, HeldSample, Outcome, Sample};
 use crate::resultset::hlog::{new_histogram, HIGHEST_US, LOWEST_US};
 
 /// Records `d` in microseconds, clamped into the trackable range so nothing is dropped.
-pub fn record_duration(histogram: &mut Histogram<u64>, d: Duration) {
+pub(crate) fn record_duration(histogram: &mut Histogram<u64>, d: Duration) {
     let us = (d.as_micros() as u64).clamp(LOWEST_US, HIGHEST_US);
     histogram.record(us).expect("value clamped into range");
 }
 
 /// Number of outcome kinds.
-pub const OUTCOMES: usize = Outcome::ALL.len();
+pub(crate) const OUTCOMES: usize = Outcome::ALL.len();
 
 /// Whole-run distributions of one target.
 #[derive(Debug, Clone)]
-pub struct Distributions {
+pub(crate) struct Distributions {
     pub latency: Histogram<u64>,
     pub service_time: Histogram<u64>,
     pub connect_time: Histogram<u64>,
@@ -58,14 +58,14 @@ impl Distributions {
 pub struct OutcomeCounts(pub [u64; OUTCOMES]);
 
 impl OutcomeCounts {
-    pub fn get(&self, outcome: Outcome) -> u64 {
+    pub(crate) fn get(&self, outcome: Outcome) -> u64 {
         self.0[outcome.index()]
     }
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.0.iter().sum()
     }
     /// Everything that is not `ok`.
-    pub fn errors(&self) -> u64 {
+    pub(crate) fn errors(&self) -> u64 {
         self.total() - self.get(Outcome::Ok)
     }
 }
@@ -116,7 +116,7 @@ impl Interval {
 
 /// Whole-run results of a target's held requests.
 #[derive(Debug, Clone)]
-pub struct HeldTotals {
+pub(crate) struct HeldTotals {
     /// Counts by [`HeldEnd::index`].
     pub ends: [u64; HeldEnd::ALL.len()],
     /// Refusals by HTTP status.
@@ -144,7 +144,7 @@ impl HeldTotals {
         }
     }
 
-    pub fn get(&self, end: HeldEnd) -> u64 {
+    pub(crate) fn get(&self, end: HeldEnd) -> u64 {
         self.ends[end.index()]
     }
 
@@ -215,32 +215,32 @@ impl Recorder {
 
     /// A recorder for a run with held requests: its totals have a held part even if none
     /// finishes.
-    pub fn with_held_requests() -> Self {
+    pub(crate) fn with_held_requests() -> Self {
         let recorder = Self::new();
         recorder.state.lock().held = Some(HeldTotals::new());
         recorder
     }
 
     /// A held request finished: its sample (counted like any request) and how it held.
-    pub fn record_held(&self, sample: &Sample, held: &HeldSample) {
+    pub(crate) fn record_held(&self, sample: &Sample, held: &HeldSample) {
         let mut state = self.state.lock();
         record_sample(&mut state, sample);
         state.held.get_or_insert_with(HeldTotals::new).record(held);
     }
 
     /// A held stream opened (its 200 or 101 arrived).
-    pub fn held_stream_opened(&self) {
+    pub(crate) fn held_stream_opened(&self) {
         let now_open = self.held_open.fetch_add(1, Ordering::Relaxed) + 1;
         self.held_max_open.fetch_max(now_open, Ordering::Relaxed);
     }
 
     /// A held stream ended.
-    pub fn held_stream_closed(&self) {
+    pub(crate) fn held_stream_closed(&self) {
         self.held_open.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Held streams open now; `None` when this run has no held requests.
-    pub fn held_open(&self) -> Option<u64> {
+    pub(crate) fn held_open(&self) -> Option<u64> {
         let has_held = self.state.lock().held.is_some();
         has_held.then(|| self.held_open.load(Ordering::Relaxed).max(0) as u64)
     }
@@ -275,12 +275,12 @@ impl Recorder {
     }
 
     /// Whether any response so far carried `x-coldfront-cold`.
-    pub fn reports_cold_starts(&self) -> bool {
+    pub(crate) fn reports_cold_starts(&self) -> bool {
         self.state.lock().cold_known
     }
 
     /// A copy of the whole-run state.
-    pub fn totals(&self) -> Totals {
+    pub(crate) fn totals(&self) -> Totals {
         let state = self.state.lock();
         let mut distributions = state.totals.clone();
         fold_interval(&mut distributions, &state.interval);
@@ -349,7 +349,7 @@ fn record_sample(state: &mut State, sample: &Sample) {
 
 /// Whole-run results of one target.
 #[derive(Debug, Clone)]
-pub struct Totals {
+pub(crate) struct Totals {
     pub distributions: Distributions,
     pub outcomes: OutcomeCounts,
     /// `None` when no response carried `x-coldfront-cold`.

@@ -12,7 +12,7 @@ use crate::resultset::{
 
 /// Everything measured about one target besides the recorder's totals.
 #[derive(Debug, Clone, Copy)]
-pub struct RunFacts {
+pub(crate) struct RunFacts {
     /// Time the load ran on this target.
     pub duration: Duration,
     pub connections: ConnectionCounts,
@@ -22,7 +22,7 @@ pub struct RunFacts {
     pub db_max_connections: Option<u64>,
 }
 
-pub fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
+pub(crate) fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
     let outcomes = &totals.outcomes;
     let requests = outcomes.total();
     let rate = |n: u64| {

@@ -17,23 +17,22 @@ use crate::resultset::series::SeriesRow;
 
 /// What the progress view hears each second.
 #[derive(Debug, Clone, Copy)]
-pub struct Tick {
+pub(crate) struct Tick {
     /// Time since the start of the target's load.
     pub elapsed: Duration,
     pub length: Duration,
-    pub sent: u64,
     pub completed: u64,
     pub errors: u64,
     pub p99_ms: Option<f64>,
 }
 
 /// Where the ticker writes.
-pub struct TickerOutputs {
+pub(crate) struct TickerOutputs {
     pub series: StreamedFile,
     pub hlog: StreamedFile,
 }
 
-pub struct TickerInputs {
+pub(crate) struct TickerInputs {
     pub target: String,
     pub recorder: Arc<Recorder>,
     pub connections: Arc<ConnectionStats>,
@@ -43,7 +42,7 @@ pub struct TickerInputs {
 }
 
 /// Runs until `stop` fires, then writes the last interval and returns the outputs.
-pub async fn run(
+pub(crate) async fn run(
     inputs: TickerInputs,
     mut outputs: TickerOutputs,
     mut on_tick: impl FnMut(&Tick) + Send,
@@ -98,7 +97,6 @@ pub async fn run(
             on_tick(&Tick {
                 elapsed: now.saturating_duration_since(inputs.start),
                 length,
-                sent: interval.sent,
                 completed: interval.completed(),
                 errors: interval.outcomes.errors(),
                 p99_ms: row.p99_ms,

@@ -3,8 +3,8 @@
 
 pub mod charts;
 pub mod html;
-pub mod phases;
-pub mod site;
+pub(crate) mod phases;
+pub(crate) mod site;
 
 use std::path::{Path, PathBuf};
 
@@ -13,12 +13,12 @@ use anyhow::Context as _;
 use crate::resultset::ResultSet;
 
 /// File name of a result set's page.
-pub const REPORT_FILE: &str = "report.html";
+pub(crate) const REPORT_FILE: &str = "report.html";
 /// Directory of a result set's chart files.
-pub const CHARTS_DIR: &str = "charts";
+pub(crate) const CHARTS_DIR: &str = "charts";
 
 /// Draws `run`'s charts into `dir/charts/` and writes `dir/report.html`; returns the page's path.
-pub fn write_page(
+pub(crate) fn write_page(
     run: &ResultSet,
     dir: &Path,
     index_href: Option<&str>,
@@ -36,7 +36,7 @@ pub fn write_page(
 }
 
 /// Loads the result set in `dir` and writes its charts and `report.html` into it.
-pub fn write_in_place(dir: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn write_in_place(dir: &Path) -> anyhow::Result<PathBuf> {
     let run = ResultSet::read(dir)?;
     write_page(&run, dir, None)
 }

@@ -13,7 +13,7 @@ use crate::resultset::{LatencyStats, PhaseRecord, ResultSet, TargetData};
 
 /// One target during one phase.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PhaseFigures {
+pub(crate) struct PhaseFigures {
     pub phase: String,
     pub start_s: f64,
     pub duration_s: f64,
@@ -29,14 +29,14 @@ pub struct PhaseFigures {
 
 impl PhaseFigures {
     /// Cold starts as a share of completed requests.
-    pub fn cold_share(&self) -> Option<f64> {
+    pub(crate) fn cold_share(&self) -> Option<f64> {
         let cold = self.cold_starts?;
         (self.completed > 0).then(|| cold as f64 / self.completed as f64)
     }
 }
 
 /// The figures of every phase of the scenario for `target`, in phase order.
-pub fn by_phase(run: &ResultSet, target: &TargetData) -> Vec<PhaseFigures> {
+pub(crate) fn by_phase(run: &ResultSet, target: &TargetData) -> Vec<PhaseFigures> {
     let cold_known = target.reports_cold_starts();
     run.manifest
         .scenario

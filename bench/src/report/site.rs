@@ -16,7 +16,7 @@ use crate::model::percent;
 use crate::resultset::ResultSet;
 
 /// One result set as published in the site.
-pub struct Published {
+pub(crate) struct Published {
     pub run: ResultSet,
     /// Directory name inside the site.
     pub slug: String,
@@ -25,7 +25,7 @@ pub struct Published {
 }
 
 /// Writes the site for `sets` into `out`; returns the path of `index.html`.
-pub fn write_site(sets: &[PathBuf], out: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn write_site(sets: &[PathBuf], out: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let out_abs = absolute(out);
     let mut published = Vec::new();

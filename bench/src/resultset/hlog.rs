@@ -20,13 +20,13 @@ use hdrhistogram::Histogram;
 use super::ReadError;
 
 /// Lowest and highest trackable values, in microseconds (1 µs to 1 h), 3 significant digits.
-pub const LOWEST_US: u64 = 1;
-pub const HIGHEST_US: u64 = 3_600_000_000;
-pub const SIGFIG: u8 = 3;
+pub(crate) const LOWEST_US: u64 = 1;
+pub(crate) const HIGHEST_US: u64 = 3_600_000_000;
+pub(crate) const SIGFIG: u8 = 3;
 
 /// A histogram with coldfront's range and precision (microseconds): the bounds every
 /// recorded and logged histogram shares, so any two can be added.
-pub fn new_histogram() -> Histogram<u64> {
+pub(crate) fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(LOWEST_US, HIGHEST_US, SIGFIG).expect("valid histogram bounds")
 }
 
@@ -37,19 +37,19 @@ const LEGEND: &str =
 /// Tag of the service-time intervals (from the actual send).
 pub const TAG_SERVICE_TIME: &str = "service_time";
 /// Tag of the corrected latency of cold-start responses.
-pub const TAG_COLD_LATENCY: &str = "cold_latency";
+pub(crate) const TAG_COLD_LATENCY: &str = "cold_latency";
 /// Tag of the corrected latency of warm responses.
-pub const TAG_WARM_LATENCY: &str = "warm_latency";
+pub(crate) const TAG_WARM_LATENCY: &str = "warm_latency";
 
 /// Writes interval lines; the caller owns the output (a streamed file).
-pub struct HlogWriter {
+pub(crate) struct HlogWriter {
     serializer: V2DeflateSerializer,
     buffer: Vec<u8>,
 }
 
 impl HlogWriter {
     /// Writes the header for a log whose intervals count from `start`.
-    pub fn begin(out: &mut impl Write, start: SystemTime) -> std::io::Result<Self> {
+    pub(crate) fn begin(out: &mut impl Write, start: SystemTime) -> std::io::Result<Self> {
         let mut serializer = V2DeflateSerializer::new();
         IntervalLogWriterBuilder::new()
             .add_comment("coldfront corrected latency, values in microseconds")
@@ -67,7 +67,7 @@ impl HlogWriter {
 
     /// Appends one interval starting `start` after the base time and lasting `length`;
     /// `tag` `None` is corrected latency.
-    pub fn write_interval(
+    pub(crate) fn write_interval(
         &mut self,
         out: &mut impl Write,
         tag: Option<&str>,
@@ -107,7 +107,7 @@ pub struct HlogInterval {
 
 impl HlogInterval {
     /// The interval as `(start, length)` in seconds from the log's base time.
-    pub fn span_s(&self) -> (f64, f64) {
+    pub(crate) fn span_s(&self) -> (f64, f64) {
         (self.start.as_secs_f64(), self.length.as_secs_f64())
     }
 }
@@ -143,7 +143,7 @@ pub fn read(path: &Path) -> Result<Vec<HlogInterval>, ReadError> {
 }
 
 /// The intervals of an interval log's bytes, in order.
-pub fn parse(bytes: &[u8]) -> Result<Vec<HlogInterval>, FormatError> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<HlogInterval>, FormatError> {
     let mut deserializer = Deserializer::new();
     let mut intervals = Vec::new();
     for (index, entry) in IntervalLogIterator::new(bytes).enumerate() {

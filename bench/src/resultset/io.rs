@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never a part.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".coldfront-")
@@ -22,14 +22,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// A file written as the run goes, visible under its final name only once finished.
-pub struct StreamedFile {
+pub(crate) struct StreamedFile {
     writer: BufWriter<File>,
     partial: PathBuf,
     path: PathBuf,
 }
 
 impl StreamedFile {
-    pub fn create(path: &Path) -> std::io::Result<Self> {
+    pub(crate) fn create(path: &Path) -> std::io::Result<Self> {
         let partial = partial_path(path);
         let file = File::create(&partial)?;
         Ok(StreamedFile {
@@ -39,17 +39,17 @@ impl StreamedFile {
         })
     }
 
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
+    pub(crate) fn writer(&mut self) -> &mut BufWriter<File> {
         &mut self.writer
     }
 
     /// Flushes what was written so far to the kernel (so a killed run keeps it).
-    pub fn flush(&mut self) -> std::io::Result<()> {
+    pub(crate) fn flush(&mut self) -> std::io::Result<()> {
         self.writer.flush()
     }
 
     /// Flushes, syncs and renames the file to its final name.
-    pub fn finish(mut self) -> std::io::Result<()> {
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
         self.writer.flush()?;
         self.writer.get_ref().sync_all()?;
         std::fs::rename(&self.partial, &self.path)
@@ -57,7 +57,7 @@ impl StreamedFile {
 }
 
 /// `dir/name.partial` for `dir/name`.
-pub fn partial_path(path: &Path) -> PathBuf {
+pub(crate) fn partial_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".partial");
     path.with_file_name(name)

@@ -17,7 +17,7 @@
 //! [`model`](crate::model) words, serialized as the strings documented there.
 
 pub mod hlog;
-pub mod io;
+pub(crate) mod io;
 mod reader;
 mod schema;
 pub mod series;
@@ -34,16 +34,16 @@ pub use schema::{
 };
 
 /// Bumped on any incompatible change of the files above.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
-pub const MANIFEST_FILE: &str = "manifest.json";
-pub const SUMMARY_FILE: &str = "summary.json";
-pub const TIMESERIES_FILE: &str = "timeseries.csv";
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const SUMMARY_FILE: &str = "summary.json";
+pub(crate) const TIMESERIES_FILE: &str = "timeseries.csv";
 /// The suffix of a file still being written.
-pub const PARTIAL_SUFFIX: &str = ".partial";
+pub(crate) const PARTIAL_SUFFIX: &str = ".partial";
 
 /// `<target>.hlog`
-pub fn hlog_file(target: &str) -> String {
+pub(crate) fn hlog_file(target: &str) -> String {
     format!("{target}.hlog")
 }
 
@@ -117,7 +117,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
 }
 
 /// Writes `value` as pretty JSON to `path` atomically.
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
     io::write_atomic(path, &bytes)

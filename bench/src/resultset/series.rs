@@ -35,7 +35,7 @@ pub struct SeriesRow {
     pub held_open: Option<u64>,
 }
 
-pub const HEADER: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open";
+pub(crate) const HEADER: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open";
 
 /// The header before `held_open` was added; still read.
 const HEADER_WITHOUT_HELD_OPEN: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts";
@@ -46,11 +46,11 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 
 impl SeriesRow {
     /// The second this row covers, as `(start, length)` in seconds from the start of load.
-    pub fn span_s(&self) -> (f64, f64) {
+    pub(crate) fn span_s(&self) -> (f64, f64) {
         (self.second.saturating_sub(1) as f64, 1.0)
     }
 
-    pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
+    pub(crate) fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",

@@ -7,7 +7,7 @@ use crate::model::{RequestKind, TargetKind};
 fn summaries_and_requests_written_before_held_requests_still_read() {
     let facts = crate::record::summary::RunFacts {
         duration: std::time::Duration::from_secs(1),
-        connections: crate::record::ConnectionCounts::default(),
+        connections: crate::record::connections::ConnectionCounts::default(),
         db_connections_max: None,
         db_max_connections: None,
     };

@@ -8,8 +8,8 @@ use toml::Spanned;
 
 use super::duration::{self, DurationError};
 use super::error::{Diagnostics, Problem};
-use super::key_path::KeyPath;
 use super::field::Field;
+use super::key_path::KeyPath;
 use super::suggest;
 
 /// An error was reported; the value it concerns is unusable.

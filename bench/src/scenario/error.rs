@@ -11,7 +11,7 @@ use super::key_path::KeyPath;
 /// `scenarios/x.toml:12:1: load.phases[1].rat: unknown key; expected one of … (did you mean `rate`?)`
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}{}{problem}", location(.file, .position), key_prefix(.key))]
-pub struct ScenarioError {
+pub(crate) struct ScenarioError {
     pub file: PathBuf,
     /// Where in the file; `None` for file-level problems (unreadable file).
     pub position: Option<Position>,
@@ -23,14 +23,14 @@ pub struct ScenarioError {
 
 /// A 1-based line and column (the column counts characters, not bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Position {
+pub(crate) struct Position {
     pub line: usize,
     pub column: usize,
 }
 
 /// What is wrong, in words that say what was expected and what was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Problem {
+pub(crate) enum Problem {
     #[error("cannot read the scenario: {reason}")]
     Unreadable { reason: String },
     #[error("invalid TOML: {message}")]
@@ -105,7 +105,7 @@ fn did_you_mean(suggestion: &Option<String>) -> String {
 
 /// Every error found in one or more scenario files; displays one per line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ScenarioErrors(pub Vec<ScenarioError>);
+pub(crate) struct ScenarioErrors(pub Vec<ScenarioError>);
 
 impl fmt::Display for ScenarioErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -22,7 +22,7 @@ mod field;
 mod held;
 mod key_path;
 mod load;
-pub mod plan;
+pub(crate) mod plan;
 mod raw;
 mod reader;
 mod suggest;
@@ -37,13 +37,13 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub use error::{Position, Problem, ScenarioError, ScenarioErrors};
+pub(crate) use error::{Problem, ScenarioError, ScenarioErrors};
 pub use plan::*;
 
 use error::Diagnostics;
 
 /// Parses and validates one file.
-pub fn load_file(path: &Path) -> Result<Plan, ScenarioErrors> {
+pub(crate) fn load_file(path: &Path) -> Result<Plan, ScenarioErrors> {
     let text =
         fs::read_to_string(path).map_err(|e| ScenarioErrors(vec![error::unreadable(path, e)]))?;
     parse_str(&text, path)
@@ -51,7 +51,7 @@ pub fn load_file(path: &Path) -> Result<Plan, ScenarioErrors> {
 
 /// Parses and validates scenario text; `source` is the path used in messages and
 /// [`Plan::source`].
-pub fn parse_str(text: &str, source: &Path) -> Result<Plan, ScenarioErrors> {
+pub(crate) fn parse_str(text: &str, source: &Path) -> Result<Plan, ScenarioErrors> {
     let mut diag = Diagnostics::new(source, text);
     let plan = match document::parse(text) {
         Ok(root) => {
@@ -77,7 +77,7 @@ pub fn parse_str(text: &str, source: &Path) -> Result<Plan, ScenarioErrors> {
 
 /// Loads files and directories (a directory: its `*.toml` files, not recursive, in name
 /// order). Returns every valid plan and every error found in any file.
-pub fn load_paths(paths: &[PathBuf]) -> (Vec<Plan>, Vec<ScenarioError>) {
+pub(crate) fn load_paths(paths: &[PathBuf]) -> (Vec<Plan>, Vec<ScenarioError>) {
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     for path in paths {

@@ -7,13 +7,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
-pub use coldfront_targets::settings::{PersistentSettings, ServerlessSettings};
+pub(crate) use coldfront_targets::settings::{PersistentSettings, ServerlessSettings};
 
 use crate::model::{Arrivals, ConnectionPolicy, LoadModel, Metric, RequestKind, TargetKind};
 
 /// A scenario, checked and ready to run.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// `[a-z0-9-]+`, also the result-set directory name.
     pub name: String,
     pub description: String,
@@ -32,7 +32,7 @@ pub struct Plan {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DatabasePlan {
+pub(crate) struct DatabasePlan {
     /// PostgreSQL's `max_connections` (its own default, 100, when not given).
     pub max_connections: u32,
 }
@@ -46,7 +46,7 @@ impl Default for DatabasePlan {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct TargetPlan {
+pub(crate) struct TargetPlan {
     /// The key under `[targets.NAME]`; `[a-z0-9_-]+`.
     pub name: String,
     pub setup: TargetSetup,
@@ -55,7 +55,7 @@ pub struct TargetPlan {
 /// What the harness does to reach a target: nothing (external), or start a built-in one with
 /// its settings (`None` fields = the preset's value or the default).
 #[derive(Debug, Clone, PartialEq)]
-pub enum TargetSetup {
+pub(crate) enum TargetSetup {
     /// `url = "http://127.0.0.1:8080"`: an address the harness does not start.
     External { base_url: Uri },
     /// `kind = "serverless"`: the built-in platform emulator.
@@ -65,7 +65,7 @@ pub enum TargetSetup {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct LoadPlan {
+pub(crate) struct LoadPlan {
     pub model: LoadModel,
     /// How the open model spaces its requests (uniform when not given; unused by the closed
     /// model, which rejects the key).
@@ -139,7 +139,7 @@ pub enum Wire {
 
 impl Wire {
     /// The held connection, if this is one.
-    pub fn held(&self) -> Option<&HeldRequest> {
+    pub(crate) fn held(&self) -> Option<&HeldRequest> {
         match self {
             Wire::Http => None,
             Wire::Held(held) => Some(held),
@@ -147,7 +147,7 @@ impl Wire {
     }
 
     /// The `kind` key's value.
-    pub fn kind(&self) -> RequestKind {
+    pub(crate) fn kind(&self) -> RequestKind {
         match self {
             Wire::Http => RequestKind::Http,
             Wire::Held(held) => held.protocol.kind(),
@@ -177,7 +177,7 @@ pub enum HeldProtocol {
 
 impl HeldProtocol {
     /// The `kind` key's value.
-    pub fn kind(self) -> RequestKind {
+    pub(crate) fn kind(self) -> RequestKind {
         match self {
             HeldProtocol::Sse => RequestKind::Sse,
             HeldProtocol::WebSocket => RequestKind::WebSocket,
@@ -187,7 +187,7 @@ impl HeldProtocol {
 
 /// `"serverless.latency.p99" = "< 800ms"`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Threshold {
+pub(crate) struct Threshold {
     /// The key exactly as written, for messages.
     pub key: String,
     /// The condition exactly as written, for messages.
@@ -201,30 +201,23 @@ pub struct Threshold {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetSelector {
+pub(crate) enum TargetSelector {
     All,
     Named(String),
 }
 
 /// How a threshold's measured value must relate to its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operator {
+pub(crate) enum Operator {
     Less,
     LessOrEqual,
     Greater,
     GreaterOrEqual,
 }
 
-impl LoadPlan {
-    /// Sum of phase durations.
-    pub fn total_duration(&self) -> Duration {
-        self.phases.iter().map(|p| p.duration).sum()
-    }
-}
-
 impl TargetSetup {
     /// What kind of target this is.
-    pub fn kind(&self) -> TargetKind {
+    pub(crate) fn kind(&self) -> TargetKind {
         match self {
             TargetSetup::External { .. } => TargetKind::External,
             TargetSetup::Serverless(_) => TargetKind::Serverless,

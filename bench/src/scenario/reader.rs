@@ -5,8 +5,8 @@ use toml::Spanned;
 
 use super::document::{Entry, Node, NodeValue};
 use super::error::{Diagnostics, Problem};
-use super::key_path::KeyPath;
 use super::field::{Field, Named};
+use super::key_path::KeyPath;
 use super::suggest;
 
 pub(crate) const AN_INTEGER: &str = "an integer";

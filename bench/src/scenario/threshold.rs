@@ -6,9 +6,9 @@ use toml::Spanned;
 use super::check::{self, fail, Checked, Reported};
 use super::duration;
 use super::error::{Diagnostics, Problem};
+use super::field::{Field, Named};
 use super::key_path::KeyPath;
 use super::plan::{Operator, TargetSelector, Threshold};
-use super::field::{Field, Named};
 use super::suggest;
 use crate::model::{HeldEnd, Metric, Stat, Unit};
 

@@ -15,6 +15,7 @@ use tokio::process::{Child, Command};
 
 use super::{LaunchError, LaunchOptions, RunningTarget};
 use crate::load::Endpoint;
+use crate::model::TargetKind;
 use crate::orchestrate::postgres::{ClusterOptions, PgCluster};
 use crate::scenario::DatabasePlan;
 
@@ -24,14 +25,14 @@ const READY_WITHIN: Duration = Duration::from_secs(60);
 const STOP_WITHIN: Duration = Duration::from_secs(5);
 
 /// A running built-in target process and the cluster it uses.
-pub struct TargetProcess {
+pub(crate) struct TargetProcess {
     child: Child,
     cluster: Option<PgCluster>,
 }
 
 impl TargetProcess {
     /// SIGTERM, wait, SIGKILL if needed; then the cluster is stopped and deleted.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(pid) = self.child.id() {
             // SAFETY: signalling the child we started, by its PID.
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
@@ -50,9 +51,9 @@ impl TargetProcess {
 
 /// Starts `coldfront serve <kind>` with `settings` (its kind's settings struct as JSON, see
 /// [`settings::to_env_value`]) in [`settings::SETTINGS_ENV`].
-pub async fn start(
+pub(crate) async fn start(
     name: &str,
-    kind: &'static str,
+    kind: TargetKind,
     settings: String,
     options: &LaunchOptions,
     database: &DatabasePlan,
@@ -83,7 +84,7 @@ pub async fn start(
     command
         .args([
             "serve",
-            kind,
+            kind.as_str(),
             "--port",
             "0",
             "--database-url",
@@ -114,7 +115,6 @@ pub async fn start(
             addrs: vec![addr],
             tls: None,
         },
-        kind,
         metrics: Some(addr),
         database_probe_url: Some(probe_url),
         database_url: Some(database_url),

@@ -11,10 +11,11 @@ use coldfront_targets::settings;
 use http::Uri;
 
 use crate::load::client::{Endpoint, TlsSettings};
+use crate::model::TargetKind;
 use crate::scenario::{DatabasePlan, TargetPlan, TargetSetup};
 
 #[derive(Debug, thiserror::Error)]
-pub enum LaunchError {
+pub(crate) enum LaunchError {
     #[error("target `{target}`: {url} resolves to {addr}, which is not on this machine; pass --allow-remote to send load to a remote address")]
     Remote {
         target: String,
@@ -41,14 +42,14 @@ pub enum LaunchError {
     #[error("target `{target}`: starting `coldfront serve {kind}`: {reason}")]
     Spawn {
         target: String,
-        kind: &'static str,
+        kind: TargetKind,
         reason: String,
     },
 }
 
 /// Options that apply to every target of a run.
 #[derive(Debug, Clone, Default)]
-pub struct LaunchOptions {
+pub(crate) struct LaunchOptions {
     pub allow_remote: bool,
     /// Extra trusted CA certificates (PEM) for `https://` targets.
     pub ca_pem: Option<Vec<u8>>,
@@ -60,10 +61,8 @@ pub struct LaunchOptions {
 }
 
 /// A target ready to receive load.
-pub struct RunningTarget {
+pub(crate) struct RunningTarget {
     pub endpoint: Endpoint,
-    /// "external" | "serverless" | "persistent"
-    pub kind: &'static str,
     /// Address of a built-in target's metrics endpoint.
     pub metrics: Option<std::net::SocketAddr>,
     /// A PostgreSQL URL to count the target's database connections with.
@@ -75,18 +74,18 @@ pub struct RunningTarget {
 }
 
 impl RunningTarget {
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.endpoint.base_url.to_string()
     }
 
     /// Stops a built-in target (and its cluster); nothing to do for an external one.
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         if let Some(process) = self.process {
             process.stop().await;
         }
     }
 
-    pub fn sampler_sources(&self) -> super::sampler::SamplerSources {
+    pub(crate) fn sampler_sources(&self) -> super::sampler::SamplerSources {
         super::sampler::SamplerSources {
             metrics: self.metrics,
             database: self.database_probe_url.as_ref().map(|url| {
@@ -109,7 +108,10 @@ fn database_name(url: &str) -> String {
 /// Checks what can be checked without starting anything, so a run that cannot work fails
 /// before any load: external addresses resolve (and are loopback unless allowed); built-in
 /// targets have a database (PostgreSQL installed, or `--database-url`).
-pub async fn preflight(target: &TargetPlan, options: &LaunchOptions) -> Result<(), LaunchError> {
+pub(crate) async fn preflight(
+    target: &TargetPlan,
+    options: &LaunchOptions,
+) -> Result<(), LaunchError> {
     match &target.setup {
         TargetSetup::External { base_url } => {
             external(&target.name, base_url, options).await.map(|_| ())
@@ -127,7 +129,7 @@ pub async fn preflight(target: &TargetPlan, options: &LaunchOptions) -> Result<(
 }
 
 /// Starts (built-in) or resolves (external) a target; `log` receives a built-in target's output.
-pub async fn start(
+pub(crate) async fn start(
     target: &TargetPlan,
     options: &LaunchOptions,
     database: &DatabasePlan,
@@ -138,11 +140,27 @@ pub async fn start(
         TargetSetup::External { base_url } => external(name, base_url, options).await,
         TargetSetup::Serverless(settings) => {
             let settings = settings::to_env_value(settings);
-            builtin::start(name, "serverless", settings, options, database, log).await
+            builtin::start(
+                name,
+                TargetKind::Serverless,
+                settings,
+                options,
+                database,
+                log,
+            )
+            .await
         }
         TargetSetup::Persistent(settings) => {
             let settings = settings::to_env_value(settings);
-            builtin::start(name, "persistent", settings, options, database, log).await
+            builtin::start(
+                name,
+                TargetKind::Persistent,
+                settings,
+                options,
+                database,
+                log,
+            )
+            .await
         }
     }
 }
@@ -200,7 +218,6 @@ async fn external(
             addrs,
             tls,
         },
-        kind: "external",
         metrics: None,
         database_probe_url: options.database_url.clone(),
         database_url: None,

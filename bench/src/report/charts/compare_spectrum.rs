@@ -8,7 +8,7 @@ use super::{style, Chart};
 use crate::resultset::{ResultSet, TargetData};
 
 /// A's and B's latency by percentile, target by target.
-pub fn compare_spectrum(
+pub(crate) fn compare_spectrum(
     a: &ResultSet,
     b: &ResultSet,
     label_a: &str,

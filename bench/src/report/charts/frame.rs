@@ -27,7 +27,7 @@ pub(super) struct LegendItem {
 }
 
 impl LegendItem {
-    pub fn new(label: impl Into<String>, color: RGBColor, mark: Mark) -> Self {
+    pub(crate) fn new(label: impl Into<String>, color: RGBColor, mark: Mark) -> Self {
         LegendItem {
             label: label.into(),
             color,

@@ -22,10 +22,10 @@ mod style;
 mod summary;
 mod timeline;
 
-pub use compare_spectrum::compare_spectrum;
+pub(crate) use compare_spectrum::compare_spectrum;
 
-pub const WIDTH: u32 = 1200;
-pub const HEIGHT: u32 = 700;
+pub(crate) const WIDTH: u32 = 1200;
+pub(crate) const HEIGHT: u32 = 700;
 
 /// One chart, drawn both ways.
 #[derive(Debug, Clone)]

@@ -94,7 +94,13 @@ pub(super) fn latency_spectrum(run: &ResultSet) -> anyhow::Result<Chart> {
 
 impl SpectrumFigure {
     /// Adds the line of `histogram` (microseconds) and its legend entry, if it has samples.
-    pub fn add(&mut self, label: String, color: RGBColor, mark: Mark, histogram: &Histogram<u64>) {
+    pub(crate) fn add(
+        &mut self,
+        label: String,
+        color: RGBColor,
+        mark: Mark,
+        histogram: &Histogram<u64>,
+    ) {
         if !histogram.is_empty() && histogram.max() == 0 {
             self.empty_because = ZERO_LATENCY.into();
         }

@@ -32,7 +32,7 @@ pub(super) struct Timeline {
 }
 
 impl Timeline {
-    pub fn of(run: &ResultSet) -> Timeline {
+    pub(crate) fn of(run: &ResultSet) -> Timeline {
         let phases = run
             .manifest
             .scenario
@@ -57,13 +57,13 @@ impl Timeline {
     }
 
     /// The x range: every recorded second (at least one, so an axis can be drawn).
-    pub fn x_range(&self) -> Range<f64> {
+    pub(crate) fn x_range(&self) -> Range<f64> {
         0.0..self.seconds.max(1.0)
     }
 
     /// Shades every other phase over `y` and, when `labels`, names each phase at the top
     /// where its band is wide enough for the name.
-    pub fn draw_phases<DB, X, Y>(
+    pub(crate) fn draw_phases<DB, X, Y>(
         &self,
         chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
         y: &Range<f64>,

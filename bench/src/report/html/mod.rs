@@ -20,7 +20,7 @@ use crate::resultset::ResultSet;
 pub(super) use about::raw_file_names;
 
 /// Escapes text for HTML element content and double- or single-quoted attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -36,7 +36,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Percent-encodes a relative file name for an `href` (then escaped as an attribute).
-pub fn href(path: &str) -> String {
+pub(crate) fn href(path: &str) -> String {
     let mut out = String::new();
     for byte in path.bytes() {
         match byte {
@@ -51,7 +51,7 @@ pub fn href(path: &str) -> String {
     out
 }
 
-pub const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { --fg:#1d2330; --muted:#5b6474; --line:#d9dde5; --bg:#ffffff; --panel:#f6f7f9;
         --ok:#1a7f37; --bad:#cf222e; --warn:#9a6700; }
 * { box-sizing: border-box; }
@@ -174,7 +174,7 @@ pub(super) fn status_badge(status: RunStatus) -> String {
 }
 
 /// Milliseconds for people: three significant figures.
-pub fn ms(value: f64) -> String {
+pub(crate) fn ms(value: f64) -> String {
     if value >= 100.0 {
         format!("{value:.0} ms")
     } else if value >= 10.0 {
@@ -185,7 +185,7 @@ pub fn ms(value: f64) -> String {
 }
 
 /// `2026-11-24T20:05:02.185Z` → `2026-11-24 20:05 UTC`; anything else as it is.
-pub fn short_time(rfc3339: &str) -> String {
+pub(crate) fn short_time(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16)) {
         (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
         _ => rfc3339.to_string(),

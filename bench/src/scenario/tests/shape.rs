@@ -2,6 +2,7 @@
 //! and how many errors are reported and displayed.
 
 use super::*;
+use crate::scenario::error::Position;
 
 // ---- unknown keys ----------------------------------------------------------------------------
 
