@@ -20,6 +20,7 @@ use super::key_path::KeyPath;
 use super::plan::{TargetPlan, TargetSetup};
 use super::raw::{Field, Named, RawTarget, A_STRING};
 use super::reader::AN_INTEGER;
+use crate::model::TargetKind;
 
 /// One line per key of [`ServerlessSettings::KEYS`]: its TOML type and its range or choices.
 fn serverless_settings(keys: &mut SettingsKeys) -> ServerlessSettings {
@@ -45,12 +46,6 @@ fn persistent_settings(keys: &mut SettingsKeys) -> PersistentSettings {
     PersistentSettings {
         pool: keys.count("pool"),
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Serverless,
-    Persistent,
 }
 
 pub(crate) fn targets(
@@ -95,10 +90,7 @@ fn setup(raw: &Spanned<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Ch
         }
         (Field::Given(url), Field::Absent) => return external(target, url, path, diag),
         (Field::Absent, Field::Given(kind)) => {
-            let choices = [
-                ("serverless", Kind::Serverless),
-                ("persistent", Kind::Persistent),
-            ];
+            let choices = TargetKind::BUILT_IN.map(|kind| (kind.as_str(), kind));
             check::one_of(kind, &path.key("kind"), diag, &choices)
         }
     };
@@ -108,20 +100,18 @@ fn setup(raw: &Spanned<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Ch
         return Err(Reported);
     };
     let (serverless, persistent) = match kind {
-        Kind::Serverless => (Mode::Apply, Mode::Reject(kind_is("serverless"))),
-        Kind::Persistent => (Mode::Reject(kind_is("persistent")), Mode::Apply),
+        TargetKind::Serverless => (Mode::Apply, Mode::Reject(kind_is(kind))),
+        TargetKind::Persistent => (Mode::Reject(kind_is(kind)), Mode::Apply),
+        TargetKind::External => unreachable!("`kind` chooses among the built-in kinds"),
     };
     let serverless = settings(target, path, diag, &serverless, serverless_settings);
     let persistent = settings(target, path, diag, &persistent, persistent_settings);
-    match kind {
-        Kind::Serverless => {
-            persistent?;
-            Ok(TargetSetup::Serverless(serverless?))
-        }
-        Kind::Persistent => {
-            serverless?;
-            Ok(TargetSetup::Persistent(persistent?))
-        }
+    if kind == TargetKind::Persistent {
+        serverless?;
+        Ok(TargetSetup::Persistent(persistent?))
+    } else {
+        persistent?;
+        Ok(TargetSetup::Serverless(serverless?))
     }
 }
 
@@ -140,7 +130,7 @@ fn external(
     })
 }
 
-fn kind_is(kind: &str) -> String {
+fn kind_is(kind: impl std::fmt::Display) -> String {
     format!("this target is kind = \"{kind}\"")
 }
 

@@ -6,25 +6,6 @@ use tokio::net::TcpListener;
 
 use super::*;
 
-/// A self-signed certificate for `localhost`: a TLS acceptor offering h2 and http/1.1, and the
-/// certificate's PEM (the CA to trust).
-fn localhost_tls() -> (tokio_rustls::TlsAcceptor, String) {
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let chain = vec![CertificateDer::from(cert.cert.der().to_vec())];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
-    (acceptor, cert.cert.pem())
-}
-
 /// A WebSocket echo server over TLS (`wss://localhost:PORT/…`); returns the port.
 fn start_wss_echo(runtime: &tokio::runtime::Runtime, acceptor: tokio_rustls::TlsAcceptor) -> u16 {
     use futures_util::{SinkExt, StreamExt};
