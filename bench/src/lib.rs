@@ -2,14 +2,17 @@
 //!
 //! Pipeline: scenario file → [`scenario`] (validated [`scenario::Plan`]) → [`orchestrate`]
 //! (targets) → [`load`] (schedule, connections, one [`model::Sample`] per request) →
-//! [`record`] (histograms, per-second series, the result set on disk).
+//! [`record`] (histograms, per-second intervals) → [`resultset`] (the files on disk) ←
+//! [`report`], [`compare`]. Every layer speaks the words of [`model`], which depends on
+//! nothing; dependencies run one way, down this list. The public surface is what the binary,
+//! the tests, the benches and the examples use; everything else is `pub(crate)`.
 
 pub mod cli;
 pub mod compare;
 pub mod load;
 pub mod model;
 pub mod orchestrate;
-pub mod progress;
+pub(crate) mod progress;
 pub mod record;
 pub mod report;
 pub mod resultset;
@@ -17,7 +20,7 @@ pub mod rng;
 pub mod scenario;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod thresholds;
+pub(crate) mod thresholds;
 
 use std::process::ExitCode;
 
