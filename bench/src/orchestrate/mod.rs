@@ -120,17 +120,41 @@ async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit>
     Ok(exit)
 }
 
-/// First Ctrl-C: stop the load and write what was measured. Second: leave at once.
+/// The signals that stop a run: Ctrl-C (SIGINT), and what `kill`, `timeout`, CI cancellation
+/// (SIGTERM) and a closed terminal (SIGHUP) send. The first stops the load and writes what was
+/// measured, marked `interrupted`, and stops the targets and their databases; a second one
+/// leaves at once.
 fn spawn_interrupt_handler(cancel: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let kinds = [
+        ("SIGINT", SignalKind::interrupt()),
+        ("SIGTERM", SignalKind::terminate()),
+        ("SIGHUP", SignalKind::hangup()),
+    ];
+    // Installed before the task runs, so a signal from the first instant is not the default
+    // action (which would end the process without writing anything).
+    let mut streams: Vec<_> = kinds
+        .iter()
+        .filter_map(|&(name, kind)| signal(kind).ok().map(|stream| (name, stream)))
+        .collect();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping load (Ctrl-C again to quit without saving)…");
-            cancel.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(Exit::Interrupted as i32);
-            }
-        }
+        let name = next_signal(&mut streams).await;
+        eprintln!("\n{name}: stopping load (again to quit without saving)…");
+        cancel.cancel();
+        next_signal(&mut streams).await;
+        std::process::exit(Exit::Interrupted as i32);
     });
+}
+
+/// The name of the next of `streams`' signals to arrive.
+async fn next_signal(streams: &mut [(&'static str, tokio::signal::unix::Signal)]) -> &'static str {
+    let waits = streams.iter_mut().map(|(name, stream)| {
+        Box::pin(async move {
+            stream.recv().await;
+            *name
+        })
+    });
+    futures_util::future::select_all(waits).await.0
 }
 
 pub(crate) fn selected_targets<'a>(

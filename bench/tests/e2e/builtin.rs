@@ -90,6 +90,42 @@ fn ctrl_c_stops_the_target_and_its_database() {
     assert_nothing_listens(database_port);
 }
 
+/// SIGTERM (what `kill`, `timeout` and CI cancellation send) is Ctrl-C: an interrupted result
+/// set, the target and its database stopped, and the throwaway cluster's directory removed.
+#[test]
+fn sigterm_stops_the_target_and_removes_its_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let scenario = write_scenario(dir.path(), "long", &persistent_scenario("long", 60));
+    let out = dir.path().join("out");
+    let run = BackgroundRun::start_in(&out, &scenario, &[], Some(&tmp));
+    let set = out.join("long");
+    run.wait_for(&set.join("server.hlog.partial"), Duration::from_secs(60));
+    let clusters = || -> Vec<String> {
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("coldfront-pg-"))
+            .collect()
+    };
+    assert_eq!(clusters().len(), 1, "the run's cluster lives in its TMPDIR");
+    std::thread::sleep(Duration::from_millis(1200));
+    let (status, _) = run.signal(libc::SIGTERM, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(130));
+    let summary = read_summary(&set);
+    assert_eq!(summary.status, coldfront::model::RunStatus::Interrupted);
+    assert!(summary.targets["server"].requests > 0);
+    let (target_port, database_port) = target_ports(&set);
+    assert_nothing_listens(target_port);
+    assert_nothing_listens(database_port);
+    assert_eq!(
+        clusters(),
+        Vec::<String>::new(),
+        "no cluster directory left"
+    );
+}
+
 /// Serverless instance processes whose gateway is gone (re-parented to init). Instances of
 /// other tests running at the same time still have their gateway as parent.
 fn orphaned_instances() -> usize {

@@ -436,6 +436,17 @@ fn remote_targets_need_allow_remote() {
 
 #[test]
 fn sigint_leaves_an_interrupted_result_set() {
+    signal_leaves_an_interrupted_result_set(libc::SIGINT);
+}
+
+/// What `kill`, `timeout` and CI cancellation send, and a closed terminal: like Ctrl-C.
+#[test]
+fn sigterm_and_sighup_leave_an_interrupted_result_set() {
+    signal_leaves_an_interrupted_result_set(libc::SIGTERM);
+    signal_leaves_an_interrupted_result_set(libc::SIGHUP);
+}
+
+fn signal_leaves_an_interrupted_result_set(signal: libc::c_int) {
     let server = TestServer::start(None);
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_scenario(
@@ -453,9 +464,13 @@ fn sigint_leaves_an_interrupted_result_set() {
     let set = out.join("long");
     run.wait_for(&set.join("t.hlog.partial"), Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(1500));
-    let (status, took) = run.interrupt(Duration::from_secs(5));
+    let (status, took) = run.signal(signal, Duration::from_secs(5));
     assert!(took < Duration::from_millis(2500), "stopped in {took:?}");
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(status.code(), Some(130), "after signal {signal}");
+    assert!(
+        !set.join("t.hlog.partial").exists(),
+        "the streamed files were finished"
+    );
     let manifest: coldfront::resultset::Manifest =
         coldfront::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
     assert_eq!(manifest.status, coldfront::model::RunStatus::Interrupted);

@@ -249,14 +249,28 @@ impl BackgroundRun {
 
     /// With extra `run` flags.
     pub fn start_with(out: &Path, scenario: &Path, flags: &[&str]) -> BackgroundRun {
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"))
+        Self::start_in(out, scenario, flags, None)
+    }
+
+    /// With extra `run` flags and, when given, its own temporary directory (`TMPDIR`).
+    pub fn start_in(
+        out: &Path,
+        scenario: &Path,
+        flags: &[&str],
+        tmpdir: Option<&Path>,
+    ) -> BackgroundRun {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"));
+        command
             .args(["run", "--quiet", "--out"])
             .arg(out)
             .args(flags)
-            .arg(scenario)
-            .spawn()
-            .unwrap();
-        BackgroundRun { child }
+            .arg(scenario);
+        if let Some(tmpdir) = tmpdir {
+            command.env("TMPDIR", tmpdir);
+        }
+        BackgroundRun {
+            child: command.spawn().unwrap(),
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -278,15 +292,28 @@ impl BackgroundRun {
 
     /// Sends SIGINT and waits (up to `within`) for the exit; returns the status and how long
     /// the process took to stop.
-    pub fn interrupt(mut self, within: Duration) -> (std::process::ExitStatus, Duration) {
+    pub fn interrupt(self, within: Duration) -> (std::process::ExitStatus, Duration) {
+        self.signal(libc::SIGINT, within)
+    }
+
+    /// Sends `signal` and waits (up to `within`) for the exit; returns the status and how long
+    /// the process took to stop.
+    pub fn signal(
+        mut self,
+        signal: libc::c_int,
+        within: Duration,
+    ) -> (std::process::ExitStatus, Duration) {
         // SAFETY: signalling our own child by its PID.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
+        unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
         let signalled = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return (status, signalled.elapsed());
             }
-            assert!(signalled.elapsed() < within, "did not stop after SIGINT");
+            assert!(
+                signalled.elapsed() < within,
+                "did not stop after signal {signal}"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
