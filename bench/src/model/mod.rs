@@ -11,6 +11,7 @@
 //! the other target settings, in `coldfront_targets::settings` (`DbConnect`).
 
 mod metric;
+pub mod names;
 mod outcome;
 mod sample;
 mod words;

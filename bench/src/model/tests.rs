@@ -78,3 +78,14 @@ fn an_outcome_follows_the_status() {
     assert_eq!(Outcome::from_status(404), Outcome::Http4xx);
     assert_eq!(Outcome::from_status(503), Outcome::Http5xx);
 }
+
+#[test]
+fn names_are_lowercase_letters_digits_and_the_extras() {
+    use names::{is_name, SCENARIO_NAME_EXTRA, TARGET_NAME_EXTRA};
+    assert!(is_name("cold-start-2", SCENARIO_NAME_EXTRA));
+    assert!(!is_name("cold_start", SCENARIO_NAME_EXTRA));
+    assert!(is_name("my_target-1", TARGET_NAME_EXTRA));
+    for bad in ["", "../x", "A", "a b", "a/b", "é"] {
+        assert!(!is_name(bad, TARGET_NAME_EXTRA), "{bad:?}");
+    }
+}

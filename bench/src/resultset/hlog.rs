@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::serialization::interval_log::{
-    IntervalLogHistogram, IntervalLogIterator, IntervalLogWriterBuilder, LogEntry,
+    IntervalLogHistogram, IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, LogIteratorError,
 };
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
@@ -116,8 +116,9 @@ impl HlogInterval {
 /// [`ReadError::Hlog`]).
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
-    #[error("entry {entry}: {detail}")]
-    Entry { entry: usize, detail: String },
+    /// A line that is neither a header, a comment nor an interval.
+    #[error("line {line}: not a header, comment or interval line")]
+    Line { line: usize },
     #[error("interval {entry}: bad base64: {cause}")]
     Base64 {
         entry: usize,
@@ -128,14 +129,66 @@ pub enum FormatError {
         entry: usize,
         cause: hdrhistogram::serialization::DeserializeError,
     },
+    #[error("interval {entry}: bad histogram: {problem}")]
+    Payload { entry: usize, problem: &'static str },
+    #[error("interval {entry}: a histogram with other bounds than coldfront's (1 µs to 1 h, 3 significant digits)")]
+    Bounds { entry: usize },
+}
+
+/// The V2 encodings' cookies (HdrHistogram's serialization format; `0x10`: 8-byte counts).
+const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9304 | 0x10;
+/// Length of a V2 histogram's header, before its counts.
+const V2_HEADER_BYTES: usize = 40;
+/// The most a histogram with coldfront's bounds takes uncompressed: its counts (about 24,000
+/// for 1 µs to 1 h at 3 significant digits) at 9 bytes each at most, with room to spare.
+const MAX_HISTOGRAM_BYTES: u64 = 1 << 20;
+
+/// A compressed V2 histogram decompressed within [`MAX_HISTOGRAM_BYTES`], its declared
+/// lengths checked against the bytes that are really there, so a small file cannot make the
+/// decoder reserve gigabytes.
+fn bounded_v2(bytes: &[u8], entry: usize) -> Result<Vec<u8>, FormatError> {
+    use std::io::Read as _;
+    let fail = |problem| FormatError::Payload { entry, problem };
+    let word = |at: usize, bytes: &[u8]| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    match word(0, bytes) {
+        Some(V2_COMPRESSED_COOKIE) => {}
+        Some(V2_COOKIE) => {
+            return Err(fail(
+                "an uncompressed histogram (coldfront writes V2 compressed)",
+            ))
+        }
+        _ => return Err(fail("not an HdrHistogram V2 encoding")),
+    }
+    let compressed_len = word(4, bytes).ok_or_else(|| fail("truncated header"))? as usize;
+    let compressed = bytes
+        .get(8..8 + compressed_len)
+        .ok_or_else(|| fail("declares more compressed bytes than it has"))?;
+    let mut inner = Vec::new();
+    flate2::read::ZlibDecoder::new(compressed)
+        .take(MAX_HISTOGRAM_BYTES + 1)
+        .read_to_end(&mut inner)
+        .map_err(|_| fail("the compressed payload does not inflate"))?;
+    if inner.len() as u64 > MAX_HISTOGRAM_BYTES {
+        return Err(fail("inflates to more than any coldfront histogram"));
+    }
+    if word(0, &inner) != Some(V2_COOKIE) {
+        return Err(fail("the inflated payload is not a V2 histogram"));
+    }
+    let payload_len = word(4, &inner).ok_or_else(|| fail("truncated header"))? as usize;
+    if inner.len() < V2_HEADER_BYTES || payload_len > inner.len() - V2_HEADER_BYTES {
+        return Err(fail("declares more counts than it has"));
+    }
+    Ok(inner)
 }
 
 /// Reads every interval of the log at `path`, in file order.
 pub fn read(path: &Path) -> Result<Vec<HlogInterval>, ReadError> {
-    let bytes = std::fs::read(path).map_err(|cause| ReadError::Io {
-        path: path.to_path_buf(),
-        cause,
-    })?;
+    let bytes = super::read_file(path)?;
     parse(&bytes).map_err(|cause| ReadError::Hlog {
         path: path.to_path_buf(),
         cause,
@@ -146,13 +199,18 @@ pub fn read(path: &Path) -> Result<Vec<HlogInterval>, ReadError> {
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<HlogInterval>, FormatError> {
     let mut deserializer = Deserializer::new();
     let mut intervals = Vec::new();
-    for (index, entry) in IntervalLogIterator::new(bytes).enumerate() {
-        let entry = entry.map_err(|e| FormatError::Entry {
-            entry: index + 1,
-            detail: format!("{e:?}"),
+    for entry in IntervalLogIterator::new(bytes) {
+        let entry = entry.map_err(|error| {
+            let LogIteratorError::ParseError { offset } = error;
+            let line = bytes[..offset.min(bytes.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            FormatError::Line { line: line + 1 }
         })?;
         if let LogEntry::Interval(interval) = entry {
-            intervals.push(decode(&mut deserializer, &interval, index + 1)?);
+            let number = intervals.len() + 1;
+            intervals.push(decode(&mut deserializer, &interval, number)?);
         }
     }
     Ok(intervals)
@@ -167,9 +225,16 @@ fn decode(
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(interval.encoded_histogram())
         .map_err(|cause| FormatError::Base64 { entry, cause })?;
+    let inner = bounded_v2(&bytes, entry)?;
     let histogram: Histogram<u64> = deserializer
-        .deserialize(&mut bytes.as_slice())
+        .deserialize(&mut inner.as_slice())
         .map_err(|cause| FormatError::Histogram { entry, cause })?;
+    let ours = new_histogram();
+    if (histogram.low(), histogram.high(), histogram.sigfig())
+        != (ours.low(), ours.high(), ours.sigfig())
+    {
+        return Err(FormatError::Bounds { entry });
+    }
     Ok(HlogInterval {
         tag: interval.tag().map(|tag| tag.as_str().to_string()),
         start: interval.start_timestamp(),

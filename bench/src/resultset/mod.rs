@@ -84,6 +84,49 @@ pub enum ReadError {
         found: String,
         expected: String,
     },
+    #[error("{path}: not a regular file")]
+    NotAFile { path: PathBuf },
+    #[error("{path}: {size} bytes, more than a result set's file may have ({limit})")]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    #[error("{path}: {what} name {name:?} is not a coldfront name ([a-z0-9_-]+)")]
+    BadName {
+        path: PathBuf,
+        what: &'static str,
+        name: String,
+    },
+    #[error("{path}: {problem}")]
+    Inconsistent { path: PathBuf, problem: String },
+}
+
+/// The largest file a result set may hold: far above an hour-long run's interval log (about
+/// 30 MB), far below what would exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// The bytes of a result-set file: a regular file (not a device, a FIFO or a directory, also
+/// behind a symbolic link) of at most [`MAX_FILE_BYTES`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let io = |cause| ReadError::Io {
+        path: path.to_path_buf(),
+        cause,
+    };
+    let metadata = std::fs::metadata(path).map_err(io)?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            size: metadata.len(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    std::fs::read(path).map_err(io)
 }
 
 /// Reads a JSON file, checking `schema_version` before the rest so an old or new file gets
@@ -92,10 +135,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
     path: &Path,
     what: &'static str,
 ) -> Result<T, ReadError> {
-    let text = std::fs::read_to_string(path).map_err(|cause| ReadError::Io {
-        path: path.to_path_buf(),
-        cause,
-    })?;
+    let text = read_file(path)?;
     #[derive(Deserialize)]
     struct Versioned {
         schema_version: u32,
@@ -105,7 +145,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
         what,
         cause,
     };
-    let versioned: Versioned = serde_json::from_str(&text).map_err(json_error)?;
+    let versioned: Versioned = serde_json::from_slice(&text).map_err(json_error)?;
     if versioned.schema_version != SCHEMA_VERSION {
         return Err(ReadError::Version {
             path: path.to_path_buf(),
@@ -113,7 +153,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
             expected: SCHEMA_VERSION,
         });
     }
-    serde_json::from_str(&text).map_err(json_error)
+    serde_json::from_slice(&text).map_err(json_error)
 }
 
 /// Writes `value` as pretty JSON to `path` atomically.

@@ -4,7 +4,11 @@
 //!
 //! A complete result set must have every file; an interrupted or failed one is loaded with
 //! whatever it kept (a missing summary, series or log reads as empty), so its report can say
-//! honestly what there is.
+//! honestly what there is. A result set is input like any other: names read back must be
+//! names coldfront writes (so none can become a path outside the set), every file must be a
+//! regular file of bounded size, and what the files say must agree (rows and summaries of
+//! targets the manifest lists, seconds within the run, a complete run's measured targets with
+//! their intervals and rows); anything else is refused, naming the file and the problem.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +20,7 @@ use super::{
     hlog_file, read_json, Manifest, ReadError, Summary, TargetSummary, MANIFEST_FILE,
     PARTIAL_SUFFIX, SCHEMA_VERSION, SUMMARY_FILE, TIMESERIES_FILE,
 };
+use crate::model::names::{is_name, SCENARIO_NAME_EXTRA, TARGET_NAME_EXTRA};
 use crate::model::{RunStatus, TargetKind};
 
 /// One result set, ready to draw and compare.
@@ -88,7 +93,9 @@ impl ResultSet {
                 expected: manifest.scenario.name,
             });
         }
-        let rows = read_series(dir, complete)?;
+        check_names(dir, &manifest, &summary)?;
+        let (series_path, rows) = read_series(dir, complete)?;
+        check_rows(&series_path, &manifest, &rows)?;
         let mut targets = Vec::new();
         for (index, record) in manifest.scenario.targets.iter().enumerate() {
             let name = &record.name;
@@ -107,6 +114,22 @@ impl ResultSet {
             };
             if target_summary.is_none() && target_rows.is_empty() && intervals.is_empty() {
                 continue; // never ran
+            }
+            if let Some(measured) = target_summary.as_ref().map(|s| s.requests) {
+                let latency_logged = intervals.iter().any(|i| i.tag.is_none());
+                if complete && measured > 0 && !latency_logged {
+                    return Err(inconsistent(&hlog_path, format!(
+                        "no latency intervals, but the summary counts {measured} requests of {name:?}"
+                    )));
+                }
+                if complete && measured > 0 && target_rows.is_empty() {
+                    return Err(inconsistent(
+                        &series_path,
+                        format!(
+                            "no row of target {name:?}, but the summary counts {measured} requests"
+                        ),
+                    ));
+                }
             }
             let mut target = TargetData {
                 name: name.clone(),
@@ -154,25 +177,98 @@ impl ResultSet {
     }
 }
 
-/// `timeseries.csv`, or what an unfinished run streamed into `timeseries.csv.partial`.
-fn read_series(dir: &Path, complete: bool) -> Result<Vec<SeriesRow>, ReadError> {
+/// `timeseries.csv`, or what an unfinished run streamed into `timeseries.csv.partial`, with
+/// the path read (or that would have been).
+fn read_series(dir: &Path, complete: bool) -> Result<(PathBuf, Vec<SeriesRow>), ReadError> {
     let path = dir.join(TIMESERIES_FILE);
     let partial = dir.join(format!("{TIMESERIES_FILE}{PARTIAL_SUFFIX}"));
     let path = if !complete && !path.exists() && partial.exists() {
         partial
     } else if !complete && !path.exists() {
-        return Ok(Vec::new());
+        return Ok((path, Vec::new()));
     } else {
         path
     };
-    let text = std::fs::read_to_string(&path).map_err(|cause| ReadError::Io {
-        path: path.clone(),
-        cause,
-    })?;
+    let bytes = super::read_file(&path)?;
+    let text = String::from_utf8_lossy(&bytes);
     let mut rows = series::parse_csv(&text).map_err(|cause| ReadError::Series {
         path: path.clone(),
         cause,
     })?;
     rows.sort_by(|a, b| (&a.target, a.second).cmp(&(&b.target, b.second)));
-    Ok(rows)
+    Ok((path, rows))
+}
+
+fn inconsistent(path: &Path, problem: String) -> ReadError {
+    ReadError::Inconsistent {
+        path: path.to_path_buf(),
+        problem,
+    }
+}
+
+/// Names read back are names coldfront writes; the summary speaks of the manifest's targets,
+/// and a complete run summarized at least one of them.
+fn check_names(dir: &Path, manifest: &Manifest, summary: &Summary) -> Result<(), ReadError> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let bad_name = |what, name: &str| ReadError::BadName {
+        path: manifest_path.clone(),
+        what,
+        name: name.to_string(),
+    };
+    if !is_name(&manifest.scenario.name, SCENARIO_NAME_EXTRA) {
+        return Err(bad_name("scenario", &manifest.scenario.name));
+    }
+    if let Some(bad) = manifest
+        .scenario
+        .targets
+        .iter()
+        .find(|t| !is_name(&t.name, TARGET_NAME_EXTRA))
+    {
+        return Err(bad_name("target", &bad.name));
+    }
+    let summary_path = dir.join(SUMMARY_FILE);
+    let listed = |name: &str| manifest.scenario.targets.iter().any(|t| t.name == name);
+    if let Some(unknown) = summary.targets.keys().find(|name| !listed(name)) {
+        return Err(inconsistent(
+            &summary_path,
+            format!("a summary of target {unknown:?}, which the manifest does not list"),
+        ));
+    }
+    let complete = manifest.status == RunStatus::Complete;
+    if complete && summary.targets.is_empty() && !manifest.scenario.targets.is_empty() {
+        return Err(inconsistent(
+            &summary_path,
+            "a complete run with no target's summary".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Every row is of a target the manifest lists, at a second within the run (its phases, the
+/// client timeout and a minute's grace for requests still finishing).
+fn check_rows(path: &Path, manifest: &Manifest, rows: &[SeriesRow]) -> Result<(), ReadError> {
+    let scenario = &manifest.scenario;
+    let phases_s: f64 = scenario.phases.iter().map(|p| p.duration_s).sum();
+    let last_second = (phases_s + scenario.timeout_ms / 1000.0 + 60.0).ceil() as u64;
+    for row in rows {
+        if !scenario.targets.iter().any(|t| t.name == row.target) {
+            return Err(inconsistent(
+                path,
+                format!(
+                    "a row of target {:?}, which the manifest does not list",
+                    row.target
+                ),
+            ));
+        }
+        if row.second == 0 || row.second > last_second {
+            return Err(inconsistent(
+                path,
+                format!(
+                    "second {} of target {:?}: the run lasted at most {last_second} s",
+                    row.second, row.target
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -130,9 +130,11 @@ fn parse_row(line: &str, columns: usize) -> Result<SeriesRow, String> {
             return Ok(None);
         }
         fields[i]
-            .parse()
+            .parse::<f64>()
+            .ok()
+            .filter(|value| value.is_finite() && *value >= 0.0)
             .map(Some)
-            .map_err(|_| format!("field {} is not a number: {:?}", i + 1, fields[i]))
+            .ok_or_else(|| format!("field {} is not a time in ms: {:?}", i + 1, fields[i]))
     };
     Ok(SeriesRow {
         target: fields[0].to_string(),

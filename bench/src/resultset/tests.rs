@@ -132,3 +132,201 @@ fn a_damaged_file_is_named_with_its_cause() {
         "{message}"
     );
 }
+
+/// A copy of the reference quickstart set to damage.
+fn quickstart_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let source = reference_sets()
+        .into_iter()
+        .find(|set| set.ends_with("quickstart"))
+        .unwrap();
+    for entry in std::fs::read_dir(source).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+fn edit_json(path: &Path, change: impl FnOnce(&mut serde_json::Value)) {
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    change(&mut json);
+    std::fs::write(path, serde_json::to_vec(&json).unwrap()).unwrap();
+}
+
+/// The `.hlog` text with one corrected-latency interval whose histogram is `encoded`.
+fn hlog_with(encoded: &[u8]) -> String {
+    use base64::Engine as _;
+    let text = base64::engine::general_purpose::STANDARD.encode(encoded);
+    format!("#[StartTime: 1 (seconds since epoch)]\n0.000,1.000,1.0,{text}\n")
+}
+
+/// A compressed V2 histogram whose inflated payload is `inner`.
+fn compressed(inner: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut deflate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    deflate.write_all(inner).unwrap();
+    let deflated = deflate.finish().unwrap();
+    let mut bytes = 0x1c84_9314u32.to_be_bytes().to_vec();
+    bytes.extend((deflated.len() as u32).to_be_bytes());
+    bytes.extend(deflated);
+    bytes
+}
+
+/// The corpus of damaged result sets: each damage, and what the error must say. Every one is
+/// refused naming its file; none is read as if it were fine, none exhausts memory.
+#[test]
+fn damaged_result_sets_are_refused_naming_the_file_and_the_problem() {
+    type Damage = fn(&Path);
+    let cases: &[(&str, Damage, &str, &str)] = &[
+        (
+            "a target name that climbs out of the set",
+            |dir| {
+                edit_json(&dir.join(MANIFEST_FILE), |m| {
+                    m["scenario"]["targets"][0]["name"] = "../../../../tmp/x".into()
+                })
+            },
+            MANIFEST_FILE,
+            "target name \"../../../../tmp/x\" is not a coldfront name",
+        ),
+        (
+            "an interval log truncated to nothing",
+            |dir| std::fs::write(dir.join("serverless.hlog"), "").unwrap(),
+            "serverless.hlog",
+            "no latency intervals, but the summary counts 1020 requests",
+        ),
+        (
+            "a series with only its header",
+            |dir| {
+                std::fs::write(dir.join(TIMESERIES_FILE), format!("{}\n", series::HEADER)).unwrap()
+            },
+            TIMESERIES_FILE,
+            "no row of target",
+        ),
+        (
+            "a complete run without summaries",
+            |dir| {
+                edit_json(&dir.join(SUMMARY_FILE), |s| {
+                    s["targets"] = serde_json::json!({})
+                })
+            },
+            SUMMARY_FILE,
+            "a complete run with no target's summary",
+        ),
+        (
+            "a summary of a target the manifest does not list",
+            |dir| {
+                edit_json(&dir.join(SUMMARY_FILE), |s| {
+                    let one = s["targets"]["serverless"].clone();
+                    s["targets"]["ghost"] = one;
+                })
+            },
+            SUMMARY_FILE,
+            "a summary of target \"ghost\", which the manifest does not list",
+        ),
+        (
+            "a row of a target the manifest does not list",
+            |dir| append(dir, "ghost,1,1,1,1,0,0,0,,0,0,,,1.0,1.0,0,0,\n"),
+            TIMESERIES_FILE,
+            "a row of target \"ghost\"",
+        ),
+        (
+            "a NaN cell",
+            |dir| append(dir, "persistent,3,1,1,1,0,0,0,,0,0,,,NaN,1.0,0,0,\n"),
+            TIMESERIES_FILE,
+            "is not a time in ms: \"NaN\"",
+        ),
+        (
+            "a second far past the run",
+            |dir| {
+                append(
+                    dir,
+                    "persistent,1000000000000,1,1,1,0,0,0,,0,0,,,1.0,1.0,0,0,\n",
+                )
+            },
+            TIMESERIES_FILE,
+            "second 1000000000000 of target \"persistent\": the run lasted at most",
+        ),
+        (
+            "a histogram declaring 2 GB it does not have",
+            |dir| {
+                let mut bytes = 0x1c84_9314u32.to_be_bytes().to_vec();
+                bytes.extend(0x7fff_ffffu32.to_be_bytes());
+                bytes.extend([0u8; 64]);
+                std::fs::write(dir.join("serverless.hlog"), hlog_with(&bytes)).unwrap();
+            },
+            "serverless.hlog",
+            "interval 1: bad histogram: declares more compressed bytes than it has",
+        ),
+        (
+            "a histogram that inflates without end",
+            |dir| {
+                let mut inner = 0x1c84_9313u32.to_be_bytes().to_vec();
+                inner.resize(4 << 20, 0);
+                let bytes = compressed(&inner);
+                std::fs::write(dir.join("serverless.hlog"), hlog_with(&bytes)).unwrap();
+            },
+            "serverless.hlog",
+            "inflates to more than any coldfront histogram",
+        ),
+        (
+            "a histogram declaring more counts than it has",
+            |dir| {
+                let mut inner = 0x1c84_9313u32.to_be_bytes().to_vec();
+                inner.extend(0x7fff_0000u32.to_be_bytes());
+                inner.resize(60, 0);
+                let bytes = compressed(&inner);
+                std::fs::write(dir.join("serverless.hlog"), hlog_with(&bytes)).unwrap();
+            },
+            "serverless.hlog",
+            "declares more counts than it has",
+        ),
+        (
+            "a line that is no log line",
+            |dir| {
+                let log = dir.join("serverless.hlog");
+                let mut text = std::fs::read_to_string(&log).unwrap();
+                text.insert_str(text.find("\n1.000,").unwrap() + 1, "garbage,,\n");
+                std::fs::write(&log, text).unwrap();
+            },
+            "serverless.hlog",
+            "line 9: not a header, comment or interval line",
+        ),
+        (
+            "an interval log that is a device",
+            |dir| {
+                let log = dir.join("serverless.hlog");
+                std::fs::remove_file(&log).unwrap();
+                std::os::unix::fs::symlink("/dev/zero", &log).unwrap();
+            },
+            "serverless.hlog",
+            "not a regular file",
+        ),
+    ];
+    for (what, damage, file, expected) in cases {
+        let dir = quickstart_copy();
+        ResultSet::read(dir.path()).unwrap_or_else(|e| panic!("{what}: intact copy: {e}"));
+        damage(dir.path());
+        let message = match ResultSet::read(dir.path()) {
+            Ok(_) => panic!("{what}: read as if it were fine"),
+            Err(error) => error.to_string(),
+        };
+        let path = dir.path().join(file).display().to_string();
+        assert!(
+            message.starts_with(&format!("{path}: ")),
+            "{what}: {message}"
+        );
+        assert!(message.contains(expected), "{what}: {message}");
+    }
+}
+
+fn append(dir: &Path, row: &str) {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join(TIMESERIES_FILE))
+        .unwrap();
+    file.write_all(row.as_bytes()).unwrap();
+}

@@ -149,11 +149,7 @@ pub(crate) fn name(
     example: &str,
 ) -> Checked<String> {
     let text = value.get_ref();
-    let valid = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(&c));
-    if valid {
+    if crate::model::names::is_name(text, extra) {
         return Ok(text.clone());
     }
     let mut allowed = vec!["lowercase letters".to_owned(), "digits".to_owned()];

@@ -20,6 +20,7 @@ use super::key_path::KeyPath;
 use super::plan::{TargetPlan, TargetSetup};
 use super::raw::{Field, Named, RawTarget, A_STRING};
 use super::reader::AN_INTEGER;
+use crate::model::names::TARGET_NAME_EXTRA;
 use crate::model::TargetKind;
 
 /// One line per key of [`ServerlessSettings::KEYS`]: its TOML type and its range or choices.
@@ -63,7 +64,7 @@ pub(crate) fn targets(
 }
 
 fn target(raw: &Named<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Checked<TargetPlan> {
-    let name = check::name(&raw.name, path, diag, &['_', '-'], "serverless");
+    let name = check::name(&raw.name, path, diag, TARGET_NAME_EXTRA, "serverless");
     let Field::Given(target) = &raw.value else {
         return Err(Reported);
     };

@@ -16,6 +16,7 @@ use super::key_path::KeyPath;
 use super::plan::{DatabasePlan, Plan, RequestTemplate};
 use super::raw::{Field, Named, RawRequest, RawScenario};
 use super::{held, load, target, threshold};
+use crate::model::names::SCENARIO_NAME_EXTRA;
 
 const DEFAULT_SEED: u64 = 1;
 
@@ -29,7 +30,15 @@ pub(crate) fn plan(raw: &RawScenario, source: &Path, diag: &mut Diagnostics) -> 
         &name_path,
         diag,
         "a scenario name such as \"cold-start-after-idle\"",
-        |v, d| check::name(v, &name_path, d, &['-'], "cold-start-after-idle"),
+        |v, d| {
+            check::name(
+                v,
+                &name_path,
+                d,
+                SCENARIO_NAME_EXTRA,
+                "cold-start-after-idle",
+            )
+        },
     );
     let description = optional(&raw.description, |v| Ok(v.get_ref().clone()));
     let seed = optional(&raw.seed, |v| {
