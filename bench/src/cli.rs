@@ -92,6 +92,9 @@ pub struct RunArgs {
     /// Allow external targets that are not on loopback.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Do not connect to external targets before load (for targets that come up later).
+    #[arg(long)]
+    pub no_preflight: bool,
     /// Multiply every phase duration by this factor (keeps each phase's shape).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub duration_scale: f64,

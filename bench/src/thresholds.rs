@@ -19,16 +19,37 @@ pub(crate) fn evaluate(
             TargetSelector::Named(name) => name == target,
         })
         .map(|t| {
-            let actual = metric_value(t.metric, summary);
+            let unanswered = summary.ok == 0 && needs_an_answer(t.metric);
+            let actual = (!unanswered)
+                .then(|| metric_value(t.metric, summary))
+                .flatten();
             ThresholdVerdict {
                 key: t.key.clone(),
                 condition: t.condition.clone(),
                 actual,
                 unit: t.metric.unit(),
                 passed: actual.is_some_and(|value| holds(t.operator, value, t.limit)),
+                reason: unanswered.then(|| NO_ANSWER.to_string()),
             }
         })
         .collect()
+}
+
+/// Why a latency or throughput threshold fails on a target that answered nothing.
+const NO_ANSWER: &str = "no successful response (every request failed)";
+
+/// Latency and throughput say something about the target only when it answered: the time to a
+/// refused connection is not its latency, and a rate of failures is not its throughput.
+fn needs_an_answer(metric: Metric) -> bool {
+    matches!(
+        metric,
+        Metric::Latency(_)
+            | Metric::ServiceTime(_)
+            | Metric::ColdLatency(_)
+            | Metric::WarmLatency(_)
+            | Metric::ThroughputRps
+            | Metric::OkRps
+    )
 }
 
 fn holds(operator: Operator, value: f64, limit: f64) -> bool {

@@ -502,6 +502,19 @@ impl Client {
         });
     }
 
+    /// Opens one connection (TCP, TLS for `https://`, the HTTP handshake) and closes it again:
+    /// whether the target can be reached at all, and if not, why. Gives up at `deadline`.
+    pub(crate) async fn probe(&self, deadline: Instant) -> Result<(), Failure> {
+        match tokio::time::timeout_at(deadline.into(), self.connect()).await {
+            Ok(Ok(_sender)) => Ok(()),
+            Ok(Err(failure)) => Err(failure),
+            Err(_) => Err(Failure::Tcp(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no connection within the preflight's time",
+            ))),
+        }
+    }
+
     /// Drops idle connections so their tasks end and are counted closed.
     pub(crate) fn close_idle(&self) {
         self.idle.lock().clear();

@@ -60,6 +60,7 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         targets: args.targets.clone(),
         launch: LaunchOptions {
             allow_remote: args.allow_remote,
+            no_preflight: args.no_preflight,
             ca_pem,
             database_url: args.database_url.clone(),
             pin: args.pin,

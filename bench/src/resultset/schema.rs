@@ -308,14 +308,19 @@ pub struct ThresholdVerdict {
     #[serde(default)]
     pub unit: Unit,
     pub passed: bool,
+    /// Why the threshold failed without a measurement (`actual` is `null`), when there is more
+    /// to say than "not measured": `"no successful response"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl ThresholdVerdict {
     /// `actual` for people: "12.30 ms", "0.5%", "950.0 req/s", "3", or "not measured".
     pub fn actual_text(&self) -> String {
-        match self.actual {
-            None => "not measured".into(),
-            Some(value) => self.unit.format(value),
+        match (self.actual, &self.reason) {
+            (None, Some(reason)) => format!("not measured: {reason}"),
+            (None, None) => "not measured".into(),
+            (Some(value), _) => self.unit.format(value),
         }
     }
 }

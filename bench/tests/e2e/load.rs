@@ -178,7 +178,8 @@ fn every_outcome_kind_is_produced_and_classified() {
     }
     let out = dir.path().join("out");
     let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
-    assert_exit(&run_coldfront(&out, &paths), 0);
+    // The refused target is the point here: no preflight.
+    assert_exit(&run_coldfront_with(&out, &paths, &["--no-preflight"]), 0);
     for (name, kind) in expected {
         let t = &read_summary(&out.join(&name)).targets["t"];
         assert_eq!(t.requests, 20, "{name}");
@@ -234,7 +235,7 @@ fn per_request_opens_a_connection_per_request_and_keep_alive_reuses() {
     assert_eq!(pr.requests, 200);
     assert_eq!(pr.connections.opened, 200);
     assert_eq!(pr.connections.reused, 0);
-    assert_eq!(per_request.connections(), 200);
+    assert_eq!(per_request.connections(), 200 + PREFLIGHT_CONNECTIONS);
     assert_eq!(pr.connect_time_ms.count, 200);
     let ka = &read_summary(&out.join("keep-alive")).targets["t"];
     assert_eq!(ka.requests, 200);
@@ -243,7 +244,10 @@ fn per_request_opens_a_connection_per_request_and_keep_alive_reuses() {
         "opened {}",
         ka.connections.opened
     );
-    assert_eq!(keep_alive.connections(), ka.connections.opened);
+    assert_eq!(
+        keep_alive.connections(),
+        ka.connections.opened + PREFLIGHT_CONNECTIONS
+    );
     assert_eq!(ka.connections.reused, 200 - ka.connections.opened);
 }
 
@@ -269,7 +273,7 @@ fn connections_the_server_closes_are_not_reused() {
     assert_eq!(t.ok, 200, "{:?}", t.errors);
     assert_eq!(t.connections.opened, 200);
     assert_eq!(t.connections.reused, 0);
-    assert_eq!(server.connections(), 200);
+    assert_eq!(server.connections(), 200 + PREFLIGHT_CONNECTIONS);
 }
 
 #[test]
@@ -547,4 +551,46 @@ fn a_failed_request_keeps_its_cause() {
         }
         other => panic!("expected a failed exchange, got {other:?}"),
     }
+}
+
+/// An external target with nothing listening fails before any load, naming the target and the
+/// cause; with `--no-preflight` the load runs, and a latency threshold over a target that
+/// never answered fails with that reason instead of passing on the time to a refusal.
+#[test]
+fn an_unreachable_target_fails_before_load_and_never_passes_a_latency_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ScenarioText::new("nobody")
+        .target_url("t", &closed_port_url())
+        .phase("duration = \"1s\"\nrate = 20")
+        .request("path = \"/\"")
+        .threshold("t.latency.p99", "< 100ms")
+        .threshold("t.error_rate", "> 50%");
+    let scenario = write_scenario(dir.path(), "nobody", &text);
+    let out = dir.path().join("out");
+    let output = run_coldfront(&out, &[&scenario]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("target `t`: cannot connect to http://127.0.0.1:")
+            && stderr.contains("TCP connect: Connection refused"),
+        "{stderr}"
+    );
+    assert!(!out.join("nobody").exists(), "no load, no result set");
+
+    let output = run_coldfront_with(&out, &[&scenario], &["--no-preflight"]);
+    assert_exit(&output, 1);
+    let verdicts = &read_summary(&out.join("nobody")).targets["t"].thresholds;
+    let latency = &verdicts[0];
+    assert_eq!(
+        (latency.key.as_str(), latency.passed),
+        ("t.latency.p99", false)
+    );
+    assert_eq!(latency.actual, None);
+    assert_eq!(
+        latency.actual_text(),
+        "not measured: no successful response (every request failed)"
+    );
+    let errors = &verdicts[1];
+    assert_eq!((errors.key.as_str(), errors.passed), ("t.error_rate", true));
+    assert_eq!(errors.reason, None);
 }

@@ -217,9 +217,22 @@ pub fn write_scenario(dir: &Path, name: &str, text: &(impl std::fmt::Display + ?
 }
 
 /// `coldfront run --quiet --out OUT SCENARIO...`, returning the finished process output.
+/// The connection `run`'s preflight opens (and closes) to an external target before its load.
+pub const PREFLIGHT_CONNECTIONS: u64 = 1;
+
 pub fn run_coldfront(out: &Path, scenarios: &[&Path]) -> std::process::Output {
+    run_coldfront_with(out, scenarios, &[])
+}
+
+/// `coldfront run --quiet --out OUT FLAGS… SCENARIOS…`.
+pub fn run_coldfront_with(out: &Path, scenarios: &[&Path], flags: &[&str]) -> std::process::Output {
     let mut command = assert_cmd::Command::cargo_bin("coldfront").unwrap();
-    command.arg("run").arg("--quiet").arg("--out").arg(out);
+    command
+        .arg("run")
+        .arg("--quiet")
+        .arg("--out")
+        .arg(out)
+        .args(flags);
     for scenario in scenarios {
         command.arg(scenario);
     }

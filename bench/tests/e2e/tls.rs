@@ -109,9 +109,18 @@ fn https_target_negotiates_http2_with_a_private_ca() {
     assert_eq!(t.ok, 50, "{:?}", t.errors);
     assert_eq!(server.http2_requests.load(Ordering::Relaxed), 50);
 
-    // Without the CA the certificate is refused: connect errors, not a crash.
+    // Without the CA the certificate is refused: before load, with the cause in words…
     let out = dir.path().join("out-untrusted");
     let output = run_coldfront(&out, &[&scenario]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("target `t`: cannot connect to https://localhost:")
+            && stderr.contains("TLS handshake: invalid peer certificate"),
+        "{stderr}"
+    );
+    // …and without the preflight, as connect errors, not a crash.
+    let output = run_coldfront_with(&out, &[&scenario], &["--no-preflight"]);
     assert_exit(&output, 0);
     let t = &read_summary(&out.join("tls")).targets["t"];
     assert_eq!(t.errors[&coldfront::model::Outcome::ConnectError], 50);

@@ -6,11 +6,14 @@ mod builtin;
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use coldfront_targets::settings;
 use http::Uri;
 
-use crate::load::client::{Endpoint, TlsSettings};
+use crate::load::client::{Endpoint, Failure, TlsSettings};
+use crate::load::Client;
+use crate::model::ConnectionPolicy;
 use crate::model::TargetKind;
 use crate::scenario::{DatabasePlan, TargetPlan, TargetSetup};
 
@@ -45,7 +48,16 @@ pub(crate) enum LaunchError {
         kind: TargetKind,
         reason: String,
     },
+    #[error("target `{target}`: cannot connect to {url}: {cause} (pass --no-preflight if it comes up later)")]
+    Unreachable {
+        target: String,
+        url: String,
+        cause: Failure,
+    },
 }
+
+/// How long the preflight waits for an external target's connection (TCP, then TLS).
+const PREFLIGHT_WITHIN: Duration = Duration::from_secs(5);
 
 /// Options that apply to every target of a run.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +70,8 @@ pub(crate) struct LaunchOptions {
     pub database_url: Option<String>,
     /// `--pin`: built-in targets run on CPU 1 (the generator on CPU 0).
     pub pin: bool,
+    /// `--no-preflight`: do not connect to external targets before load.
+    pub no_preflight: bool,
 }
 
 /// A target ready to receive load.
@@ -106,15 +120,29 @@ fn database_name(url: &str) -> String {
 }
 
 /// Checks what can be checked without starting anything, so a run that cannot work fails
-/// before any load: external addresses resolve (and are loopback unless allowed); built-in
-/// targets have a database (PostgreSQL installed, or `--database-url`).
+/// before any load: external addresses resolve (and are loopback unless allowed) and accept a
+/// connection (TCP, and TLS for `https://`; not with `--no-preflight`); built-in targets have a
+/// database (PostgreSQL installed, or `--database-url`).
 pub(crate) async fn preflight(
     target: &TargetPlan,
     options: &LaunchOptions,
 ) -> Result<(), LaunchError> {
     match &target.setup {
         TargetSetup::External { base_url } => {
-            external(&target.name, base_url, options).await.map(|_| ())
+            let running = external(&target.name, base_url, options).await?;
+            if options.no_preflight {
+                return Ok(());
+            }
+            let client = Client::new(running.endpoint, ConnectionPolicy::PerRequest, 1);
+            let deadline = std::time::Instant::now() + PREFLIGHT_WITHIN;
+            client
+                .probe(deadline)
+                .await
+                .map_err(|cause| LaunchError::Unreachable {
+                    target: target.name.clone(),
+                    url: base_url.to_string(),
+                    cause,
+                })
         }
         TargetSetup::Serverless(_) | TargetSetup::Persistent(_) => {
             if options.database_url.is_none() {
