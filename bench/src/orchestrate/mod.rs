@@ -2,6 +2,7 @@
 //! (each target in turn, under the same schedule) into its result set, handling Ctrl-C.
 
 mod environment;
+mod leftovers;
 pub mod postgres;
 mod sampler;
 mod scenario_run;

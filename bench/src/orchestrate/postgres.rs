@@ -2,7 +2,8 @@
 //! `initdb` a temporary cluster, start `postgres` on a free loopback port, and tear it all down
 //! when the [`PgCluster`] is dropped (on success, error, panic or Ctrl-C). As root, the server
 //! runs as an unprivileged user. If coldfront itself is killed, the kernel sends the server
-//! SIGQUIT (parent-death signal), PostgreSQL's immediate shutdown.
+//! SIGQUIT (parent-death signal), PostgreSQL's immediate shutdown, and the next cluster started
+//! removes the directory left behind ([`super::leftovers`]).
 
 use std::fs::File;
 use std::net::TcpStream;
@@ -12,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use super::leftovers;
 
 /// The superuser (used by the harness: setup, sampling) and the application role (a
 /// non-superuser, so PostgreSQL's reserved superuser slots apply to the targets as in
@@ -163,10 +166,14 @@ impl PgCluster {
     pub fn start(options: &ClusterOptions) -> Result<PgCluster, PgError> {
         let binaries = PgBinaries::find()?;
         let run_as = RunAs::pick();
+        let root =
+            leftovers::clusters_root().map_err(io_error("creating the clusters directory"))?;
+        leftovers::sweep(&root);
         let dir = tempfile::Builder::new()
-            .prefix("coldfront-pg-")
-            .tempdir()
+            .prefix(leftovers::CLUSTER_PREFIX)
+            .tempdir_in(&root)
             .map_err(io_error("creating the cluster directory"))?;
+        leftovers::claim(dir.path()).map_err(io_error("marking the cluster directory"))?;
         prepare_dir(dir.path(), run_as)?;
         initdb(&binaries, dir.path(), run_as)?;
         let mut cluster = PgCluster {

@@ -102,13 +102,7 @@ fn sigterm_stops_the_target_and_removes_its_database() {
     let run = BackgroundRun::start_in(&out, &scenario, &[], Some(&tmp));
     let set = out.join("long");
     run.wait_for(&set.join("server.hlog.partial"), Duration::from_secs(60));
-    let clusters = || -> Vec<String> {
-        std::fs::read_dir(&tmp)
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|name| name.starts_with("coldfront-pg-"))
-            .collect()
-    };
+    let clusters = || cluster_dirs(&tmp);
     assert_eq!(clusters().len(), 1, "the run's cluster lives in its TMPDIR");
     std::thread::sleep(Duration::from_millis(1200));
     let (status, _) = run.signal(libc::SIGTERM, Duration::from_secs(15));
@@ -124,6 +118,64 @@ fn sigterm_stops_the_target_and_removes_its_database() {
         Vec::<String>::new(),
         "no cluster directory left"
     );
+}
+
+/// The throwaway cluster directories under `tmp` (a run's `TMPDIR`).
+fn cluster_dirs(tmp: &Path) -> Vec<std::path::PathBuf> {
+    // SAFETY: getuid has no preconditions.
+    let root = tmp.join(format!("coldfront-{}", unsafe { libc::getuid() }));
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    entries
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with("coldfront-pg-")
+        })
+        .collect()
+}
+
+/// A run killed with SIGKILL cannot clean up: its server dies with it (parent-death signal),
+/// its cluster directory stays, and the next run's cluster start removes it.
+#[test]
+fn the_next_run_removes_the_cluster_of_a_killed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let scenario = write_scenario(dir.path(), "long", &persistent_scenario("long", 60));
+    let out = dir.path().join("out");
+    let run = BackgroundRun::start_in(&out, &scenario, &[], Some(&tmp));
+    run.wait_for(
+        &out.join("long/server.hlog.partial"),
+        Duration::from_secs(60),
+    );
+    let leaked = cluster_dirs(&tmp);
+    assert_eq!(leaked.len(), 1);
+    let postmaster = std::fs::read_to_string(leaked[0].join("data/postmaster.pid")).unwrap();
+    let server: u32 = postmaster.lines().next().unwrap().trim().parse().unwrap();
+    let (status, _) = run.signal(libc::SIGKILL, Duration::from_secs(5));
+    assert_eq!(status.code(), None, "killed");
+    let gone = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| stat.contains(") Z "))
+            .unwrap_or(true)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !gone(server) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server outlived its run"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(leaked[0].exists(), "SIGKILL leaves the directory");
+
+    let next = write_scenario(dir.path(), "short", &persistent_scenario("short", 1));
+    let run = BackgroundRun::start_in(&out, &next, &[], Some(&tmp));
+    assert_eq!(run.wait(Duration::from_secs(90)).code(), Some(0));
+    assert!(!leaked[0].exists(), "the next run removed it");
+    assert_eq!(cluster_dirs(&tmp), Vec::<std::path::PathBuf>::new());
 }
 
 /// Serverless instance processes whose gateway is gone (re-parented to init). Instances of

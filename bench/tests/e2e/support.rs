@@ -303,6 +303,18 @@ impl BackgroundRun {
         }
     }
 
+    /// Waits (up to `within`) for the run to end by itself.
+    pub fn wait(mut self, within: Duration) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(started.elapsed() < within, "still running after {within:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends SIGINT and waits (up to `within`) for the exit; returns the status and how long
     /// the process took to stop.
     pub fn interrupt(self, within: Duration) -> (std::process::ExitStatus, Duration) {
