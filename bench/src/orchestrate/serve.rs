@@ -5,6 +5,7 @@
 //! (`coldfront_targets::settings::from_env_or_flags`).
 
 use std::io::Write;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use coldfront_targets::settings::{from_env_or_flags, PersistentSettings, ServerlessSettings};
@@ -20,7 +21,7 @@ pub(crate) fn serve_command(command: &ServeCommand) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    runtime.block_on(async {
+    let exit = runtime.block_on(async {
         let common = match command {
             ServeCommand::Serverless(args) => &args.common,
             ServeCommand::Persistent(args) => &args.common,
@@ -59,7 +60,11 @@ pub(crate) fn serve_command(command: &ServeCommand) -> anyhow::Result<Exit> {
             tokio::task::spawn_blocking(move || drop(cluster)).await?;
         }
         result.map(|()| Exit::Success)
-    })
+    });
+    // Work still running on blocking threads (a long `POST /api/report` whose client left) is
+    // not waited for: the grace period has passed, and the process ends now.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    exit
 }
 
 /// The given URL, or a throwaway cluster (bootstrapped) and its application URL.

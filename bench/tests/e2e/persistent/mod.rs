@@ -11,6 +11,7 @@ use coldfront_targets::persistent::{self, PersistentConfig};
 
 mod database;
 mod every_route;
+mod shutdown;
 
 // --- fixtures -------------------------------------------------------------------------------
 
