@@ -11,6 +11,7 @@ use super::error::{Diagnostics, Problem};
 use super::field::Field;
 use super::key_path::KeyPath;
 use super::suggest;
+use crate::model::names::MAX_NAME_CHARS;
 
 /// An error was reported; the value it concerns is unusable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,11 +158,11 @@ pub(crate) fn name(
     let last = allowed.pop().unwrap_or_default();
     let problem = Problem::Invalid {
         expected: format!(
-            "a name of {} and {last} (like {example:?})",
+            "a name of {} and {last}, at most {MAX_NAME_CHARS} characters (like {example:?})",
             allowed.join(", ")
         ),
         found: format!("{text:?}"),
-        suggestion: slug(text).filter(|slug| slug != text),
+        suggestion: slug(text).filter(|slug| slug != text && slug.len() <= MAX_NAME_CHARS),
     };
     fail(value, path, diag, problem)
 }

@@ -45,11 +45,29 @@ pub(crate) struct SyntaxError {
 
 /// Parses TOML text into a tree whose root is a table spanning the start of the file.
 pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let document = ImDocument::parse(text).map_err(|e| SyntaxError {
-        span: e.span(),
-        message: e.message().to_owned(),
+    let document = ImDocument::parse(text).map_err(|e| {
+        let span = e.span();
+        let message = match e.message().trim() {
+            "" => unexpected_at(text, span.as_ref().map_or(text.len(), |s| s.start)),
+            message => message
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        SyntaxError { span, message }
     })?;
     Ok(from_item(document.as_item(), 0..0))
+}
+
+/// What the parser met at `offset` when it says nothing itself (it stays silent at some
+/// unexpected ends): always a reason, never an empty message.
+fn unexpected_at(text: &str, offset: usize) -> String {
+    match text.get(offset..).and_then(|rest| rest.chars().next()) {
+        None => "unexpected end of file (a value or a closing bracket is missing)".into(),
+        Some('\n' | '\r') => "unexpected end of line (a value is missing)".into(),
+        Some(c) => format!("unexpected {c:?}"),
+    }
 }
 
 fn from_item(item: &Item, fallback: Range<usize>) -> Node {
@@ -167,6 +185,27 @@ mod tests {
         let to = &table(ramp)[1];
         assert_eq!(&text[to.key.span()], "to");
         assert_eq!(to.node.value, NodeValue::Float(2.5));
+    }
+
+    #[test]
+    fn a_syntax_error_always_says_what_is_wrong() {
+        for (text, expected) in [
+            ("name = \"x\"\nseed = ", "unexpected end of file"),
+            ("name = \"x\"\nseed = \n", "invalid string; expected"),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(
+                error.message.contains(expected),
+                "{text:?}: {:?}",
+                error.message
+            );
+        }
+        for text in [
+            "a = [1,", "a = {", "[a", "a = \"", "a = 1 2", "= 1", "a.b. = 1",
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(!error.message.trim().is_empty(), "{text:?}: {error:?}");
+        }
     }
 
     #[test]

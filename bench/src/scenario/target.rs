@@ -299,6 +299,19 @@ fn base_url(value: &Spanned<String>, path: &KeyPath, diag: &mut Diagnostics) -> 
     )
 }
 
+/// The port as written (`http::Uri` reports none for one past 65535): after the user
+/// information and an IPv6 host's brackets.
+fn port_text(uri: &Uri) -> Option<&str> {
+    let authority = uri.authority()?.as_str();
+    let after_host = [authority.rfind('@'), authority.rfind(']')]
+        .into_iter()
+        .flatten()
+        .max()
+        .map_or(0, |at| at + 1);
+    let colon = authority[after_host..].rfind(':')? + after_host;
+    Some(&authority[colon + 1..])
+}
+
 fn url_problem(uri: &Uri) -> Option<&'static str> {
     match uri.scheme_str() {
         None => return Some("no scheme"),
@@ -307,6 +320,11 @@ fn url_problem(uri: &Uri) -> Option<&'static str> {
     }
     if uri.host().is_none_or(|host| host.is_empty()) {
         return Some("no host");
+    }
+    match port_text(uri).map(str::parse::<u32>) {
+        Some(Ok(0)) => return Some("port 0 is not a port a server listens on"),
+        Some(Ok(1..=65535)) | None => {}
+        Some(_) => return Some("the port is out of range (1 to 65535)"),
     }
     uri.query().map(|_| "a base URL cannot have a query")
 }

@@ -18,6 +18,10 @@ use super::raw::{Field, Named, RawRequest, RawScenario};
 use super::{held, load, target, threshold};
 use crate::model::names::SCENARIO_NAME_EXTRA;
 
+/// The fewest `[database] max_connections` a run can work with: PostgreSQL's 3 superuser
+/// slots, and two for a target.
+const MIN_DATABASE_CONNECTIONS: i64 = 5;
+
 const DEFAULT_SEED: u64 = 1;
 
 /// Checks everything; a [`Plan`] only when nothing was reported.
@@ -51,7 +55,9 @@ pub(crate) fn plan(raw: &RawScenario, source: &Path, diag: &mut Diagnostics) -> 
     let database = optional(&raw.database, |v| {
         let path = root.key("database").key("max_connections");
         let max_connections = optional(&v.get_ref().max_connections, |n| {
-            check::integer(n, &path, diag, 1, 10_000)
+            // PostgreSQL keeps 3 connections for superusers (the harness's sampler among them)
+            // and will not start with fewer than that plus one; a target needs a few more.
+            check::integer(n, &path, diag, MIN_DATABASE_CONNECTIONS, 10_000)
         })?;
         Ok(DatabasePlan {
             max_connections: max_connections.unwrap_or(DatabasePlan::default().max_connections),

@@ -11,7 +11,7 @@ use coldfront::testing::assert_exit;
 /// Each bad fixture and every error line it must produce (after `error: <path>:`), in order.
 const BAD: &[(&str, &[&str])] = &[
     ("bad-name.toml", &[
-        "1:8: name: expected a name of lowercase letters, digits and `-` (like \"cold-start-after-idle\"), found \"Cold Start\" (did you mean `cold-start`?)",
+        "1:8: name: expected a name of lowercase letters, digits and `-`, at most 64 characters (like \"cold-start-after-idle\"), found \"Cold Start\" (did you mean `cold-start`?)",
     ]),
     ("bad-url.toml", &[
         "4:7: targets.t.url: expected an http:// or https:// URL with a host, such as \"http://127.0.0.1:8080\", found \"ftp://127.0.0.1:9\" (the scheme is not http or https)",

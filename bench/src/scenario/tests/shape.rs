@@ -121,9 +121,9 @@ fn bad_names_suggest_a_valid_one() {
     assert_eq!(
         errors(text),
         [
-            "x.toml:1:8: name: expected a name of lowercase letters, digits and `-` (like \
+            "x.toml:1:8: name: expected a name of lowercase letters, digits and `-`, at most 64 characters (like \
              \"cold-start-after-idle\"), found \"Cold Start\" (did you mean `cold-start`?)",
-            "x.toml:2:10: targets.Prod: expected a name of lowercase letters, digits, `_` and `-` \
+            "x.toml:2:10: targets.Prod: expected a name of lowercase letters, digits, `_` and `-`, at most 64 characters \
              (like \"serverless\"), found \"Prod\" (did you mean `prod`?)",
         ]
     );
@@ -176,4 +176,31 @@ fn errors_display_one_per_line() {
     let first = &errors.0[0];
     assert_eq!(first.position, Some(Position { line: 1, column: 8 }));
     assert_eq!(first.key.as_deref(), Some("name"));
+}
+
+#[test]
+fn names_longer_than_a_result_set_file_can_carry_are_refused() {
+    let long = "a".repeat(300);
+    let text =
+        format!("name = \"{long}\"\n[targets.t]\nurl = \"http://127.0.0.1:9\"\n{PHASE}{REQUEST}");
+    let errors = errors(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("x.toml:1:8: name: expected a name of")
+            && errors[0].contains("at most 64 characters"),
+        "{errors:?}"
+    );
+    let text = format!(
+        "name = \"{}\"\n[targets.t]\nurl = \"http://127.0.0.1:9\"\n{PHASE}{REQUEST}",
+        "a".repeat(64)
+    );
+    assert!(parse(&text).is_ok());
+}
+
+#[test]
+fn a_value_missing_at_the_end_of_the_file_is_said_in_words() {
+    assert_eq!(
+        errors("name = \"x\"\nseed = "),
+        ["x.toml:2:8: invalid TOML: unexpected end of file (a value or a closing bracket is missing)"]
+    );
 }

@@ -109,3 +109,35 @@ fn target_setting_types_are_checked_whatever_the_kind() {
         ]
     );
 }
+
+#[test]
+fn ports_are_read_after_user_information_and_ipv6_brackets() {
+    for url in [
+        "http://[::1]:8080",
+        "http://[::1]",
+        "http://user:pw@127.0.0.1",
+        "https://h:443/p",
+    ] {
+        let text = format!("name = \"x\"\n[targets.t]\nurl = \"{url}\"\n{PHASE}{REQUEST}");
+        assert!(parse(&text).is_ok(), "{url}");
+    }
+}
+
+#[test]
+fn ports_no_server_listens_on_are_refused() {
+    for (port, why) in [
+        ("0", "port 0 is not a port a server listens on"),
+        ("99999", "the port is out of range (1 to 65535)"),
+    ] {
+        let text = format!(
+            "name = \"x\"\n[targets.t]\nurl = \"http://127.0.0.1:{port}\"\n{PHASE}{REQUEST}"
+        );
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("x.toml:3:7: targets.t.url: expected an http:// or https:// URL")
+                && errors[0].contains(why),
+            "{errors:?}"
+        );
+    }
+}
