@@ -17,8 +17,9 @@ const LIST: &str = "SELECT id, title, category, created_at FROM blogs \
 const INSERT: &str = "INSERT INTO blogs (title, category, body) VALUES ($1, $2, $3) \
                       RETURNING id, title, category, created_at";
 
-/// Largest accepted `POST /api/blogs` body.
-const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest accepted request body (`POST /api/blogs`); a larger one is refused with 413, by
+/// the app and, before any instance sees it, by the serverless gateway.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_TITLE_CHARS: usize = 200;
 const MAX_CATEGORY_CHARS: usize = 64;
 
@@ -58,6 +59,13 @@ pub async fn list<B>(services: &Services, request: &Request<B>) -> Response<Body
             "query parameter category is required",
         );
     };
+    let chars = category.chars().count();
+    if chars == 0 || chars > MAX_CATEGORY_CHARS || category.chars().any(char::is_control) {
+        let message = format!(
+            "query parameter category must be 1 to {MAX_CATEGORY_CHARS} printable characters"
+        );
+        return response::error(StatusCode::BAD_REQUEST, &message);
+    }
     match fetch_category(services, &category).await {
         Ok(blogs) => response::json(StatusCode::OK, &blogs),
         Err(error) => response::db_error(&error),
@@ -83,7 +91,7 @@ pub async fn create(
     }
     let new = match read_new_blog(request).await {
         Ok(new) => new,
-        Err(message) => return response::error(StatusCode::BAD_REQUEST, &message),
+        Err((status, message)) => return response::error(status, &message),
     };
     match insert(services, &new).await {
         Ok(blog) => response::json(StatusCode::CREATED, &blog),
@@ -110,16 +118,35 @@ fn authorized<B>(config: &AppConfig, request: &Request<B>) -> bool {
             == 0
 }
 
-async fn read_new_blog(request: Request<hyper::body::Incoming>) -> Result<NewBlog, String> {
+/// The new post, or the status and message that refuse it: 413 for a body over
+/// [`MAX_BODY_BYTES`], 400 for anything else wrong with it.
+async fn read_new_blog(
+    request: Request<hyper::body::Incoming>,
+) -> Result<NewBlog, (StatusCode, String)> {
+    let bad = |message: String| (StatusCode::BAD_REQUEST, message);
     let bytes = Limited::new(request.into_body(), MAX_BODY_BYTES)
         .collect()
         .await
-        .map_err(|e| format!("reading the body: {e}"))?
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                (StatusCode::PAYLOAD_TOO_LARGE, too_large())
+            } else {
+                bad(format!("reading the body: {e}"))
+            }
+        })?
         .to_bytes();
-    let new: NewBlog = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("expected JSON {{\"title\",\"category\",\"body\"}}: {e}"))?;
-    validate(&new)?;
+    let new: NewBlog = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(format!(
+            "expected JSON {{\"title\",\"category\",\"body\"}}: {e}"
+        ))
+    })?;
+    validate(&new).map_err(bad)?;
     Ok(new)
+}
+
+/// The message of a 413.
+pub fn too_large() -> String {
+    format!("the body is larger than {} KiB", MAX_BODY_BYTES / 1024)
 }
 
 fn validate(new: &NewBlog) -> Result<(), String> {

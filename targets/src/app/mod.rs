@@ -28,6 +28,7 @@ use std::time::Duration;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
+pub use blogs::{too_large, MAX_BODY_BYTES};
 pub use jobs::{JobCounts, Jobs};
 pub use limiter::{Decision, RateLimiter};
 

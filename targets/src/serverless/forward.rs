@@ -18,7 +18,7 @@ use super::gateway::Gateway;
 use super::metrics::METRICS_PATH;
 use super::pool::{Grant, Lease, Refusal};
 use crate::app::response::{self, ERROR_HEADER};
-use crate::app::Body;
+use crate::app::{too_large, Body, MAX_BODY_BYTES};
 
 /// How long an idle instance's connection may take to be ready again before it is given up.
 const WARM_READY_WITHIN: Duration = Duration::from_secs(1);
@@ -60,6 +60,11 @@ impl Gateway {
                 "WEBSOCKETS_UNSUPPORTED",
                 "websockets_unsupported",
             );
+        }
+        if declared_length(&request).is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+            // Refused before an instance is involved: an instance answering early while the
+            // body still streams in would break its connection and be discarded.
+            return gateway_error(StatusCode::PAYLOAD_TOO_LARGE, &too_large(), "too_large");
         }
         match self.acquire().await {
             Ok(lease) => self.forward(lease, request).await,
@@ -202,6 +207,17 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// A response the gateway makes itself: `{"error": error}` and `x-coldfront-error: kind`.
+/// The request's `Content-Length`, when it has a valid one.
+fn declared_length<B>(request: &Request<B>) -> Option<u64> {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
 fn gateway_error(status: StatusCode, error: &str, kind: &'static str) -> Response<Body> {
     let mut response = response::error(status, error);
     mark(&mut response, kind);

@@ -37,7 +37,8 @@
 //!
 //! Gateway answers name their cause in `x-coldfront-error`: `throttled` (429
 //! `TOO_MANY_REQUESTS`), `function_timeout` (504 `FUNCTION_INVOCATION_TIMEOUT`),
-//! `websockets_unsupported` (501), and for failed cold starts (503) the database error's kind
+//! `websockets_unsupported` (501), `too_large` (413, a `Content-Length` over the app's body limit, refused
+//! before any instance sees it), and for failed cold starts (503) the database error's kind
 //! (`too_many_connections`, `connect`, …), `instance_crashed`, `init_timeout`, `spawn_failed`; an
 //! instance that dies during a request gives 502 `instance_crashed`, and a request arriving while
 //! the gateway shuts down 503 `shutting_down`.

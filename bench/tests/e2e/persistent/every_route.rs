@@ -111,6 +111,19 @@ async fn check_blogs(addr: SocketAddr) {
         StatusCode::BAD_REQUEST,
         "category is required"
     );
+    for bad in ["%00", "a%0Ab", ""] {
+        let refused = get(addr, &format!("/api/blogs?category={bad}")).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            refused.text()
+        );
+        assert_eq!(
+            refused.json()["error"],
+            "query parameter category must be 1 to 64 printable characters"
+        );
+    }
 
     let post = r#"{"title":"Pools beat cold starts","category":"rust","body":"Measured."}"#;
     let anonymous = send_body(addr, "POST", "/api/blogs", &[], post).await;
@@ -151,6 +164,21 @@ async fn check_blogs(addr: SocketAddr) {
     )
     .await;
     assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    let big = "x".repeat(coldfront_targets::app::MAX_BODY_BYTES + 1);
+    let too_large = send_body(
+        addr,
+        "POST",
+        "/api/blogs",
+        &[("authorization", &bearer)],
+        &big,
+    )
+    .await;
+    assert_eq!(
+        too_large.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        too_large.text()
+    );
 }
 
 async fn check_report(addr: SocketAddr) {

@@ -170,3 +170,39 @@ async fn read_until_end(
         }
     }
 }
+
+/// A body over the app's limit is refused with 413 by the gateway: no instance sees it, so
+/// none is broken or discarded, and the next request is served warm by the same instance.
+#[test]
+fn a_body_over_the_limit_is_refused_at_the_gateway_with_413() {
+    runtime().block_on(async {
+        let gateway = Gateway::start(ServerlessConfig {
+            keep_warm: Duration::from_secs(30),
+            ..config(&no_database())
+        })
+        .await;
+        let first = get(gateway.addr, "/api/health").await;
+        assert!(first.cold());
+        let big = "x".repeat(coldfront_targets::app::MAX_BODY_BYTES + 1);
+        for _ in 0..20 {
+            let refused = send_body(gateway.addr, "POST", "/api/blogs", &[], &big).await;
+            assert_eq!(
+                refused.status,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "{}",
+                refused.text()
+            );
+            assert_eq!(refused.headers["x-coldfront-error"], "too_large");
+            assert_eq!(
+                refused.json(),
+                json!({"error": "the body is larger than 64 KiB"})
+            );
+        }
+        let next = get(gateway.addr, "/api/health").await;
+        assert!(!next.cold(), "the instance was kept");
+        assert_eq!(next.instance(), first.instance());
+        let metrics = gateway.metrics().await;
+        assert_eq!(metrics["cold_starts"], 1, "{metrics}");
+        gateway.stop().await;
+    });
+}
