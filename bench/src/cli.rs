@@ -52,7 +52,7 @@ pub struct ServeCommon {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
     /// Use this PostgreSQL instead of starting a throwaway cluster (also DATABASE_URL).
-    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
     pub database_url: Option<String>,
     /// max_connections of the throwaway cluster.
     #[arg(long, default_value_t = 100, value_name = "N")]
@@ -100,7 +100,7 @@ pub struct RunArgs {
     pub duration_scale: f64,
     /// PostgreSQL for built-in targets instead of a throwaway cluster; for external targets,
     /// the database whose connections are sampled (also DATABASE_URL).
-    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
     pub database_url: Option<String>,
     /// Generator on CPU 0, built-in targets on CPU 1.
     #[arg(long)]

@@ -73,13 +73,14 @@ fn validate(args: &cli::ValidateArgs) -> Exit {
 }
 
 fn report_command(args: &cli::ReportArgs) -> anyhow::Result<Exit> {
+    let sets = report::result_set_dirs(&args.result_sets);
     match &args.out {
         Some(out) => {
-            let index = report::site::write_site(&args.result_sets, out)?;
+            let index = report::site::write_site(&sets, out)?;
             println!("site: {}", index.display());
         }
         None => {
-            for dir in &args.result_sets {
+            for dir in &sets {
                 let page = report::write_in_place(dir)?;
                 println!("report: {}", page.display());
             }

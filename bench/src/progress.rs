@@ -145,8 +145,16 @@ fn new_bar(target: &str, index: usize, phase: &PhaseRecord) -> ProgressBar {
     bar
 }
 
-/// The end-of-run table and threshold verdicts, as text.
-pub(crate) fn summary_table(summary: &Summary) -> String {
+/// The end-of-run table and threshold verdicts, as text, the targets in `order` (the
+/// scenario's, as in the report).
+pub(crate) fn summary_table<'a>(
+    summary: &Summary,
+    order: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let targets: Vec<(&str, &crate::resultset::TargetSummary)> = order
+        .into_iter()
+        .filter_map(|name| summary.targets.get(name).map(|t| (name, t)))
+        .collect();
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
@@ -164,7 +172,7 @@ pub(crate) fn summary_table(summary: &Summary) -> String {
         "cold",
         "conns"
     );
-    for (name, t) in &summary.targets {
+    for &(name, t) in &targets {
         let _ = writeln!(
             out,
             "{:<16} {:>9} {:>9.1} {:>7.2}% {:>8.2}% {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>7}",
@@ -181,7 +189,7 @@ pub(crate) fn summary_table(summary: &Summary) -> String {
             t.connections.opened,
         );
     }
-    for (name, t) in &summary.targets {
+    for &(name, t) in &targets {
         for verdict in &t.thresholds {
             let actual = verdict.actual_text();
             let _ = writeln!(
@@ -194,4 +202,26 @@ pub(crate) fn summary_table(summary: &Summary) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::synthetic;
+
+    #[test]
+    fn the_summary_lists_targets_in_the_scenarios_order() {
+        let run = synthetic::sample();
+        let summary = &run.summary;
+        let table = summary_table(summary, ["serverless", "persistent"]);
+        let rows: Vec<&str> = table
+            .lines()
+            .skip(1)
+            .map(|line| line.split_whitespace().next().unwrap_or(""))
+            .take(2)
+            .collect();
+        assert_eq!(rows, ["serverless", "persistent"]);
+        let table = summary_table(summary, ["persistent", "serverless"]);
+        assert!(table.lines().nth(1).unwrap().starts_with("persistent"));
+    }
 }

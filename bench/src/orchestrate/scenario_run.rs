@@ -87,7 +87,8 @@ pub(crate) async fn run_scenario(
     write_report(&dir).await;
     if options.progress != progress::Mode::Quiet {
         println!("\n{} → {}", plan.name, dir.display());
-        print!("{}", progress::summary_table(&summary));
+        let order = manifest.scenario.targets.iter().map(|t| t.name.as_str());
+        print!("{}", progress::summary_table(&summary, order));
     }
     Ok(ScenarioOutcome {
         dir,

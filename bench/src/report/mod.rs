@@ -35,8 +35,61 @@ pub(crate) fn write_page(
     Ok(path)
 }
 
+/// The result sets `paths` name: each path that is a result set (it has a `manifest.json`),
+/// and for a folder of result sets (such as `results/reference`, where `results/*` lands) the
+/// result sets directly inside it, in name order. Anything else is kept, for its reader to
+/// refuse with a precise message.
+pub fn result_set_dirs(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let is_set = |dir: &Path| dir.join(crate::resultset::MANIFEST_FILE).is_file();
+    let mut dirs = Vec::new();
+    for path in paths {
+        let inside: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(entries) if !is_set(path) => {
+                let mut sets: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|entry| entry.path())
+                    .filter(|dir| is_set(dir))
+                    .collect();
+                sets.sort();
+                sets
+            }
+            _ => Vec::new(),
+        };
+        if inside.is_empty() {
+            dirs.push(path.clone());
+        } else {
+            dirs.extend(inside);
+        }
+    }
+    dirs
+}
+
 /// Loads the result set in `dir` and writes its charts and `report.html` into it.
 pub(crate) fn write_in_place(dir: &Path) -> anyhow::Result<PathBuf> {
     let run = ResultSet::read(dir)?;
     write_page(&run, dir, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::synthetic;
+
+    #[test]
+    fn a_folder_of_result_sets_stands_for_the_sets_inside_it() {
+        let root = tempfile::tempdir().unwrap();
+        let folder = root.path().join("reference");
+        for name in ["b-set", "a-set"] {
+            synthetic::write(&synthetic::sample(), &folder.join(name)).unwrap();
+        }
+        std::fs::write(folder.join("index.html"), "").unwrap();
+        let own = root.path().join("quickstart");
+        synthetic::write(&synthetic::sample(), &own).unwrap();
+        let typo = root.path().join("nothing-here");
+        let given = [folder.clone(), own.clone(), typo.clone()];
+        assert_eq!(
+            result_set_dirs(&given),
+            [folder.join("a-set"), folder.join("b-set"), own, typo]
+        );
+    }
 }

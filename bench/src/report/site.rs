@@ -131,7 +131,8 @@ fn index_page(published: &[Published]) -> String {
         "<div class=\"scroll\"><table>\n<tr><th>result set</th><th>started</th><th>status</th>\
          <th>target</th><th class=\"num\">p50</th><th class=\"num\">p99</th>\
          <th class=\"num\">throughput</th><th class=\"num\">errors</th>\
-         <th class=\"num\">timeouts</th><th>thresholds</th></tr>"
+         <th class=\"num\">throttled</th><th class=\"num\">timeouts</th>\
+         <th>thresholds</th></tr>"
     );
     for entry in published {
         let run = &entry.run;
@@ -151,7 +152,7 @@ fn index_page(published: &[Published]) -> String {
             html::status_badge(run.manifest.status),
         );
         if run.targets.is_empty() {
-            page.push_str("<td colspan=\"7\">no target ran</td></tr>\n");
+            page.push_str("<td colspan=\"8\">no target ran</td></tr>\n");
             continue;
         }
         for (i, target) in run.targets.iter().enumerate() {
@@ -171,15 +172,18 @@ fn index_page(published: &[Published]) -> String {
                         page,
                         "<td class=\"num\">{}</td><td class=\"num\">{}</td>\
                          <td class=\"num\">{:.1} req/s</td><td class=\"num\">{}</td>\
-                         <td class=\"num\">{}</td><td>{verdict}</td></tr>",
+                         <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{verdict}</td></tr>",
                         ms(s.latency_ms.p50),
                         ms(s.latency_ms.p99),
                         s.throughput_rps,
-                        percent(s.error_rate),
+                        // A 429 is the platform or the app refusing for capacity: shown apart,
+                        // so a rate limit doing its job does not read as a failing target.
+                        percent((s.error_rate - s.throttle_rate).max(0.0)),
+                        percent(s.throttle_rate),
                         percent(s.timeout_rate),
                     );
                 }
-                None => page.push_str("<td colspan=\"6\">no summary (the run stopped)</td></tr>\n"),
+                None => page.push_str("<td colspan=\"7\">no summary (the run stopped)</td></tr>\n"),
             }
         }
     }
@@ -203,5 +207,23 @@ mod tests {
         assert_eq!(unique_slug("crud", &mut taken), "crud");
         assert_eq!(unique_slug("crud", &mut taken), "crud-2");
         assert_eq!(unique_slug("crud", &mut taken), "crud-3");
+    }
+
+    /// A rate limit doing its job is not a failing target: 429s have their own column.
+    #[test]
+    fn the_index_shows_throttled_requests_apart_from_errors() {
+        let mut run = crate::testing::synthetic::sample();
+        let summary = run.targets[0].summary.as_mut().unwrap();
+        (summary.error_rate, summary.throttle_rate) = (0.9, 0.8);
+        let page = index_page(&[Published {
+            run,
+            slug: "quickstart".into(),
+            in_place: false,
+        }]);
+        assert!(page.contains("<th class=\"num\">throttled</th>"), "{page}");
+        assert!(
+            page.contains("<td class=\"num\">10%</td><td class=\"num\">80%</td>"),
+            "errors without the throttled, then the throttled: {page}"
+        );
     }
 }
