@@ -32,20 +32,34 @@ fn online_cpus() -> usize {
     }
 }
 
-/// The git revision of the working directory's repository, if there is one.
+/// The git revision coldfront was built from (`build.rs`), wherever it runs; `None` when it
+/// was built outside a git checkout.
 pub(crate) fn git_revision() -> Option<String> {
-    let output = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
+    option_env!("COLDFRONT_GIT_REVISION").map(str::to_owned)
 }
 
 pub(crate) fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_revision_is_the_checkouts_at_build_time() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let output = std::process::Command::new("git")
+            .args(["rev-parse", "--short=12", "HEAD"])
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success());
+        let Some(output) = output else {
+            assert_eq!(git_revision(), None, "no git, no revision");
+            return;
+        };
+        let head = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(git_revision().as_deref(), Some(head.trim()));
+    }
 }
