@@ -1,5 +1,5 @@
 //! Platform presets: published limits of real platforms as emulator settings. Sources are
-//! `platforms.md` (the project's fact sheet) and, where it leaves a value open, the
+//! `docs/platforms.md` (the project's fact sheet, with its sources) and, where it leaves a value open, the
 //! documentation cited on each preset.
 
 use std::time::Duration;
