@@ -1,6 +1,6 @@
 //! Platform presets: published limits of real platforms as emulator settings. Sources are
-//! `docs/platforms.md` (the project's fact sheet, with its sources) and, where it leaves a value open, the
-//! documentation cited on each preset.
+//! `docs/platforms.md` (the project's fact sheet, with its sources) and, where it leaves a
+//! value open, the documentation cited on each preset.
 
 use std::time::Duration;
 
