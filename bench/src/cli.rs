@@ -118,6 +118,9 @@ pub struct ValidateArgs {
     /// Scenario files, or directories of *.toml files.
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
+    /// Accept external targets that are not on this machine (as `run --allow-remote` would).
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 #[derive(Debug, Args)]

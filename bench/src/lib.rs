@@ -57,18 +57,28 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
     }
 }
 
+/// Checks scenarios as `run` would before any load, short of starting or connecting to
+/// anything: the file, and that external targets' addresses resolve to this machine (unless
+/// `--allow-remote`).
 fn validate(args: &cli::ValidateArgs) -> Exit {
     let (plans, errors) = scenario::load_paths(&args.scenarios);
+    let mut failed = !errors.is_empty();
     for plan in &plans {
-        println!("ok: {} ({})", plan.source.display(), plan.name);
+        match orchestrate::address_problem(plan, args.allow_remote) {
+            None => println!("ok: {} ({})", plan.source.display(), plan.name),
+            Some(problem) => {
+                eprintln!("error: {}: {problem}", plan.source.display());
+                failed = true;
+            }
+        }
     }
     for error in &errors {
         eprintln!("error: {error}");
     }
-    if errors.is_empty() {
-        Exit::Success
-    } else {
+    if failed {
         Exit::UsageOrInput
+    } else {
+        Exit::Success
     }
 }
 

@@ -122,6 +122,30 @@ async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit>
     Ok(exit)
 }
 
+/// Why `run` would refuse one of `plan`'s external targets before any load (an address that
+/// does not resolve, or one off this machine without `allow_remote`); nothing is connected to.
+pub(crate) fn address_problem(plan: &Plan, allow_remote: bool) -> Option<String> {
+    let options = LaunchOptions {
+        allow_remote,
+        no_preflight: true,
+        ..LaunchOptions::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    runtime.block_on(async {
+        for target in &plan.targets {
+            if matches!(target.setup, scenario::TargetSetup::External { .. }) {
+                if let Err(error) = targets::preflight(target, &options).await {
+                    return Some(error.to_string());
+                }
+            }
+        }
+        None
+    })
+}
+
 /// The signals that stop a run: Ctrl-C (SIGINT), and what `kill`, `timeout`, CI cancellation
 /// (SIGTERM) and a closed terminal (SIGHUP) send. The first stops the load and writes what was
 /// measured, marked `interrupted`, and stops the targets and their databases; a second one

@@ -436,6 +436,25 @@ fn remote_targets_need_allow_remote() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--allow-remote"), "{stderr}");
     assert!(!out.join("remote").exists(), "no load, no result set");
+
+    // `validate` says so too, and accepts it with --allow-remote (it connects to nothing).
+    let validate = |flags: &[&str]| {
+        assert_cmd::Command::cargo_bin("coldfront")
+            .unwrap()
+            .arg("validate")
+            .args(flags)
+            .arg(&scenario)
+            .output()
+            .unwrap()
+    };
+    let refused = validate(&[]);
+    assert_exit(&refused, 2);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("target `t`: http://192.0.2.1:80/ resolves to 192.0.2.1:80, which is not on this machine; pass --allow-remote"),
+        "{stderr}"
+    );
+    assert_exit(&validate(&["--allow-remote"]), 0);
 }
 
 #[test]
