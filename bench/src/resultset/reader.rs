@@ -17,7 +17,7 @@ use hdrhistogram::Histogram;
 use super::hlog::{self, HlogInterval};
 use super::series::{self, SeriesRow};
 use super::{
-    hlog_file, read_json, Manifest, ReadError, Summary, TargetSummary, MANIFEST_FILE,
+    hlog_file, read_json, Manifest, ReadError, Summary, TargetRecord, TargetSummary, MANIFEST_FILE,
     PARTIAL_SUFFIX, SCHEMA_VERSION, SUMMARY_FILE, TIMESERIES_FILE,
 };
 use crate::model::names::{is_name, SCENARIO_NAME_EXTRA, TARGET_NAME_EXTRA};
@@ -96,63 +96,16 @@ impl ResultSet {
         check_names(dir, &manifest, &summary)?;
         let (series_path, rows) = read_series(dir, complete)?;
         check_rows(&series_path, &manifest, &rows)?;
+        let files = Files {
+            dir,
+            complete,
+            series_path: &series_path,
+            rows: &rows,
+            summary: &summary,
+        };
         let mut targets = Vec::new();
         for (index, record) in manifest.scenario.targets.iter().enumerate() {
-            let name = &record.name;
-            let target_summary = summary.targets.get(name).cloned();
-            let target_rows: Vec<SeriesRow> = rows
-                .iter()
-                .filter(|row| &row.target == name)
-                .cloned()
-                .collect();
-            let hlog_path = dir.join(hlog_file(name));
-            let must_exist = target_summary.is_some() && complete;
-            let intervals = if must_exist || hlog_path.exists() {
-                hlog::read(&hlog_path)?
-            } else {
-                Vec::new()
-            };
-            if target_summary.is_none() && target_rows.is_empty() && intervals.is_empty() {
-                continue; // never ran
-            }
-            if let Some(measured) = target_summary.as_ref().map(|s| s.requests) {
-                let latency_logged = intervals.iter().any(|i| i.tag.is_none());
-                if complete && measured > 0 && !latency_logged {
-                    return Err(inconsistent(&hlog_path, format!(
-                        "no latency intervals, but the summary counts {measured} requests of {name:?}"
-                    )));
-                }
-                if complete && measured > 0 && target_rows.is_empty() {
-                    return Err(inconsistent(
-                        &series_path,
-                        format!(
-                            "no row of target {name:?}, but the summary counts {measured} requests"
-                        ),
-                    ));
-                }
-            }
-            let mut target = TargetData {
-                name: name.clone(),
-                kind: record.kind,
-                index,
-                summary: target_summary,
-                series: target_rows,
-                latency: Vec::new(),
-                service_time: Vec::new(),
-                cold_latency: Vec::new(),
-                warm_latency: Vec::new(),
-            };
-            for interval in intervals {
-                let log = match interval.tag.as_deref() {
-                    None => &mut target.latency,
-                    Some(hlog::TAG_SERVICE_TIME) => &mut target.service_time,
-                    Some(hlog::TAG_COLD_LATENCY) => &mut target.cold_latency,
-                    Some(hlog::TAG_WARM_LATENCY) => &mut target.warm_latency,
-                    Some(_) => continue, // a tag of a later coldfront: not read here
-                };
-                log.push(interval);
-            }
-            targets.push(target);
+            targets.extend(files.target(index, record)?);
         }
         Ok(ResultSet {
             dir: dir.to_path_buf(),
@@ -174,6 +127,77 @@ impl ResultSet {
             .map(|row| row.second)
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// What was read of a result set before its targets: where, and how complete.
+struct Files<'a> {
+    dir: &'a Path,
+    complete: bool,
+    series_path: &'a Path,
+    rows: &'a [SeriesRow],
+    summary: &'a Summary,
+}
+
+impl Files<'_> {
+    /// Everything recorded for the manifest's target `record` (its summary, rows and interval
+    /// logs); `None` when it never ran.
+    fn target(&self, index: usize, record: &TargetRecord) -> Result<Option<TargetData>, ReadError> {
+        let name = &record.name;
+        let summary = self.summary.targets.get(name).cloned();
+        let rows: Vec<SeriesRow> = self
+            .rows
+            .iter()
+            .filter(|row| &row.target == name)
+            .cloned()
+            .collect();
+        let hlog_path = self.dir.join(hlog_file(name));
+        let must_exist = summary.is_some() && self.complete;
+        let intervals = if must_exist || hlog_path.exists() {
+            hlog::read(&hlog_path)?
+        } else {
+            Vec::new()
+        };
+        if summary.is_none() && rows.is_empty() && intervals.is_empty() {
+            return Ok(None); // never ran
+        }
+        if let Some(measured) = summary.as_ref().map(|s| s.requests) {
+            let latency_logged = intervals.iter().any(|i| i.tag.is_none());
+            if self.complete && measured > 0 && !latency_logged {
+                let problem = format!(
+                    "no latency intervals, but the summary counts {measured} requests of {name:?}"
+                );
+                return Err(inconsistent(&hlog_path, problem));
+            }
+            if self.complete && measured > 0 && rows.is_empty() {
+                let problem = format!(
+                    "no row of target {name:?}, but the summary counts {measured} requests"
+                );
+                return Err(inconsistent(self.series_path, problem));
+            }
+        }
+        let mut target = TargetData {
+            name: name.clone(),
+            kind: record.kind,
+            index,
+            summary,
+            series: rows,
+            latency: Vec::new(),
+            service_time: Vec::new(),
+            cold_latency: Vec::new(),
+            warm_latency: Vec::new(),
+        };
+        for interval in intervals {
+            let log = match interval.tag.as_deref() {
+                None => &mut target.latency,
+                Some(hlog::TAG_SERVICE_TIME) => &mut target.service_time,
+                Some(hlog::TAG_COLD_LATENCY) => &mut target.cold_latency,
+                Some(hlog::TAG_WARM_LATENCY) => &mut target.warm_latency,
+                Some(_) => continue, // a tag of a later coldfront: not read here
+            };
+            log.push(interval);
+        }
+        Ok(Some(target))
     }
 }
 
