@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::support::*;
 
-fn open_scenario(name: &str, url: &str, load: &str, path: &str) -> ScenarioText {
+pub(super) fn open_scenario(name: &str, url: &str, load: &str, path: &str) -> ScenarioText {
     ScenarioText::new(name)
         .target_url("t", url)
         .load(load)
@@ -417,99 +417,6 @@ fn closed_model_keeps_concurrency_requests_in_flight() {
     assert!(t.latency_ms.p50 >= 20.0 && t.latency_ms.p50 < 30.0);
 }
 
-#[test]
-fn remote_targets_need_allow_remote() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(
-        dir.path(),
-        "remote",
-        &open_scenario(
-            "remote",
-            "http://192.0.2.1:80",
-            "[[load.phases]]\nduration = \"1s\"\nrate = 1",
-            "/",
-        ),
-    );
-    let out = dir.path().join("out");
-    let output = run_coldfront(&out, &[&scenario]);
-    assert_exit(&output, 2);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--allow-remote"), "{stderr}");
-    assert!(!out.join("remote").exists(), "no load, no result set");
-
-    // `validate` says so too, and accepts it with --allow-remote (it connects to nothing).
-    let validate = |flags: &[&str]| {
-        assert_cmd::Command::cargo_bin("coldfront")
-            .unwrap()
-            .arg("validate")
-            .args(flags)
-            .arg(&scenario)
-            .output()
-            .unwrap()
-    };
-    let refused = validate(&[]);
-    assert_exit(&refused, 2);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        stderr.contains("target `t`: http://192.0.2.1:80/ resolves to 192.0.2.1:80, which is not on this machine; pass --allow-remote"),
-        "{stderr}"
-    );
-    assert_exit(&validate(&["--allow-remote"]), 0);
-}
-
-#[test]
-fn sigint_leaves_an_interrupted_result_set() {
-    signal_leaves_an_interrupted_result_set(libc::SIGINT);
-}
-
-/// What `kill`, `timeout` and CI cancellation send, and a closed terminal: like Ctrl-C.
-#[test]
-fn sigterm_and_sighup_leave_an_interrupted_result_set() {
-    signal_leaves_an_interrupted_result_set(libc::SIGTERM);
-    signal_leaves_an_interrupted_result_set(libc::SIGHUP);
-}
-
-fn signal_leaves_an_interrupted_result_set(signal: libc::c_int) {
-    let server = TestServer::start(None);
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(
-        dir.path(),
-        "long",
-        &open_scenario(
-            "long",
-            &server.url(),
-            "[[load.phases]]\nduration = \"60s\"\nrate = 100",
-            "/ok",
-        ),
-    );
-    let out = dir.path().join("out");
-    let run = BackgroundRun::start(&out, &scenario);
-    let set = out.join("long");
-    run.wait_for(&set.join("t.hlog.partial"), Duration::from_secs(20));
-    std::thread::sleep(Duration::from_millis(1500));
-    let (status, took) = run.signal(signal, Duration::from_secs(5));
-    assert!(took < Duration::from_millis(2500), "stopped in {took:?}");
-    assert_eq!(status.code(), Some(130), "after signal {signal}");
-    assert!(
-        !set.join("t.hlog.partial").exists(),
-        "the streamed files were finished"
-    );
-    let manifest: coldfront::resultset::Manifest =
-        coldfront::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
-    assert_eq!(manifest.status, coldfront::model::RunStatus::Interrupted);
-    assert!(manifest.ended_at.is_some());
-    let summary = read_summary(&set);
-    assert_eq!(summary.status, coldfront::model::RunStatus::Interrupted);
-    let t = &summary.targets["t"];
-    assert!(
-        t.requests >= 100 && t.requests < 1000,
-        "requests {}",
-        t.requests
-    );
-    assert!(!read_series(&set).is_empty());
-    assert!(set.join("t.hlog").exists());
-}
-
 /// The client keeps why a request failed: the refused connect and the reset exchange are both
 /// failures before a status, with their socket-level cause.
 #[test]
@@ -570,46 +477,4 @@ fn a_failed_request_keeps_its_cause() {
         }
         other => panic!("expected a failed exchange, got {other:?}"),
     }
-}
-
-/// An external target with nothing listening fails before any load, naming the target and the
-/// cause; with `--no-preflight` the load runs, and a latency threshold over a target that
-/// never answered fails with that reason instead of passing on the time to a refusal.
-#[test]
-fn an_unreachable_target_fails_before_load_and_never_passes_a_latency_threshold() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = ScenarioText::new("nobody")
-        .target_url("t", &closed_port_url())
-        .phase("duration = \"1s\"\nrate = 20")
-        .request("path = \"/\"")
-        .threshold("t.latency.p99", "< 100ms")
-        .threshold("t.error_rate", "> 50%");
-    let scenario = write_scenario(dir.path(), "nobody", &text);
-    let out = dir.path().join("out");
-    let output = run_coldfront(&out, &[&scenario]);
-    assert_exit(&output, 2);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("target `t`: cannot connect to http://127.0.0.1:")
-            && stderr.contains("TCP connect: Connection refused"),
-        "{stderr}"
-    );
-    assert!(!out.join("nobody").exists(), "no load, no result set");
-
-    let output = run_coldfront_with(&out, &[&scenario], &["--no-preflight"]);
-    assert_exit(&output, 1);
-    let verdicts = &read_summary(&out.join("nobody")).targets["t"].thresholds;
-    let latency = &verdicts[0];
-    assert_eq!(
-        (latency.key.as_str(), latency.passed),
-        ("t.latency.p99", false)
-    );
-    assert_eq!(latency.actual, None);
-    assert_eq!(
-        latency.actual_text(),
-        "not measured: no successful response (every request failed)"
-    );
-    let errors = &verdicts[1];
-    assert_eq!((errors.key.as_str(), errors.passed), ("t.error_rate", true));
-    assert_eq!(errors.reason, None);
 }
