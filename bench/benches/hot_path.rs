@@ -108,6 +108,7 @@ fn realistic_samples(count: usize) -> Vec<Sample> {
                 send_lag,
                 cold: None,
                 request_index: i % 3,
+                failure: None,
             }
         })
         .collect()

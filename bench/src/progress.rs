@@ -145,6 +145,31 @@ fn new_bar(target: &str, index: usize, phase: &PhaseRecord) -> ProgressBar {
     bar
 }
 
+/// Why `name`'s requests failed before an answer, the leading causes in words; said loudly
+/// when every request failed, thresholds or not.
+fn failure_lines(out: &mut String, name: &str, t: &crate::resultset::TargetSummary) {
+    use std::fmt::Write;
+    let causes = t.failures_by_count();
+    let Some(&(leading, _)) = causes.first() else {
+        return;
+    };
+    if t.ok == 0 && t.requests > 0 {
+        let _ = writeln!(
+            out,
+            "EVERY REQUEST OF {name} FAILED ({} requests): {}",
+            t.requests,
+            leading.describe()
+        );
+    }
+    for (cause, count) in causes.iter().take(3) {
+        let _ = writeln!(
+            out,
+            "{name}: {count} failed before an answer: {}",
+            cause.describe()
+        );
+    }
+}
+
 /// The end-of-run table and threshold verdicts, as text, the targets in `order` (the
 /// scenario's, as in the report).
 pub(crate) fn summary_table<'a>(
@@ -188,6 +213,9 @@ pub(crate) fn summary_table<'a>(
             t.cold_starts.map_or("-".to_string(), |n| n.to_string()),
             t.connections.opened,
         );
+    }
+    for &(name, t) in &targets {
+        failure_lines(&mut out, name, t);
     }
     for &(name, t) in &targets {
         for verdict in &t.thresholds {

@@ -21,8 +21,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::model::ConnectionPolicy;
 use crate::model::Outcome;
+use crate::model::{ConnectionPolicy, FailureCause};
 use crate::record::ConnectionStats;
 use crate::scenario::{RequestTemplate, Wire};
 
@@ -266,6 +266,24 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The cause in the words of [`FailureCause`]; `None` for [`Failure::Expired`] (a client
+    /// timeout, not a failure of the connection).
+    pub fn cause(&self) -> Option<FailureCause> {
+        match self {
+            Failure::Tcp(error) => Some(match error.kind() {
+                std::io::ErrorKind::ConnectionRefused => FailureCause::Refused,
+                std::io::ErrorKind::TimedOut => FailureCause::ConnectTimeout,
+                std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => {
+                    FailureCause::Unreachable
+                }
+                _ => FailureCause::OtherIo,
+            }),
+            Failure::Tls(error) => Some(tls_cause(error)),
+            Failure::Handshake(error) | Failure::Exchange(error) => Some(http_cause(error)),
+            Failure::Expired => None,
+        }
+    }
+
     /// The request outcome this failure counts as.
     pub(crate) fn outcome(&self) -> Outcome {
         match self {
@@ -273,6 +291,53 @@ impl Failure {
             Failure::Exchange(_) => Outcome::IoError,
             Failure::Expired => Outcome::ClientTimeout,
         }
+    }
+}
+
+/// What a failed TLS handshake says about the certificate or the peer.
+fn tls_cause(error: &std::io::Error) -> FailureCause {
+    use rustls::CertificateError;
+    let Some(tls) = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    else {
+        return match error.kind() {
+            std::io::ErrorKind::ConnectionReset => FailureCause::Reset,
+            std::io::ErrorKind::UnexpectedEof => FailureCause::ClosedEarly,
+            _ => FailureCause::TlsOther,
+        };
+    };
+    match tls {
+        rustls::Error::InvalidCertificate(certificate) => match certificate {
+            CertificateError::UnknownIssuer => FailureCause::TlsUnknownIssuer,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                FailureCause::TlsWrongName
+            }
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => FailureCause::TlsExpired,
+            CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+                Some(webpki::Error::CaUsedAsEndEntity) => FailureCause::TlsSelfSigned,
+                _ => FailureCause::TlsOther,
+            },
+            _ => FailureCause::TlsOther,
+        },
+        rustls::Error::AlertReceived(_) => FailureCause::TlsAlert,
+        _ => FailureCause::TlsOther,
+    }
+}
+
+/// What hyper's error says happened to the exchange.
+fn http_cause(error: &hyper::Error) -> FailureCause {
+    let io = std::error::Error::source(error).and_then(|e| e.downcast_ref::<std::io::Error>());
+    match io.map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe) => {
+            FailureCause::Reset
+        }
+        _ if error.is_incomplete_message() || error.is_closed() => FailureCause::ClosedEarly,
+        _ if error.is_parse() => FailureCause::Malformed,
+        _ => FailureCause::OtherIo,
     }
 }
 

@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::client::{cold_header, ConnectionSlot, OwnConnection};
 use super::{LoadContext, PreparedRequest};
-use crate::model::{HeldEnd, HeldSample, Outcome, Sample};
+use crate::model::{FailureCause, HeldEnd, HeldSample, Outcome, Sample};
 use crate::record::Recorder;
 use crate::scenario::{HeldProtocol, HeldRequest};
 
@@ -47,6 +47,8 @@ struct HeldRun {
     end: HeldEnd,
     /// The outcome of a `Failed` end.
     failure: Outcome,
+    /// Why it failed before an answer, when known.
+    cause: Option<FailureCause>,
     status: Option<u16>,
     cold: Option<bool>,
     connect_time: Option<Duration>,
@@ -63,6 +65,7 @@ impl HeldRun {
         HeldRun {
             end: HeldEnd::Failed,
             failure: Outcome::ClientTimeout,
+            cause: None,
             status: None,
             cold: None,
             connect_time: None,
@@ -75,9 +78,10 @@ impl HeldRun {
         }
     }
 
-    fn failed(&mut self, outcome: Outcome) {
+    fn failed(&mut self, outcome: Outcome, cause: Option<FailureCause>) {
         self.end = HeldEnd::Failed;
         self.failure = outcome;
+        self.cause = cause;
         self.ended_at = Instant::now();
     }
 
@@ -122,6 +126,7 @@ impl HeldRun {
                 .saturating_sub(self.connect_time.unwrap_or_default()),
             cold: self.cold,
             request_index,
+            failure: self.cause,
         };
         let held = HeldSample {
             end: self.end,
@@ -148,17 +153,17 @@ async fn hold(
     let mut run = HeldRun::new();
     if Instant::now() >= deadline {
         // Already given up (the client is far behind): no I/O for a dead request.
-        run.failed(Outcome::ClientTimeout);
+        run.failed(Outcome::ClientTimeout, None);
         return run;
     }
     let connection = match timeout_at(deadline.into(), ctx.client.open_own(deadline)).await {
         Ok(Ok(connection)) => connection,
         Ok(Err(failure)) => {
-            run.failed(failure.outcome());
+            run.failed(failure.outcome(), failure.cause());
             return run;
         }
         Err(_) => {
-            run.failed(Outcome::ClientTimeout);
+            run.failed(Outcome::ClientTimeout, None);
             return run;
         }
     };
@@ -199,7 +204,7 @@ async fn sse(
     let OwnConnection { io, slot, .. } = connection;
     let Ok((mut sender, connection)) = http1::handshake::<_, Full<Bytes>>(TokioIo::new(io)).await
     else {
-        run.failed(Outcome::IoError);
+        run.failed(Outcome::IoError, None);
         return;
     };
     // The connection's own task; aborting it closes the socket.
@@ -213,11 +218,11 @@ async fn sse(
     let response = match answer {
         Ok(Ok(response)) => Some(response),
         Ok(Err(_)) => {
-            run.failed(Outcome::IoError);
+            run.failed(Outcome::IoError, None);
             None
         }
         Err(_) => {
-            run.failed(Outcome::ClientTimeout);
+            run.failed(Outcome::ClientTimeout, None);
             None
         }
     };
@@ -277,7 +282,7 @@ async fn websocket(
 ) {
     let OwnConnection { io, slot, .. } = connection;
     let Ok(upgrade) = request.websocket_request() else {
-        run.failed(Outcome::IoError);
+        run.failed(Outcome::IoError, None);
         return;
     };
     run.sent_at = Some(Instant::now());
@@ -296,8 +301,8 @@ async fn websocket(
             run.refused(response.status().as_u16());
             return;
         }
-        Ok(Err(_)) => return run.failed(Outcome::IoError),
-        Err(_) => return run.failed(Outcome::ClientTimeout),
+        Ok(Err(_)) => return run.failed(Outcome::IoError, None),
+        Err(_) => return run.failed(Outcome::ClientTimeout, None),
     };
     let open = OpenStream::new(&ctx.recorder);
     let opened_at = run.opened(101);

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-pub use client::{Client, Endpoint, PreparedRequest};
+pub use client::{Client, Endpoint, Failure, PreparedRequest};
 pub use mix::RequestMix;
 
 use crate::model::LoadModel;
@@ -67,6 +67,7 @@ impl LoadContext {
                 .saturating_sub(exchange.connect_time.unwrap_or_default()),
             cold: exchange.cold,
             request_index,
+            failure: exchange.failure.as_ref().and_then(Failure::cause),
         };
         self.recorder.record(&sample);
     }

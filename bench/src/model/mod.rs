@@ -17,7 +17,7 @@ mod sample;
 mod words;
 
 pub use metric::{percent, Metric, Stat, Unit};
-pub use outcome::{HeldEnd, Outcome};
+pub use outcome::{FailureCause, HeldEnd, Outcome};
 pub use sample::{HeldSample, Sample};
 pub use words::{Arrivals, ConnectionPolicy, LoadModel, RequestKind, RunStatus, TargetKind};
 

@@ -123,3 +123,102 @@ impl HeldEnd {
         }
     }
 }
+
+/// Why a request failed before it got an HTTP status (outcome `connect_error` or `io_error`):
+/// what the socket, TLS or HTTP layer said, in words a person can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCause {
+    /// Nothing listens there (TCP RST to the SYN).
+    Refused,
+    /// The TCP connection was not established in time.
+    ConnectTimeout,
+    /// No route to the host or its network.
+    Unreachable,
+    /// The certificate's issuer is not trusted.
+    TlsUnknownIssuer,
+    /// The certificate is its own CA (self-signed), presented as the server's.
+    TlsSelfSigned,
+    /// The certificate is not for the host name or IP the target was reached by.
+    TlsWrongName,
+    /// The certificate has expired or is not valid yet.
+    TlsExpired,
+    /// The server ended the handshake with a TLS alert.
+    TlsAlert,
+    /// Any other TLS failure.
+    TlsOther,
+    /// The peer reset the connection.
+    Reset,
+    /// The connection closed before a whole response arrived.
+    ClosedEarly,
+    /// The answer was not HTTP the client could read.
+    Malformed,
+    /// Any other I/O failure.
+    OtherIo,
+}
+
+words_with_names!(FailureCause {
+    Refused => "refused",
+    ConnectTimeout => "connect_timeout",
+    Unreachable => "unreachable",
+    TlsUnknownIssuer => "tls_unknown_issuer",
+    TlsSelfSigned => "tls_self_signed",
+    TlsWrongName => "tls_wrong_name",
+    TlsExpired => "tls_expired",
+    TlsAlert => "tls_alert",
+    TlsOther => "tls_other",
+    Reset => "reset",
+    ClosedEarly => "closed_early",
+    Malformed => "malformed",
+    OtherIo => "other_io",
+});
+
+impl FailureCause {
+    pub const ALL: [FailureCause; 13] = [
+        FailureCause::Refused,
+        FailureCause::ConnectTimeout,
+        FailureCause::Unreachable,
+        FailureCause::TlsUnknownIssuer,
+        FailureCause::TlsSelfSigned,
+        FailureCause::TlsWrongName,
+        FailureCause::TlsExpired,
+        FailureCause::TlsAlert,
+        FailureCause::TlsOther,
+        FailureCause::Reset,
+        FailureCause::ClosedEarly,
+        FailureCause::Malformed,
+        FailureCause::OtherIo,
+    ];
+
+    /// Position in [`FailureCause::ALL`]: an index into per-cause counters.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The cause in words, with what to do about it where there is something to do.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FailureCause::Refused => "connection refused: nothing listens at that address",
+            FailureCause::ConnectTimeout => "TCP connect timed out",
+            FailureCause::Unreachable => "no route to the host",
+            FailureCause::TlsUnknownIssuer => {
+                "TLS: the certificate's issuer is not trusted — pass the issuing CA with --ca-cert"
+            }
+            FailureCause::TlsSelfSigned => {
+                "TLS: certificate is a CA used as an end-entity certificate (self-signed?) — \
+                 have the server present a certificate issued by that CA"
+            }
+            FailureCause::TlsWrongName => {
+                "TLS: the certificate is not for this host name or IP — use the name it was \
+                 issued for in the target's URL"
+            }
+            FailureCause::TlsExpired => "TLS: the certificate has expired or is not valid yet",
+            FailureCause::TlsAlert => "TLS: the server refused the handshake (alert)",
+            FailureCause::TlsOther => "TLS handshake failed",
+            FailureCause::Reset => "connection reset by the server",
+            FailureCause::ClosedEarly => "connection closed before the whole response arrived",
+            FailureCause::Malformed => "the answer was not readable HTTP",
+            FailureCause::OtherIo => "I/O error on the connection",
+        }
+    }
+}

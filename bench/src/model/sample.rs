@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{HeldEnd, Outcome};
+use super::{FailureCause, HeldEnd, Outcome};
 
 /// One finished request.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,6 +24,8 @@ pub struct Sample {
     pub cold: Option<bool>,
     /// Index into `Plan::requests`.
     pub request_index: usize,
+    /// Why it failed before an HTTP status, when it did and the cause is known.
+    pub failure: Option<FailureCause>,
 }
 
 /// What a held request adds to its [`Sample`] (whose `latency` runs to the first message).

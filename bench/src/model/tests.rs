@@ -19,6 +19,7 @@ where
 fn every_word_serializes_as_it_displays() {
     round_trips(&Outcome::ALL);
     round_trips(&HeldEnd::ALL);
+    round_trips(&FailureCause::ALL);
     round_trips(&RequestKind::ALL);
     round_trips(&[
         TargetKind::External,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
-use crate::model::{HeldEnd, HeldSample, Outcome, Sample};
+use crate::model::{FailureCause, HeldEnd, HeldSample, Outcome, Sample};
 use crate::resultset::hlog::{new_histogram, HIGHEST_US, LOWEST_US};
 
 /// Records `d` in microseconds, clamped into the trackable range so nothing is dropped.
@@ -167,6 +167,8 @@ impl HeldTotals {
 struct State {
     totals: Distributions,
     outcomes: OutcomeCounts,
+    /// Failures before a status, by cause (indexed by [`FailureCause::index`]).
+    failures: [u64; FailureCause::ALL.len()],
     cold_starts: u64,
     cold_known: bool,
     interval: Interval,
@@ -201,6 +203,7 @@ impl Recorder {
             state: Mutex::new(State {
                 totals: Distributions::new(),
                 outcomes: OutcomeCounts::default(),
+                failures: [0; FailureCause::ALL.len()],
                 cold_starts: 0,
                 cold_known: false,
                 interval: Interval::new(),
@@ -287,6 +290,11 @@ impl Recorder {
         Totals {
             distributions,
             outcomes: state.outcomes,
+            failures: FailureCause::ALL
+                .into_iter()
+                .map(|cause| (cause, state.failures[cause.index()]))
+                .filter(|&(_, n)| n > 0)
+                .collect(),
             cold_starts: state.cold_known.then_some(state.cold_starts),
             sent: self.sent.load(Ordering::Relaxed),
             held: state.held.clone().map(|mut held| {
@@ -315,6 +323,9 @@ fn fold_interval(totals: &mut Distributions, interval: &Interval) {
 /// Adds one finished request to the current interval and the whole-run totals that are not
 /// folded in from intervals.
 fn record_sample(state: &mut State, sample: &Sample) {
+    if let Some(cause) = sample.failure {
+        state.failures[cause.index()] += 1;
+    }
     let totals = &mut state.totals;
     record_duration(&mut totals.send_lag, sample.send_lag);
     if let Some(service_time) = sample.service_time {
@@ -352,6 +363,8 @@ fn record_sample(state: &mut State, sample: &Sample) {
 pub(crate) struct Totals {
     pub distributions: Distributions,
     pub outcomes: OutcomeCounts,
+    /// Failures before a status, by cause; only causes that occurred.
+    pub failures: BTreeMap<FailureCause, u64>,
     /// `None` when no response carried `x-coldfront-cold`.
     pub cold_starts: Option<u64>,
     pub sent: u64,
@@ -372,6 +385,7 @@ mod tests {
             send_lag: Duration::ZERO,
             cold,
             request_index: 0,
+            failure: None,
         }
     }
 

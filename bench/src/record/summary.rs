@@ -48,6 +48,7 @@ pub(crate) fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary
         sent: totals.sent.max(requests),
         ok: outcomes.get(Outcome::Ok),
         errors,
+        failures: totals.failures.clone(),
         timeouts,
         timeout_rate: rate(timeouts),
         error_rate: rate(outcomes.errors()),
@@ -133,6 +134,7 @@ mod tests {
             send_lag: Duration::ZERO,
             cold: None,
             request_index: 0,
+            failure: None,
         };
         let held = |end, status| HeldSample {
             end,

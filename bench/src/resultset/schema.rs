@@ -9,7 +9,8 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Arrivals, ConnectionPolicy, LoadModel, Outcome, RequestKind, RunStatus, Stat, TargetKind, Unit,
+    Arrivals, ConnectionPolicy, FailureCause, LoadModel, Outcome, RequestKind, RunStatus, Stat,
+    TargetKind, Unit,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,6 +143,11 @@ pub struct TargetSummary {
     /// Non-ok outcomes by kind (`http_4xx`, `http_5xx`, `throttled`, `function_timeout`,
     /// `client_timeout`, `connect_error`, `io_error`); every kind present, zeros included.
     pub errors: BTreeMap<Outcome, u64>,
+    /// Requests that failed before an HTTP status (`connect_error`, `io_error`), by cause
+    /// (`refused`, `tls_unknown_issuer`, `reset`, …); only causes that occurred, and absent
+    /// when none did (or in result sets written before causes were kept).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<FailureCause, u64>,
     /// Client timeouts plus function timeouts.
     pub timeouts: u64,
     pub timeout_rate: f64,
@@ -326,6 +332,13 @@ impl ThresholdVerdict {
 }
 
 impl TargetSummary {
+    /// The causes of failures before an answer, most frequent first.
+    pub fn failures_by_count(&self) -> Vec<(FailureCause, u64)> {
+        let mut causes: Vec<_> = self.failures.iter().map(|(&c, &n)| (c, n)).collect();
+        causes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        causes
+    }
+
     /// Every outcome kind, in order, with its count (ok first).
     pub fn outcome_counts(&self) -> Vec<(Outcome, u64)> {
         Outcome::ALL

@@ -195,6 +195,25 @@ fn every_outcome_kind_is_produced_and_classified() {
             total, t.requests,
             "{name}: each request has exactly one outcome"
         );
+        // A failure before an answer keeps its cause.
+        use coldfront::model::FailureCause;
+        let causes: Vec<FailureCause> = t.failures.keys().copied().collect();
+        match kind {
+            "connect_error" => assert_eq!(t.failures[&FailureCause::Refused], 20, "{name}"),
+            "io_error" => {
+                assert_eq!(t.failures.values().sum::<u64>(), 20, "{name}: {causes:?}");
+                assert!(
+                    causes
+                        .iter()
+                        .all(|c| matches!(c, FailureCause::Reset | FailureCause::ClosedEarly)),
+                    "{name}: {causes:?}"
+                );
+            }
+            _ => assert!(
+                causes.is_empty(),
+                "{name}: no failure before an answer: {causes:?}"
+            ),
+        }
         if kind == "client_timeout" {
             assert!(
                 t.latency_ms.min >= 295.0,

@@ -347,10 +347,16 @@ impl BackgroundRun {
 /// A self-signed certificate for `localhost`: a TLS acceptor offering h2 and http/1.1, and the
 /// certificate's PEM (the CA to trust).
 pub fn localhost_tls() -> (tokio_rustls::TlsAcceptor, String) {
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let chain = vec![CertificateDer::from(cert.cert.der().to_vec())];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_pair.serialize_der()));
+    let acceptor = tls_acceptor(cert.cert.der(), &cert.key_pair);
+    (acceptor, cert.cert.pem())
+}
+
+/// A TLS acceptor offering h2 and http/1.1 with `cert` (and its key) as the whole chain.
+pub fn tls_acceptor(cert: &[u8], key: &rcgen::KeyPair) -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let chain = vec![CertificateDer::from(cert.to_vec())];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -359,6 +365,5 @@ pub fn localhost_tls() -> (tokio_rustls::TlsAcceptor, String) {
         .with_single_cert(chain, key)
         .unwrap();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
-    (acceptor, cert.cert.pem())
+    tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config))
 }

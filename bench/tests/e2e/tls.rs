@@ -119,9 +119,86 @@ fn https_target_negotiates_http2_with_a_private_ca() {
             && stderr.contains("TLS handshake: invalid peer certificate"),
         "{stderr}"
     );
-    // …and without the preflight, as connect errors, not a crash.
+    // …and without the preflight, as connect errors with their cause, not a crash.
     let output = run_coldfront_with(&out, &[&scenario], &["--no-preflight"]);
     assert_exit(&output, 0);
     let t = &read_summary(&out.join("tls")).targets["t"];
     assert_eq!(t.errors[&coldfront::model::Outcome::ConnectError], 50);
+    use coldfront::model::FailureCause;
+    assert_eq!(
+        t.failures[&FailureCause::TlsUnknownIssuer],
+        50,
+        "{:?}",
+        t.failures
+    );
+    let page = std::fs::read_to_string(out.join("tls/report.html")).unwrap();
+    assert!(page.contains("Every request of t failed"), "said loudly");
+    assert!(
+        page.contains("issuer is not trusted — pass the issuing CA with --ca-cert"),
+        "in words"
+    );
+}
+
+/// The usual one-liner's certificate (`openssl req -x509 …`) is its own CA, which rustls
+/// refuses as the server's certificate even when trusted: the run stops before load and says
+/// so in words.
+#[test]
+fn a_self_signed_ca_certificate_is_refused_with_its_cause_in_words() {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let acceptor = tls_acceptor(cert.der(), &key);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    runtime.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move { acceptor.accept(stream).await });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("self-signed.pem");
+    std::fs::write(&ca, cert.pem()).unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "self-signed",
+        &ScenarioText::new("self-signed")
+            .target_url("t", &format!("https://localhost:{port}"))
+            .phase("duration = \"1s\"\nrate = 5")
+            .request("path = \"/\""),
+    );
+    let out = dir.path().join("out");
+    let ca_flag = ca.to_str().unwrap();
+    let output = run_coldfront_with(&out, &[&scenario], &["--ca-cert", ca_flag]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot connect to https://localhost:")
+            && stderr.contains(
+                "TLS: certificate is a CA used as an end-entity certificate (self-signed?)"
+            ),
+        "{stderr}"
+    );
+    let output = run_coldfront_with(
+        &out,
+        &[&scenario],
+        &["--ca-cert", ca_flag, "--no-preflight"],
+    );
+    assert_exit(&output, 0);
+    let t = &read_summary(&out.join("self-signed")).targets["t"];
+    use coldfront::model::FailureCause;
+    assert_eq!(
+        t.failures[&FailureCause::TlsSelfSigned],
+        5,
+        "{:?}",
+        t.failures
+    );
 }

@@ -13,8 +13,8 @@ use http::Uri;
 
 use crate::load::client::{Endpoint, Failure, TlsSettings};
 use crate::load::Client;
-use crate::model::ConnectionPolicy;
 use crate::model::TargetKind;
+use crate::model::{ConnectionPolicy, FailureCause};
 use crate::scenario::{DatabasePlan, TargetPlan, TargetSetup};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,10 +48,12 @@ pub(crate) enum LaunchError {
         kind: TargetKind,
         reason: String,
     },
-    #[error("target `{target}`: cannot connect to {url}: {cause} (pass --no-preflight if it comes up later)")]
+    #[error("target `{target}`: cannot connect to {url}: {words} ({cause}; pass --no-preflight if it comes up later)")]
     Unreachable {
         target: String,
         url: String,
+        /// The cause in words, with what to do about it.
+        words: &'static str,
         cause: Failure,
     },
 }
@@ -141,6 +143,9 @@ pub(crate) async fn preflight(
                 .map_err(|cause| LaunchError::Unreachable {
                     target: target.name.clone(),
                     url: base_url.to_string(),
+                    words: cause
+                        .cause()
+                        .map_or("no connection", FailureCause::describe),
                     cause,
                 })
         }

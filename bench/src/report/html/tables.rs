@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{escape, ms};
 use crate::model::percent;
 use crate::report::phases;
-use crate::resultset::{HeldSummary, LatencyStats, ResultSet, TargetSummary};
+use crate::resultset::{HeldSummary, LatencyStats, ResultSet, TargetData, TargetSummary};
 
 fn ms_or_dash(stats: Option<&LatencyStats>, pick: impl Fn(&LatencyStats) -> f64) -> String {
     match stats {
@@ -120,13 +120,51 @@ pub(super) fn errors_table(page: &mut String, run: &ResultSet) {
     page.push_str(
         "<h3>Errors by kind</h3>\n<table>\n<tr><th>target</th><th>kind</th><th>count</th></tr>\n",
     );
-    for (target, summary) in with_errors {
+    for (target, summary) in &with_errors {
         for (kind, count) in summary.errors.iter().filter(|(_, &n)| n > 0) {
             let _ = writeln!(
                 page,
                 "<tr><td>{}</td><td>{}</td><td class=\"num\">{count}</td></tr>",
                 escape(&target.name),
                 kind
+            );
+        }
+    }
+    page.push_str("</table>\n");
+    failures_table(page, &with_errors);
+}
+
+/// Why requests failed before an answer, in words, most frequent first; every request of a
+/// target failing is said above the table.
+fn failures_table(page: &mut String, targets: &[(&TargetData, &TargetSummary)]) {
+    let with_causes: Vec<_> = targets
+        .iter()
+        .filter(|(_, s)| !s.failures.is_empty())
+        .collect();
+    if with_causes.is_empty() {
+        return;
+    }
+    for (target, summary) in &with_causes {
+        if summary.ok == 0 {
+            let _ = writeln!(
+                page,
+                "<p class=\"error\"><strong>Every request of {} failed</strong> ({} requests).</p>",
+                escape(&target.name),
+                summary.requests
+            );
+        }
+    }
+    page.push_str(
+        "<h3>Why requests failed before an answer</h3>\n<table>\n\
+         <tr><th>target</th><th>cause</th><th>count</th></tr>\n",
+    );
+    for (target, summary) in with_causes {
+        for (cause, count) in summary.failures_by_count() {
+            let _ = writeln!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{count}</td></tr>",
+                escape(&target.name),
+                escape(cause.describe())
             );
         }
     }
