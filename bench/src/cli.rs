@@ -105,9 +105,14 @@ pub struct RunArgs {
     /// Generator on CPU 0, built-in targets on CPU 1.
     #[arg(long)]
     pub pin: bool,
-    /// Extra trusted CA certificates (PEM file) for https:// targets.
+    /// Extra trusted CA certificates (PEM file) for https:// targets; a self-signed
+    /// certificate given here is also accepted as the server's own.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Do not check https:// targets' certificates (recorded in the result set and shown on
+    /// its report).
+    #[arg(long)]
+    pub insecure: bool,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,

@@ -21,6 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::tls::{endpoint_tls_http1, tls_cause, TlsSettings};
 use crate::model::Outcome;
 use crate::model::{ConnectionPolicy, FailureCause};
 use crate::record::ConnectionStats;
@@ -44,45 +45,6 @@ pub struct Endpoint {
     pub addrs: Vec<SocketAddr>,
     /// `Some` for `https://` targets.
     pub tls: Option<TlsSettings>,
-}
-
-#[derive(Clone)]
-pub struct TlsSettings {
-    pub config: Arc<rustls::ClientConfig>,
-    pub server_name: rustls::pki_types::ServerName<'static>,
-}
-
-impl TlsSettings {
-    /// Web PKI roots plus any extra CA certificates (PEM bytes); ALPN offers h2 and http/1.1.
-    pub(crate) fn new(host: &str, extra_roots_pem: Option<&[u8]>) -> anyhow::Result<Self> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        if let Some(pem) = extra_roots_pem {
-            for cert in rustls_pemfile_certs(pem)? {
-                roots.add(cert)?;
-            }
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let server_name = rustls::pki_types::ServerName::try_from(host.to_string())?;
-        Ok(TlsSettings {
-            config: Arc::new(config),
-            server_name,
-        })
-    }
-}
-
-fn rustls_pemfile_certs(
-    pem: &[u8],
-) -> anyhow::Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
-    use rustls::pki_types::pem::PemObject;
-    rustls::pki_types::CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow::anyhow!("reading CA certificates: {e}"))
 }
 
 /// A request ready to send: built once per template, cloned per request.
@@ -291,40 +253,6 @@ impl Failure {
             Failure::Exchange(_) => Outcome::IoError,
             Failure::Expired => Outcome::ClientTimeout,
         }
-    }
-}
-
-/// What a failed TLS handshake says about the certificate or the peer.
-fn tls_cause(error: &std::io::Error) -> FailureCause {
-    use rustls::CertificateError;
-    let Some(tls) = error
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<rustls::Error>())
-    else {
-        return match error.kind() {
-            std::io::ErrorKind::ConnectionReset => FailureCause::Reset,
-            std::io::ErrorKind::UnexpectedEof => FailureCause::ClosedEarly,
-            _ => FailureCause::TlsOther,
-        };
-    };
-    match tls {
-        rustls::Error::InvalidCertificate(certificate) => match certificate {
-            CertificateError::UnknownIssuer => FailureCause::TlsUnknownIssuer,
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                FailureCause::TlsWrongName
-            }
-            CertificateError::Expired
-            | CertificateError::ExpiredContext { .. }
-            | CertificateError::NotValidYet
-            | CertificateError::NotValidYetContext { .. } => FailureCause::TlsExpired,
-            CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
-                Some(webpki::Error::CaUsedAsEndEntity) => FailureCause::TlsSelfSigned,
-                _ => FailureCause::TlsOther,
-            },
-            _ => FailureCause::TlsOther,
-        },
-        rustls::Error::AlertReceived(_) => FailureCause::TlsAlert,
-        _ => FailureCause::TlsOther,
     }
 }
 
@@ -627,15 +555,6 @@ impl Client {
             },
         })
     }
-}
-
-/// The endpoint's TLS configuration with ALPN limited to http/1.1.
-fn endpoint_tls_http1(endpoint: &Endpoint) -> Option<Arc<rustls::ClientConfig>> {
-    endpoint.tls.as_ref().map(|tls| {
-        let mut config = (*tls.config).clone();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Arc::new(config)
-    })
 }
 
 /// The `x-coldfront-cold` response header: `Some(true)` for a cold start.

@@ -17,6 +17,7 @@ mod held;
 pub(crate) mod mix;
 mod open;
 pub mod schedule;
+pub(crate) mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -202,11 +202,12 @@ impl FailureCause {
             FailureCause::ConnectTimeout => "TCP connect timed out",
             FailureCause::Unreachable => "no route to the host",
             FailureCause::TlsUnknownIssuer => {
-                "TLS: the certificate's issuer is not trusted — pass the issuing CA with --ca-cert"
+                "TLS: the certificate's issuer is not trusted — pass the issuing CA with \
+                 --ca-cert, or use --insecure"
             }
             FailureCause::TlsSelfSigned => {
                 "TLS: certificate is a CA used as an end-entity certificate (self-signed?) — \
-                 have the server present a certificate issued by that CA"
+                 pass exactly this certificate with --ca-cert, or use --insecure"
             }
             FailureCause::TlsWrongName => {
                 "TLS: the certificate is not for this host name or IP — use the name it was \

@@ -62,6 +62,11 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         launch: LaunchOptions {
             allow_remote: args.allow_remote,
             no_preflight: args.no_preflight,
+            verification: if args.insecure {
+                targets::Verification::Skip
+            } else {
+                targets::Verification::Verify
+            },
             ca_pem,
             database_url: args.database_url.clone(),
             pin: args.pin,

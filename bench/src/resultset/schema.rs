@@ -96,6 +96,10 @@ pub struct TargetRecord {
     /// The database a built-in target used (its application-role URL).
     #[serde(default)]
     pub database_url: Option<String>,
+    /// `https://` targets: whether their certificate was checked (`false` with `--insecure`);
+    /// absent for plain HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_verified: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

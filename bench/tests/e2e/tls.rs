@@ -24,6 +24,11 @@ struct TlsServer {
 impl TlsServer {
     fn start() -> TlsServer {
         let (acceptor, cert_pem) = localhost_tls();
+        TlsServer::start_with(acceptor, cert_pem)
+    }
+
+    /// With `acceptor`'s certificate, whose PEM is `cert_pem`.
+    fn start_with(acceptor: tokio_rustls::TlsAcceptor, cert_pem: String) -> TlsServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -139,45 +144,49 @@ fn https_target_negotiates_http2_with_a_private_ca() {
     );
 }
 
-/// The usual one-liner's certificate (`openssl req -x509 …`) is its own CA, which rustls
-/// refuses as the server's certificate even when trusted: the run stops before load and says
-/// so in words.
-#[test]
-fn a_self_signed_ca_certificate_is_refused_with_its_cause_in_words() {
+/// A CA-flagged self-signed certificate for `localhost` (what the usual one-liner, `openssl
+/// req -x509 …`, makes) and its key.
+fn self_signed_ca() -> (rcgen::Certificate, rcgen::KeyPair) {
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let key = rcgen::KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    let acceptor = tls_acceptor(cert.der(), &key);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    runtime.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move { acceptor.accept(stream).await });
-        }
-    });
+    (params.self_signed(&key).unwrap(), key)
+}
+
+/// webpki refuses a certificate that is its own CA as the server's certificate, even trusted;
+/// given explicitly with `--ca-cert` it is accepted as itself, as curl does. Without it the
+/// cause is said in words; with `--insecure` nothing is checked, and the result set and its
+/// report say so.
+#[test]
+fn a_self_signed_ca_certificate_works_when_given_and_is_refused_in_words_otherwise() {
+    let (cert, key) = self_signed_ca();
+    let server = TlsServer::start_with(tls_acceptor(cert.der(), &key), cert.pem());
     let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("self-signed.pem");
-    std::fs::write(&ca, cert.pem()).unwrap();
+    let given = dir.path().join("self-signed.pem");
+    std::fs::write(&given, &server.cert_pem).unwrap();
+    let (other, _) = self_signed_ca();
+    let wrong = dir.path().join("other.pem");
+    std::fs::write(&wrong, other.pem()).unwrap();
     let scenario = write_scenario(
         dir.path(),
         "self-signed",
         &ScenarioText::new("self-signed")
-            .target_url("t", &format!("https://localhost:{port}"))
+            .target_url("t", &format!("https://localhost:{}", server.port))
             .phase("duration = \"1s\"\nrate = 5")
             .request("path = \"/\""),
     );
     let out = dir.path().join("out");
-    let ca_flag = ca.to_str().unwrap();
-    let output = run_coldfront_with(&out, &[&scenario], &["--ca-cert", ca_flag]);
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+
+    let output = run_coldfront_with(&out, &[&scenario], &["--ca-cert", &path(&given)]);
+    assert_exit(&output, 0);
+    let set = out.join("self-signed");
+    assert_eq!(read_summary(&set).targets["t"].ok, 5);
+    let manifest: coldfront::resultset::Manifest =
+        coldfront::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
+    assert_eq!(manifest.scenario.targets[0].tls_verified, Some(true));
+
+    let output = run_coldfront_with(&out, &[&scenario], &["--ca-cert", &path(&wrong)]);
     assert_exit(&output, 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -190,15 +199,27 @@ fn a_self_signed_ca_certificate_is_refused_with_its_cause_in_words() {
     let output = run_coldfront_with(
         &out,
         &[&scenario],
-        &["--ca-cert", ca_flag, "--no-preflight"],
+        &["--ca-cert", &path(&wrong), "--no-preflight"],
     );
     assert_exit(&output, 0);
-    let t = &read_summary(&out.join("self-signed")).targets["t"];
+    let t = &read_summary(&set).targets["t"];
     use coldfront::model::FailureCause;
     assert_eq!(
         t.failures[&FailureCause::TlsSelfSigned],
         5,
         "{:?}",
         t.failures
+    );
+
+    let output = run_coldfront_with(&out, &[&scenario], &["--insecure"]);
+    assert_exit(&output, 0);
+    assert_eq!(read_summary(&set).targets["t"].ok, 5);
+    let manifest: coldfront::resultset::Manifest =
+        coldfront::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
+    assert_eq!(manifest.scenario.targets[0].tls_verified, Some(false));
+    let page = std::fs::read_to_string(set.join("report.html")).unwrap();
+    assert!(
+        page.contains("TLS certificates not checked</strong> (--insecure) for t"),
+        "shown"
     );
 }

@@ -11,7 +11,9 @@ use std::time::Duration;
 use coldfront_targets::settings;
 use http::Uri;
 
-use crate::load::client::{Endpoint, Failure, TlsSettings};
+use crate::load::client::{Endpoint, Failure};
+use crate::load::tls::TlsSettings;
+pub(crate) use crate::load::tls::Verification;
 use crate::load::Client;
 use crate::model::TargetKind;
 use crate::model::{ConnectionPolicy, FailureCause};
@@ -74,6 +76,8 @@ pub(crate) struct LaunchOptions {
     pub pin: bool,
     /// `--no-preflight`: do not connect to external targets before load.
     pub no_preflight: bool,
+    /// `--insecure`: how `https://` targets' certificates are checked.
+    pub verification: Verification,
 }
 
 /// A target ready to receive load.
@@ -236,11 +240,13 @@ async fn external(
     }
     let tls = if https {
         Some(
-            TlsSettings::new(host, options.ca_pem.as_deref()).map_err(|e| LaunchError::Tls {
-                target: name.to_string(),
-                url: url.to_string(),
-                reason: format!("{e:#}"),
-            })?,
+            TlsSettings::new(host, options.ca_pem.as_deref(), options.verification).map_err(
+                |e| LaunchError::Tls {
+                    target: name.to_string(),
+                    url: url.to_string(),
+                    reason: format!("{e:#}"),
+                },
+            )?,
         )
     } else {
         None

@@ -122,7 +122,10 @@ fn targets_table(page: &mut String, scenario: &ScenarioRecord) {
             "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
             escape(&target.name),
             target.kind,
-            escape(target.url.as_deref().unwrap_or("—")),
+            escape(&match (target.url.as_deref(), target.tls_verified) {
+                (Some(url), Some(false)) => format!("{url} (certificate not checked: --insecure)"),
+                (url, _) => url.unwrap_or("—").to_string(),
+            }),
             escape(target.database_url.as_deref().unwrap_or("—")),
         );
     }

@@ -117,6 +117,20 @@ pub fn result_page(run: &ResultSet, charts: &[Chart], index_href: Option<&str>) 
             escape(error)
         );
     }
+    let unverified: Vec<&str> = scenario
+        .targets
+        .iter()
+        .filter(|t| t.tls_verified == Some(false))
+        .map(|t| t.name.as_str())
+        .collect();
+    if !unverified.is_empty() {
+        let _ = writeln!(
+            page,
+            "<p class=\"error\"><strong>TLS certificates not checked</strong> (--insecure) for {}: \
+             these figures are not from a verified connection.</p>",
+            escape(&unverified.join(", "))
+        );
+    }
     if manifest.status == RunStatus::Interrupted {
         page.push_str(
             "<p class=\"error\">The run was interrupted: the numbers cover only what ran.</p>\n",
