@@ -24,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::tls::{endpoint_tls_http1, tls_cause, TlsSettings};
 use crate::model::Outcome;
 use crate::model::{ConnectionPolicy, FailureCause};
-use crate::record::ConnectionStats;
+use crate::record::{ConnectionStats, Negotiated};
 use crate::scenario::{RequestTemplate, Wire};
 
 /// Decrements the open-connection gauge when the connection task ends, however it ends.
@@ -269,6 +269,15 @@ fn http_cause(error: &hyper::Error) -> FailureCause {
     }
 }
 
+/// What a completed handshake negotiated.
+fn negotiated(connection: &rustls::ClientConnection) -> Negotiated {
+    Negotiated {
+        tls13: connection.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3),
+        h2: connection.alpn_protocol() == Some(b"h2"),
+        resumed: connection.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+    }
+}
+
 /// A byte stream to the target: TCP, or TLS over TCP.
 pub(super) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 
@@ -436,6 +445,7 @@ impl Client {
                     }
                 };
                 let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                self.stats.on_tls(negotiated(stream.get_ref().1));
                 if h2 {
                     self.handshake_http2(TokioIo::new(stream)).await
                 } else {
@@ -541,6 +551,7 @@ impl Client {
                         self.stats.failed.fetch_add(1, Ordering::Relaxed);
                         Failure::Tls(cause)
                     })?;
+                self.stats.on_tls(negotiated(stream.get_ref().1));
                 Box::new(stream)
             }
             _ => Box::new(stream),

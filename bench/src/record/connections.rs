@@ -1,5 +1,6 @@
 //! Connection accounting: counters the load path's client bumps as connections open, get
-//! reused, close and fail, read by the per-second ticker and the run's summary.
+//! reused, close and fail, and what their TLS handshakes negotiated; read by the per-second
+//! ticker and the run's summary.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -12,6 +13,29 @@ pub(crate) struct ConnectionStats {
     pub reused: AtomicU64,
     open: AtomicI64,
     max_open: AtomicI64,
+    tls: [AtomicU64; 6],
+}
+
+/// What one TLS handshake negotiated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Negotiated {
+    /// TLS 1.3 (else 1.2).
+    pub tls13: bool,
+    /// ALPN chose h2 (else http/1.1 or nothing).
+    pub h2: bool,
+    /// The session was resumed (an abbreviated handshake).
+    pub resumed: bool,
+}
+
+/// Counts of TLS handshakes and what they negotiated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TlsCounts {
+    pub handshakes: u64,
+    pub tls13: u64,
+    pub tls12: u64,
+    pub h2: u64,
+    pub http1: u64,
+    pub resumed: u64,
 }
 
 /// A consistent-enough copy of [`ConnectionStats`].
@@ -23,6 +47,7 @@ pub(crate) struct ConnectionCounts {
     pub reused: u64,
     pub open: u64,
     pub max_open: u64,
+    pub tls: TlsCounts,
 }
 
 impl ConnectionStats {
@@ -34,6 +59,31 @@ impl ConnectionStats {
             reused: self.reused.load(Ordering::Relaxed),
             open: self.open.load(Ordering::Relaxed).max(0) as u64,
             max_open: self.max_open.load(Ordering::Relaxed).max(0) as u64,
+            tls: {
+                let [handshakes, tls13, tls12, h2, http1, resumed] =
+                    self.tls.each_ref().map(|n| n.load(Ordering::Relaxed));
+                TlsCounts {
+                    handshakes,
+                    tls13,
+                    tls12,
+                    h2,
+                    http1,
+                    resumed,
+                }
+            },
+        }
+    }
+
+    /// A TLS handshake completed.
+    pub(crate) fn on_tls(&self, negotiated: Negotiated) {
+        let add = |slot: usize| {
+            self.tls[slot].fetch_add(1, Ordering::Relaxed);
+        };
+        add(0);
+        add(if negotiated.tls13 { 1 } else { 2 });
+        add(if negotiated.h2 { 3 } else { 4 });
+        if negotiated.resumed {
+            add(5);
         }
     }
 

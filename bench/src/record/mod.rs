@@ -8,5 +8,5 @@ pub(crate) mod recorder;
 pub(crate) mod summary;
 pub(crate) mod ticker;
 
-pub(crate) use connections::ConnectionStats;
+pub(crate) use connections::{ConnectionStats, Negotiated};
 pub use recorder::Recorder;

@@ -7,7 +7,7 @@ use super::connections::ConnectionCounts;
 use super::recorder::{HeldTotals, Totals};
 use crate::model::{HeldEnd, Outcome};
 use crate::resultset::{
-    ConnectionSummary, DbConnectionSummary, HeldSummary, LatencyStats, TargetSummary,
+    ConnectionSummary, DbConnectionSummary, HeldSummary, LatencyStats, TargetSummary, TlsSummary,
 };
 
 /// Everything measured about one target besides the recorder's totals.
@@ -74,6 +74,17 @@ pub(crate) fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary
             failed: facts.connections.failed,
             reused: facts.connections.reused,
             max_open: facts.connections.max_open,
+            tls: {
+                let tls = facts.connections.tls;
+                (tls.handshakes > 0).then_some(TlsSummary {
+                    handshakes: tls.handshakes,
+                    tls1_3: tls.tls13,
+                    tls1_2: tls.tls12,
+                    alpn_h2: tls.h2,
+                    alpn_http1_1: tls.http1,
+                    resumed: tls.resumed,
+                })
+            },
         },
         db_connections: facts.db_connections_max.map(|max| DbConnectionSummary {
             max,

@@ -30,7 +30,7 @@ pub use reader::{ResultSet, TargetData};
 pub use schema::{
     ConnectionSummary, DbConnectionSummary, HeldSummary, HostInfo, LatencyStats, Manifest,
     PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord, TargetSummary,
-    ThresholdVerdict,
+    ThresholdVerdict, TlsSummary,
 };
 
 /// Bumped on any incompatible change of the files above.

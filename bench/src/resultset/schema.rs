@@ -295,6 +295,23 @@ pub struct ConnectionSummary {
     /// Requests sent on an already open connection.
     pub reused: u64,
     pub max_open: u64,
+    /// What the TLS handshakes of an `https://` target negotiated; absent for plain HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSummary>,
+}
+
+/// The TLS handshakes of one target: protocol version, ALPN and resumption, each a count of
+/// handshakes (a resumed one costs a fraction of a full one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsSummary {
+    pub handshakes: u64,
+    pub tls1_3: u64,
+    pub tls1_2: u64,
+    /// ALPN chose `h2`.
+    pub alpn_h2: u64,
+    /// ALPN chose `http/1.1`, or nothing (HTTP/1.1).
+    pub alpn_http1_1: u64,
+    pub resumed: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -113,6 +113,32 @@ fn https_target_negotiates_http2_with_a_private_ca() {
     let t = &read_summary(&out.join("tls")).targets["t"];
     assert_eq!(t.ok, 50, "{:?}", t.errors);
     assert_eq!(server.http2_requests.load(Ordering::Relaxed), 50);
+    // What the handshakes negotiated is in the result set.
+    let tls = t.connections.tls.expect("an https target's handshakes");
+    let opened = t.connections.opened;
+    assert_eq!(
+        (tls.handshakes, tls.tls1_3, tls.alpn_h2),
+        (opened, opened, opened),
+        "{tls:?}"
+    );
+
+    // A connection per request: after the first full handshake, sessions are resumed.
+    let per_request = write_scenario(
+        dir.path(),
+        "tls-per-request",
+        &ScenarioText::new("tls-per-request")
+            .target_url("t", &format!("https://localhost:{}", server.port))
+            .load("connections = \"per-request\"")
+            .phase("duration = \"1s\"\nrate = 20")
+            .request("path = \"/\""),
+    );
+    let ca_path = ca.to_str().unwrap();
+    let output = run_coldfront_with(&out, &[&per_request], &["--ca-cert", ca_path]);
+    assert_exit(&output, 0);
+    let t = &read_summary(&out.join("tls-per-request")).targets["t"];
+    let tls = t.connections.tls.expect("handshakes");
+    assert_eq!(tls.handshakes, 20, "{tls:?}");
+    assert!(tls.resumed >= 1, "{tls:?}");
 
     // Without the CA the certificate is refused: before load, with the cause in words…
     let out = dir.path().join("out-untrusted");
