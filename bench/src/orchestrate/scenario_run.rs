@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::environment;
 use super::sampler;
-use super::targets::{self, RunningTarget, Verification};
+use super::targets::{self, RunningTarget};
 use super::RunOptions;
 use crate::load::{self, Client, LoadContext, PreparedRequest, RequestMix};
 use crate::model::{LoadModel, RunStatus};
@@ -129,8 +129,7 @@ async fn run_targets(
         }
         let log = dir.join(format!("{}.log", target.name));
         let running = targets::start(target, &options.launch, &plan.database, &log).await?;
-        let verified = options.launch.verification == Verification::Verify;
-        record_target_url(manifest, dir, &target.name, &running, verified);
+        record_target_url(manifest, dir, &target.name, &running);
         let result = run_target(plan, &target.name, &running, series, dir, options, cancel).await;
         running.stop().await;
         let (summary, returned) = result?;
@@ -234,13 +233,7 @@ async fn run_target(
     Ok((target_summary, outputs.series))
 }
 
-fn record_target_url(
-    manifest: &mut Manifest,
-    dir: &Path,
-    name: &str,
-    running: &RunningTarget,
-    verified: bool,
-) {
+fn record_target_url(manifest: &mut Manifest, dir: &Path, name: &str, running: &RunningTarget) {
     if let Some(record) = manifest
         .scenario
         .targets
@@ -249,7 +242,7 @@ fn record_target_url(
     {
         record.url = Some(running.url());
         record.database_url = running.database_url.clone();
-        record.tls_verified = running.endpoint.tls.is_some().then_some(verified);
+        record.tls_verified = running.tls_verified;
     }
     // Written now, so a result set of a run that dies still says where its target was.
     let _ = resultset::write_json(&dir.join(resultset::MANIFEST_FILE), manifest);

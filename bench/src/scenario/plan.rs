@@ -57,7 +57,11 @@ pub(crate) struct TargetPlan {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum TargetSetup {
     /// `url = "http://127.0.0.1:8080"`: an address the harness does not start.
-    External { base_url: Uri },
+    External {
+        base_url: Uri,
+        /// `tls = { verify = false }`: its certificate is not checked (default: checked).
+        verify_tls: bool,
+    },
     /// `kind = "serverless"`: the built-in platform emulator.
     Serverless(ServerlessSettings),
     /// `kind = "persistent"`: the built-in long-lived pooled server.

@@ -75,8 +75,16 @@ pub(crate) struct RawDatabase {
 pub(crate) struct RawTarget {
     pub url: Field<String>,
     pub kind: Field<String>,
+    /// `tls = { verify = false }` (external `https://` targets).
+    pub tls: Field<RawTls>,
     /// Every settings key of every kind, in [`KEYS_BY_KIND`] order.
     pub settings: Vec<(&'static str, Field<NodeValue>)>,
+}
+
+/// `tls = { … }` of a target.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawTls {
+    pub verify: Field<bool>,
 }
 
 impl RawTarget {
@@ -99,7 +107,11 @@ fn settings_keys() -> impl Iterator<Item = &'static str> {
 
 /// The keys a target table may have: `url`, `kind`, then every kind's settings keys.
 fn target_keys() -> Vec<&'static str> {
-    ["url", "kind"].into_iter().chain(settings_keys()).collect()
+    ["url", "kind"]
+        .into_iter()
+        .chain(settings_keys())
+        .chain(["tls"])
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -190,11 +202,22 @@ fn read_target(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<Raw
     let target = RawTarget {
         url: t.string("url", "a URL string such as \"http://127.0.0.1:8080\""),
         kind: t.string("kind", "a string: \"serverless\" or \"persistent\""),
+        tls: t.field("tls", read_tls),
         settings: settings_keys()
             .map(|key| (key, t.field(key, raw_value)))
             .collect(),
     };
     Field::Given(Spanned::new(node.span.clone(), target))
+}
+
+fn read_tls(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<RawTls> {
+    let Some(mut t) = TableReader::open(node, path, &["verify"], diag) else {
+        return Field::Invalid;
+    };
+    let tls = RawTls {
+        verify: t.boolean("verify"),
+    };
+    Field::Given(Spanned::new(node.span.clone(), tls))
 }
 
 /// Any value, its type checked in stage 2.
@@ -285,7 +308,7 @@ mod tests {
     fn target_keys_are_url_kind_and_every_kind_specific_key_once() {
         let keys = target_keys();
         assert_eq!(keys[..3], ["url", "kind", "preset"]);
-        assert_eq!(keys.last(), Some(&"pool"));
+        assert_eq!(keys.last(), Some(&"tls"));
         let mut unique = keys.clone();
         unique.sort_unstable();
         unique.dedup();

@@ -191,6 +191,20 @@ impl<'n, 'd, 'a> TableReader<'n, 'd, 'a> {
         })
     }
 
+    pub(crate) fn boolean(&mut self, key: &str) -> Field<bool> {
+        self.field(key, |node, path, diag| match &node.value {
+            NodeValue::Boolean(b) => Field::Given(Spanned::new(node.span.clone(), *b)),
+            other => {
+                diag.report(
+                    &node.span,
+                    path,
+                    Problem::invalid("a boolean (true or false)", other.describe()),
+                );
+                Field::Invalid
+            }
+        })
+    }
+
     /// An integer or a float.
     pub(crate) fn number(&mut self, key: &str) -> Field<f64> {
         self.field(key, |node, path, diag| match &node.value {

@@ -107,6 +107,14 @@ fn setup(raw: &Spanned<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Ch
     };
     let serverless = settings(target, path, diag, &serverless, serverless_settings);
     let persistent = settings(target, path, diag, &persistent, persistent_settings);
+    if let Field::Given(tls) = &target.tls {
+        let reason = format!(
+            "`tls` applies to external targets (`url = \"https://…\"`); {}",
+            kind_is(kind)
+        );
+        diag.report(&tls.span(), &path.key("tls"), Problem::not_allowed(reason));
+        return Err(Reported);
+    }
     if kind == TargetKind::Persistent {
         serverless?;
         Ok(TargetSetup::Persistent(persistent?))
@@ -125,9 +133,19 @@ fn external(
     let this = Mode::Reject("this target is external (`url`)".to_owned());
     let misplaced = all_settings(raw, path, diag, &this);
     let base_url = base_url(url, &path.key("url"), diag);
+    let verify_tls = match &raw.tls {
+        Field::Invalid => Err(Reported),
+        Field::Absent => Ok(true),
+        Field::Given(tls) => match &tls.get_ref().verify {
+            Field::Invalid => Err(Reported),
+            Field::Absent => Ok(true),
+            Field::Given(verify) => Ok(*verify.get_ref()),
+        },
+    };
     misplaced?;
     Ok(TargetSetup::External {
         base_url: base_url?,
+        verify_tls: verify_tls?,
     })
 }
 

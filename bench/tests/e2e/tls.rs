@@ -248,4 +248,21 @@ fn a_self_signed_ca_certificate_works_when_given_and_is_refused_in_words_otherwi
         page.contains("TLS certificates not checked</strong> (--insecure) for t"),
         "shown"
     );
+
+    // The same for one target, in the scenario: `tls = { verify = false }`.
+    let url = format!("https://localhost:{}", server.port);
+    let unchecked = write_scenario(
+        dir.path(),
+        "unchecked",
+        &ScenarioText::new("unchecked")
+            .target("t", &format!("url = \"{url}\"\ntls = {{ verify = false }}"))
+            .phase("duration = \"1s\"\nrate = 5")
+            .request("path = \"/\""),
+    );
+    assert_exit(&run_coldfront(&out, &[&unchecked]), 0);
+    let set = out.join("unchecked");
+    assert_eq!(read_summary(&set).targets["t"].ok, 5);
+    let manifest: coldfront::resultset::Manifest =
+        coldfront::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
+    assert_eq!(manifest.scenario.targets[0].tls_verified, Some(false));
 }

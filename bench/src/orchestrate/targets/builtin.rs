@@ -115,6 +115,7 @@ pub(crate) async fn start(
             addrs: vec![addr],
             tls: None,
         },
+        tls_verified: None,
         metrics: Some(addr),
         database_probe_url: Some(probe_url),
         database_url: Some(database_url),

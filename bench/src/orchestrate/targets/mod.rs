@@ -83,6 +83,8 @@ pub(crate) struct LaunchOptions {
 /// A target ready to receive load.
 pub(crate) struct RunningTarget {
     pub endpoint: Endpoint,
+    /// `https://` targets: whether the certificate is checked.
+    pub tls_verified: Option<bool>,
     /// Address of a built-in target's metrics endpoint.
     pub metrics: Option<std::net::SocketAddr>,
     /// A PostgreSQL URL to count the target's database connections with.
@@ -134,8 +136,11 @@ pub(crate) async fn preflight(
     options: &LaunchOptions,
 ) -> Result<(), LaunchError> {
     match &target.setup {
-        TargetSetup::External { base_url } => {
-            let running = external(&target.name, base_url, options).await?;
+        TargetSetup::External {
+            base_url,
+            verify_tls,
+        } => {
+            let running = external(&target.name, base_url, *verify_tls, options).await?;
             if options.no_preflight {
                 return Ok(());
             }
@@ -174,7 +179,10 @@ pub(crate) async fn start(
 ) -> Result<RunningTarget, LaunchError> {
     let name = &target.name;
     match &target.setup {
-        TargetSetup::External { base_url } => external(name, base_url, options).await,
+        TargetSetup::External {
+            base_url,
+            verify_tls,
+        } => external(name, base_url, *verify_tls, options).await,
         TargetSetup::Serverless(settings) => {
             let settings = settings::to_env_value(settings);
             builtin::start(
@@ -205,8 +213,13 @@ pub(crate) async fn start(
 async fn external(
     name: &str,
     url: &Uri,
+    verify_tls: bool,
     options: &LaunchOptions,
 ) -> Result<RunningTarget, LaunchError> {
+    let verification = match (options.verification, verify_tls) {
+        (Verification::Verify, true) => Verification::Verify,
+        _ => Verification::Skip,
+    };
     let https = url.scheme_str() == Some("https");
     let host = url
         .host()
@@ -240,13 +253,13 @@ async fn external(
     }
     let tls = if https {
         Some(
-            TlsSettings::new(host, options.ca_pem.as_deref(), options.verification).map_err(
-                |e| LaunchError::Tls {
+            TlsSettings::new(host, options.ca_pem.as_deref(), verification).map_err(|e| {
+                LaunchError::Tls {
                     target: name.to_string(),
                     url: url.to_string(),
                     reason: format!("{e:#}"),
-                },
-            )?,
+                }
+            })?,
         )
     } else {
         None
@@ -257,6 +270,7 @@ async fn external(
             addrs,
             tls,
         },
+        tls_verified: https.then_some(verification == Verification::Verify),
         metrics: None,
         database_probe_url: options.database_url.clone(),
         database_url: None,

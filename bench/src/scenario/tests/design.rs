@@ -153,7 +153,8 @@ fn omitted_keys_take_their_defaults() {
         vec![TargetPlan {
             name: "t".into(),
             setup: TargetSetup::External {
-                base_url: Uri::from_static("http://127.0.0.1:9")
+                base_url: Uri::from_static("http://127.0.0.1:9"),
+                verify_tls: true,
             },
         }]
     );

@@ -104,7 +104,7 @@ fn target_setting_types_are_checked_whatever_the_kind() {
             "x.toml:10:13: targets.c.keep_warm: expected a duration string such as \"5s\", found an \
              integer (5)",
             "x.toml:13:1: targets.d.keep_wram: unknown key; expected one of url, kind, preset, \
-             keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, pool (did \
+             keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, pool, tls (did \
              you mean `keep_warm`?)",
         ]
     );
@@ -140,4 +140,42 @@ fn ports_no_server_listens_on_are_refused() {
             "{errors:?}"
         );
     }
+}
+
+#[test]
+fn tls_verification_is_a_setting_of_external_targets() {
+    let text = |target: &str| format!("name = \"x\"\n[targets.t]\n{target}\n{PHASE}{REQUEST}");
+    let plan = parse(&text(
+        "url = \"https://localhost:8443\"\ntls = { verify = false }",
+    ))
+    .unwrap();
+    assert!(matches!(
+        plan.targets[0].setup,
+        TargetSetup::External {
+            verify_tls: false,
+            ..
+        }
+    ));
+    let plan = parse(&text("url = \"https://localhost:8443\"")).unwrap();
+    assert!(matches!(
+        plan.targets[0].setup,
+        TargetSetup::External {
+            verify_tls: true,
+            ..
+        }
+    ));
+    assert_eq!(
+        errors(&text("url = \"https://h\"\ntls = { verify = \"no\" }")),
+        ["x.toml:4:18: targets.t.tls.verify: expected a boolean (true or false), found a string (\"no\")"]
+    );
+    let misspelt = errors(&text("url = \"https://h\"\ntls = { verfy = false }"));
+    assert!(
+        misspelt[0].contains("targets.t.tls.verfy: unknown key")
+            && misspelt[0].contains("did you mean `verify`?"),
+        "{misspelt:?}"
+    );
+    assert_eq!(
+        errors(&text("kind = \"serverless\"\ntls = { verify = false }")),
+        ["x.toml:4:7: targets.t.tls: not allowed here: `tls` applies to external targets (`url = \"https://…\"`); this target is kind = \"serverless\""]
+    );
 }
