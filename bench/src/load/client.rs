@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::tls::{endpoint_tls_http1, tls_cause, TlsSettings};
+use super::tls::{tls_cause, TlsSettings};
 use crate::model::Outcome;
 use crate::model::{ConnectionPolicy, FailureCause};
 use crate::record::{ConnectionStats, Negotiated};
@@ -305,7 +305,7 @@ impl Client {
             permits: Arc::new(Semaphore::new(max_connections.max(1))),
             idle: Mutex::new(Vec::new()),
             stats: Arc::new(ConnectionStats::default()),
-            own_tls: endpoint_tls_http1(&endpoint),
+            own_tls: endpoint.tls.as_ref().map(TlsSettings::http1_only),
             endpoint,
         }
     }

@@ -16,7 +16,6 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
-use super::client::Endpoint;
 use crate::model::FailureCause;
 
 /// How an `https://` target's certificate is checked.
@@ -71,6 +70,15 @@ impl TlsSettings {
             config: Arc::new(config),
             server_name,
         })
+    }
+}
+
+impl TlsSettings {
+    /// This configuration with ALPN limited to http/1.1 (held SSE and WebSocket streams).
+    pub(super) fn http1_only(&self) -> Arc<rustls::ClientConfig> {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Arc::new(config)
     }
 }
 
@@ -148,15 +156,6 @@ fn valid_for_name(cert: &CertificateDer<'_>, server_name: &ServerName<'_>) -> bo
     webpki::EndEntityCert::try_from(cert)
         .and_then(|cert| cert.verify_is_valid_for_subject_name(server_name))
         .is_ok()
-}
-
-/// The endpoint's TLS configuration with ALPN limited to http/1.1.
-pub(super) fn endpoint_tls_http1(endpoint: &Endpoint) -> Option<Arc<rustls::ClientConfig>> {
-    endpoint.tls.as_ref().map(|tls| {
-        let mut config = (*tls.config).clone();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Arc::new(config)
-    })
 }
 
 /// What a failed TLS handshake says about the certificate or the peer.
