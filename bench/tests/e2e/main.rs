@@ -14,3 +14,4 @@ mod serverless;
 mod signals;
 mod support;
 mod tls;
+mod tls_nginx;

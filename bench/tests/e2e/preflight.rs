@@ -85,3 +85,35 @@ fn an_unreachable_target_fails_before_load_and_never_passes_a_latency_threshold(
     assert_eq!((errors.key.as_str(), errors.passed), ("t.error_rate", true));
     assert_eq!(errors.reason, None);
 }
+
+/// Without thresholds, a target whose every request failed says so on the terminal, with the
+/// cause in words.
+#[test]
+fn a_run_where_every_request_failed_says_so_with_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ScenarioText::new("refused")
+        .target_url("t", &closed_port_url())
+        .phase("duration = \"1s\"\nrate = 10")
+        .request("path = \"/\"");
+    let scenario = write_scenario(dir.path(), "refused", &text);
+    let output = assert_cmd::Command::cargo_bin("coldfront")
+        .unwrap()
+        .args(["run", "--no-preflight", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "EVERY REQUEST OF t FAILED (10 requests): connection refused: nothing listens at \
+             that address"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("t: 10 failed before an answer: connection refused"),
+        "{stdout}"
+    );
+}
