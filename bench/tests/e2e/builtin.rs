@@ -72,28 +72,18 @@ fn persistent_target_is_started_sampled_and_stopped() {
 }
 
 #[test]
-fn ctrl_c_stops_the_target_and_its_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = write_scenario(dir.path(), "long", &persistent_scenario("long", 60));
-    let out = dir.path().join("out");
-    let run = BackgroundRun::start(&out, &scenario);
-    let set = out.join("long");
-    run.wait_for(&set.join("server.hlog.partial"), Duration::from_secs(60));
-    std::thread::sleep(Duration::from_millis(1200));
-    let (status, _) = run.interrupt(Duration::from_secs(15));
-    assert_eq!(status.code(), Some(130));
-    let summary = read_summary(&set);
-    assert_eq!(summary.status, coldfront::model::RunStatus::Interrupted);
-    assert!(summary.targets["server"].requests > 0);
-    let (target_port, database_port) = target_ports(&set);
-    assert_nothing_listens(target_port);
-    assert_nothing_listens(database_port);
+fn ctrl_c_stops_the_target_and_removes_its_database() {
+    signal_stops_the_target_and_removes_its_database(libc::SIGINT);
 }
 
 /// SIGTERM (what `kill`, `timeout` and CI cancellation send) is Ctrl-C: an interrupted result
 /// set, the target and its database stopped, and the throwaway cluster's directory removed.
 #[test]
 fn sigterm_stops_the_target_and_removes_its_database() {
+    signal_stops_the_target_and_removes_its_database(libc::SIGTERM);
+}
+
+fn signal_stops_the_target_and_removes_its_database(signal: libc::c_int) {
     let dir = tempfile::tempdir().unwrap();
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
@@ -102,22 +92,21 @@ fn sigterm_stops_the_target_and_removes_its_database() {
     let run = BackgroundRun::start_in(&out, &scenario, &[], Some(&tmp));
     let set = out.join("long");
     run.wait_for(&set.join("server.hlog.partial"), Duration::from_secs(60));
-    let clusters = || cluster_dirs(&tmp);
-    assert_eq!(clusters().len(), 1, "the run's cluster lives in its TMPDIR");
+    assert_eq!(
+        cluster_dirs(&tmp).len(),
+        1,
+        "the run's cluster lives in its TMPDIR"
+    );
     std::thread::sleep(Duration::from_millis(1200));
-    let (status, _) = run.signal(libc::SIGTERM, Duration::from_secs(15));
-    assert_eq!(status.code(), Some(130));
+    let (status, _) = run.signal(signal, Duration::from_secs(15));
+    assert_eq!(status.code(), Some(130), "after signal {signal}");
     let summary = read_summary(&set);
     assert_eq!(summary.status, coldfront::model::RunStatus::Interrupted);
     assert!(summary.targets["server"].requests > 0);
     let (target_port, database_port) = target_ports(&set);
     assert_nothing_listens(target_port);
     assert_nothing_listens(database_port);
-    assert_eq!(
-        clusters(),
-        Vec::<String>::new(),
-        "no cluster directory left"
-    );
+    assert!(cluster_dirs(&tmp).is_empty(), "no cluster directory left");
 }
 
 /// The throwaway cluster directories under `tmp` (a run's `TMPDIR`).
