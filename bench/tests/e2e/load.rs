@@ -119,15 +119,17 @@ fn stalls_show_in_corrected_latency_not_in_service_time() {
     let latency = &t.latency_ms;
     assert!(latency.p50 < 10.0, "p50 {}", latency.p50);
     // Theory: p90 = 100 ms, p99 = 190 ms, max = 200 ms. A busy machine (other tests run at
-    // the same time) adds the time to drain the backlog after each stall, so allow for it.
-    assert!((80.0..=140.0).contains(&latency.p90), "p90 {}", latency.p90);
+    // the same time) adds the time to drain the backlog after each stall: the upper bounds
+    // allow up to twice the pause, which a correction counting from anywhere but each request's
+    // intended time (the start of the second: up to 1,000 ms) would still break.
+    assert!((80.0..=200.0).contains(&latency.p90), "p90 {}", latency.p90);
     assert!(
-        (175.0..=240.0).contains(&latency.p99),
+        (175.0..=400.0).contains(&latency.p99),
         "p99 {}",
         latency.p99
     );
     assert!(
-        latency.max > 180.0 && latency.max < 260.0,
+        latency.max > 180.0 && latency.max < 400.0,
         "max {}",
         latency.max
     );
