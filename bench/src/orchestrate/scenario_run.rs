@@ -80,11 +80,16 @@ pub(crate) async fn run_scenario(
         status,
         targets,
     };
-    resultset::write_json(&dir.join(resultset::SUMMARY_FILE), &summary)?;
-    manifest.status = status;
-    manifest.ended_at = Some(environment::rfc3339(SystemTime::now()));
-    resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest)?;
-    write_report(&dir).await;
+    // What a result set promises (its summary, its manifest's end, its report): a file that
+    // cannot be written (a full disk) marks the run failed, naming the file, and the run
+    // exits non-zero.
+    let finished = finish(&dir, &summary, &mut manifest, status).await;
+    if let Err(error) = finished {
+        manifest.status = RunStatus::Failed;
+        manifest.error = Some(format!("{error:#}"));
+        let _ = resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest);
+        return Err(error);
+    }
     if options.progress != progress::Mode::Quiet {
         println!("\n{} → {}", plan.name, dir.display());
         let order = manifest.scenario.targets.iter().map(|t| t.name.as_str());
@@ -97,8 +102,31 @@ pub(crate) async fn run_scenario(
     })
 }
 
-/// Charts and `report.html` into the result set. A report that cannot be drawn is a warning:
-/// the measurements are already safe on disk, and `coldfront report` can draw it again.
+/// The summary, the manifest's end and the report, each named in its error.
+async fn finish(
+    dir: &Path,
+    summary: &Summary,
+    manifest: &mut Manifest,
+    status: RunStatus,
+) -> anyhow::Result<()> {
+    let summary_path = dir.join(resultset::SUMMARY_FILE);
+    resultset::write_json(&summary_path, summary)
+        .with_context(|| format!("writing {}", summary_path.display()))?;
+    manifest.status = status;
+    manifest.ended_at = Some(environment::rfc3339(SystemTime::now()));
+    let manifest_path = dir.join(resultset::MANIFEST_FILE);
+    resultset::write_json(&manifest_path, manifest)
+        .with_context(|| format!("writing {}", manifest_path.display()))?;
+    let owned = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || crate::report::write_in_place(&owned))
+        .await
+        .context("drawing the report")?
+        .with_context(|| format!("writing the report of {}", dir.display()))?;
+    Ok(())
+}
+
+/// Charts and `report.html` into the result set of a run that already failed: a report that
+/// cannot be drawn then is a warning (the run's own error is what matters).
 async fn write_report(dir: &Path) {
     let owned = dir.to_path_buf();
     let result = tokio::task::spawn_blocking(move || crate::report::write_in_place(&owned)).await;

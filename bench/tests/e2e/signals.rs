@@ -1,4 +1,5 @@
-//! Stopping a run: SIGINT (Ctrl-C), SIGTERM and SIGHUP each leave an interrupted result set.
+//! How a run ends early: SIGINT (Ctrl-C), SIGTERM and SIGHUP each leave an interrupted result
+//! set; a file the result set promises that cannot be written fails the run, naming it.
 
 use std::time::Duration;
 
@@ -56,4 +57,41 @@ fn signal_leaves_an_interrupted_result_set(signal: libc::c_int) {
     );
     assert!(!read_series(&set).is_empty());
     assert!(set.join("t.hlog").exists());
+}
+
+/// A file the result set promises that cannot be written (here `report.html`, taken by a
+/// directory; a full disk does the same) fails the run: non-zero exit, the manifest `failed`
+/// with the error naming the file, and what was measured kept.
+#[test]
+fn a_promised_file_that_cannot_be_written_fails_the_run_naming_it() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "blocked",
+        &open_scenario(
+            "blocked",
+            &server.url(),
+            "[[load.phases]]\nduration = \"1s\"\nrate = 10",
+            "/ok",
+        ),
+    );
+    let out = dir.path().join("out");
+    let blocker = out.join("blocked/report.html");
+    std::fs::create_dir_all(blocker.join("taken")).unwrap();
+    let output = run_coldfront(&out, &[&scenario]);
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&blocker.display().to_string()), "{stderr}");
+    let set = out.join("blocked");
+    let manifest: coldfront::resultset::Manifest =
+        coldfront::resultset::read_json(&set.join("manifest.json"), "manifest").unwrap();
+    assert_eq!(manifest.status, coldfront::model::RunStatus::Failed);
+    let error = manifest.error.unwrap();
+    assert!(error.contains(&blocker.display().to_string()), "{error}");
+    assert_eq!(
+        read_summary(&set).targets["t"].requests,
+        10,
+        "the measurements are kept"
+    );
 }
