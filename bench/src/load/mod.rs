@@ -27,8 +27,7 @@ use tokio_util::sync::CancellationToken;
 pub use client::{Client, Endpoint, Failure, PreparedRequest};
 pub use mix::RequestMix;
 
-use crate::model::LoadModel;
-use crate::model::Sample;
+use crate::model::{LoadModel, Sample};
 use crate::record::Recorder;
 use crate::scenario::LoadPlan;
 

@@ -2,7 +2,7 @@
 //! target process itself, samples them, and leaves nothing running afterwards — also after
 //! Ctrl-C.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::support::*;
@@ -83,15 +83,25 @@ fn sigterm_stops_the_target_and_removes_its_database() {
     signal_stops_the_target_and_removes_its_database(libc::SIGTERM);
 }
 
-fn signal_stops_the_target_and_removes_its_database(signal: libc::c_int) {
+/// A minute-long persistent run in the background with its own `TMPDIR`, once its load has
+/// begun: the run, the test's directory, the output and the `TMPDIR`.
+fn long_run_with_own_tmpdir() -> (BackgroundRun, tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let scenario = write_scenario(dir.path(), "long", &persistent_scenario("long", 60));
     let out = dir.path().join("out");
     let run = BackgroundRun::start_in(&out, &scenario, &[], Some(&tmp));
+    run.wait_for(
+        &out.join("long/server.hlog.partial"),
+        Duration::from_secs(60),
+    );
+    (run, dir, out, tmp)
+}
+
+fn signal_stops_the_target_and_removes_its_database(signal: libc::c_int) {
+    let (run, _dir, out, tmp) = long_run_with_own_tmpdir();
     let set = out.join("long");
-    run.wait_for(&set.join("server.hlog.partial"), Duration::from_secs(60));
     assert_eq!(
         cluster_dirs(&tmp).len(),
         1,
@@ -110,7 +120,7 @@ fn signal_stops_the_target_and_removes_its_database(signal: libc::c_int) {
 }
 
 /// The throwaway cluster directories under `tmp` (a run's `TMPDIR`).
-fn cluster_dirs(tmp: &Path) -> Vec<std::path::PathBuf> {
+fn cluster_dirs(tmp: &Path) -> Vec<PathBuf> {
     // SAFETY: getuid has no preconditions.
     let root = tmp.join(format!("coldfront-{}", unsafe { libc::getuid() }));
     let Ok(entries) = std::fs::read_dir(root) else {
@@ -129,16 +139,7 @@ fn cluster_dirs(tmp: &Path) -> Vec<std::path::PathBuf> {
 /// its cluster directory stays, and the next run's cluster start removes it.
 #[test]
 fn the_next_run_removes_the_cluster_of_a_killed_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    let scenario = write_scenario(dir.path(), "long", &persistent_scenario("long", 60));
-    let out = dir.path().join("out");
-    let run = BackgroundRun::start_in(&out, &scenario, &[], Some(&tmp));
-    run.wait_for(
-        &out.join("long/server.hlog.partial"),
-        Duration::from_secs(60),
-    );
+    let (run, dir, out, tmp) = long_run_with_own_tmpdir();
     let leaked = cluster_dirs(&tmp);
     assert_eq!(leaked.len(), 1);
     let postmaster = std::fs::read_to_string(leaked[0].join("data/postmaster.pid")).unwrap();
@@ -164,7 +165,7 @@ fn the_next_run_removes_the_cluster_of_a_killed_run() {
     let run = BackgroundRun::start_in(&out, &next, &[], Some(&tmp));
     assert_eq!(run.wait(Duration::from_secs(90)).code(), Some(0));
     assert!(!leaked[0].exists(), "the next run removed it");
-    assert_eq!(cluster_dirs(&tmp), Vec::<std::path::PathBuf>::new());
+    assert_eq!(cluster_dirs(&tmp), Vec::<PathBuf>::new());
 }
 
 /// Serverless instance processes whose gateway is gone (re-parented to init). Instances of

@@ -178,36 +178,19 @@ pub(crate) async fn start(
     log: &Path,
 ) -> Result<RunningTarget, LaunchError> {
     let name = &target.name;
-    match &target.setup {
+    let (kind, settings) = match &target.setup {
         TargetSetup::External {
             base_url,
             verify_tls,
-        } => external(name, base_url, *verify_tls, options).await,
+        } => return external(name, base_url, *verify_tls, options).await,
         TargetSetup::Serverless(settings) => {
-            let settings = settings::to_env_value(settings);
-            builtin::start(
-                name,
-                TargetKind::Serverless,
-                settings,
-                options,
-                database,
-                log,
-            )
-            .await
+            (TargetKind::Serverless, settings::to_env_value(settings))
         }
         TargetSetup::Persistent(settings) => {
-            let settings = settings::to_env_value(settings);
-            builtin::start(
-                name,
-                TargetKind::Persistent,
-                settings,
-                options,
-                database,
-                log,
-            )
-            .await
+            (TargetKind::Persistent, settings::to_env_value(settings))
         }
-    }
+    };
+    builtin::start(name, kind, settings, options, database, log).await
 }
 
 async fn external(
