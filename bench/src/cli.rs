@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use coldfront_targets::settings::{PersistentSettings, ServerlessSettings};
+use coldfront_targets::settings::{AppSettings, PersistentSettings, ServerlessSettings};
 
 use crate::compare;
 
@@ -67,6 +67,8 @@ pub struct ServeServerlessArgs {
     pub common: ServeCommon,
     #[command(flatten)]
     pub settings: ServerlessSettings,
+    #[command(flatten)]
+    pub app: AppSettings,
 }
 
 /// `serve persistent`: `--pool`, or the `COLDFRONT_TARGET_SETTINGS` JSON.
@@ -76,6 +78,8 @@ pub struct ServePersistentArgs {
     pub common: ServeCommon,
     #[command(flatten)]
     pub settings: PersistentSettings,
+    #[command(flatten)]
+    pub app: AppSettings,
 }
 
 #[derive(Debug, Args)]

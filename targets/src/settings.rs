@@ -43,6 +43,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -50,12 +51,17 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::app::AppConfig;
+use crate::command::AppCommand;
 use crate::persistent::PersistentConfig;
-use crate::serverless::{presets, Preset, ServerlessConfig, DEFAULT_PRESET};
+use crate::serverless::{presets, InstanceCommand, Preset, ServerlessConfig, DEFAULT_PRESET};
 
 /// The environment variable through which the harness hands `coldfront serve <kind>` its
 /// settings: [`ServerlessSettings`] or [`PersistentSettings`] as one JSON object.
 pub const SETTINGS_ENV: &str = "COLDFRONT_TARGET_SETTINGS";
+
+/// The environment variable through which the harness hands `coldfront serve <kind>` the
+/// user's application to run instead of the built-in one: [`AppSettings`] as one JSON object.
+pub const APP_ENV: &str = "COLDFRONT_TARGET_APP";
 
 /// Each built-in kind (its `kind = "…"` name) and its scenario keys, in the order messages
 /// list them.
@@ -96,6 +102,11 @@ pub struct ServerlessSettings {
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub db_connect: Option<DbConnect>,
+    /// Requests one instance of a command target serves at once (default 1, as Lambda; more
+    /// models Vercel's Fluid compute or Cloud Run).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
 }
 
 impl ServerlessSettings {
@@ -108,6 +119,7 @@ impl ServerlessSettings {
         "max_duration",
         "queue_timeout",
         "db_connect",
+        "concurrency",
     ];
 
     /// The runtime's config: the preset's values (default [`DEFAULT_PRESET`]) overridden by the
@@ -116,7 +128,7 @@ impl ServerlessSettings {
     pub fn resolve(
         &self,
         database_url: impl Into<String>,
-        instance_command: Vec<OsString>,
+        instances: InstanceCommand,
     ) -> ServerlessConfig {
         let preset = self.preset.unwrap_or_default().preset();
         ServerlessConfig {
@@ -127,8 +139,9 @@ impl ServerlessSettings {
             max_duration: self.max_duration.unwrap_or(preset.max_duration),
             queue_timeout: self.queue_timeout.unwrap_or(preset.queue_timeout),
             db_connect: self.db_connect.unwrap_or_default(),
+            concurrency: self.concurrency.unwrap_or(1),
             app: AppConfig::default(),
-            instance_command,
+            instances,
         }
     }
 }
@@ -158,17 +171,141 @@ impl PersistentSettings {
     }
 }
 
+/// The user's own HTTP server as a built-in target's application (a "command target"): the
+/// persistent kind runs it once, the serverless kind once per instance. `None`/empty = the
+/// built-in application. Harness-only keys (`prepare`, `[database] init_sql`) are not here:
+/// `serve` never runs them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppSettings {
+    /// The application's program and arguments, run without a shell (after `--`).
+    #[arg(last = true, value_name = "COMMAND")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Directory the command runs in (default: the current one).
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
+    /// Extra environment of the application, KEY=VALUE (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env_var)]
+    #[serde(with = "env_map", skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<(String, String)>,
+    /// HTTP path polled until it answers 100–499 (default: a TCP accept is ready).
+    #[arg(long, value_name = "PATH")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready: Option<String>,
+    /// Longest the application may take to become ready (default 10s, Lambda's init limit).
+    #[arg(long, value_parser = parse_duration)]
+    #[serde(with = "humantime_opt", skip_serializing_if = "Option::is_none")]
+    pub init_timeout: Option<Duration>,
+    /// How the application gets its socket: `port` (it binds $PORT) or `fd` (an already
+    /// listening socket as fd 3, LISTEN_FDS=1: systemd's socket activation).
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<Listen>,
+}
+
+impl AppSettings {
+    /// The scenario keys: the serde field names, in declaration order.
+    pub const KEYS: &'static [&'static str] =
+        &["command", "cwd", "env", "ready", "init_timeout", "listen"];
+
+    /// The application to run, or `None` for the built-in one.
+    pub fn resolve(&self) -> Option<AppCommand> {
+        let (program, args) = self.command.split_first()?;
+        Some(AppCommand {
+            program: program.into(),
+            args: args.iter().map(OsString::from).collect(),
+            cwd: self.cwd.clone(),
+            env: self.env.clone(),
+            ready: self.ready.clone(),
+            init_timeout: self.init_timeout.unwrap_or(crate::command::INIT_TIMEOUT),
+            listen: self.listen.unwrap_or_default(),
+        })
+    }
+}
+
+/// How a command target's application gets its listening socket.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Listen {
+    /// The application binds `127.0.0.1:$PORT` itself.
+    #[default]
+    Port,
+    /// The harness binds the socket and passes it as fd 3 (`LISTEN_FDS=1`, `LISTEN_PID`):
+    /// the kernel queues requests while the application starts.
+    Fd,
+}
+
+impl Listen {
+    pub const ALL: [Listen; 2] = [Listen::Port, Listen::Fd];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Listen::Port => "port",
+            Listen::Fd => "fd",
+        }
+    }
+}
+
+/// `KEY=VALUE` of `--env`.
+fn parse_env_var(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} has no `=` (expected KEY=VALUE)"))?;
+    env_name_problem(key).map_or(Ok((key.to_owned(), value.to_owned())), Err)
+}
+
+/// Why `name` cannot be an environment variable's name, if it cannot.
+pub fn env_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("an environment variable's name cannot be empty".into())
+    } else if name.contains(['=', '\0']) {
+        Some(format!(
+            "{name:?} cannot be an environment variable's name (it has `=` or NUL)"
+        ))
+    } else {
+        None
+    }
+}
+
+/// `Vec<(String, String)>` as a JSON object, in order.
+mod env_map {
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(value.len()))?;
+        for (key, value) in value {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+        let map = std::collections::BTreeMap::<String, String>::deserialize(d)?;
+        Ok(map.into_iter().collect())
+    }
+}
+
 /// The settings in [`SETTINGS_ENV`] when it is set, else `flags` (what `serve` was given on
 /// its command line). Settings in both places are an error.
 pub fn from_env_or_flags<T>(flags: &T) -> anyhow::Result<T>
 where
     T: DeserializeOwned + Default + PartialEq + Clone,
 {
-    choose(std::env::var_os(SETTINGS_ENV), flags)
+    choose(SETTINGS_ENV, std::env::var_os(SETTINGS_ENV), flags)
 }
 
-/// [`from_env_or_flags`] given the variable's value.
-fn choose<T>(env: Option<std::ffi::OsString>, flags: &T) -> anyhow::Result<T>
+/// [`from_env_or_flags`] for the application: [`APP_ENV`] or the flags.
+pub fn app_from_env_or_flags(flags: &AppSettings) -> anyhow::Result<AppSettings> {
+    choose(APP_ENV, std::env::var_os(APP_ENV), flags)
+}
+
+/// [`from_env_or_flags`] given the variable `name` and its value.
+fn choose<T>(name: &str, env: Option<std::ffi::OsString>, flags: &T) -> anyhow::Result<T>
 where
     T: DeserializeOwned + Default + PartialEq + Clone,
 {
@@ -177,12 +314,11 @@ where
     };
     let text = text
         .into_string()
-        .map_err(|_| anyhow::anyhow!("{SETTINGS_ENV} is not UTF-8"))?;
-    let settings =
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{SETTINGS_ENV}: {e}"))?;
+        .map_err(|_| anyhow::anyhow!("{name} is not UTF-8"))?;
+    let settings = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     anyhow::ensure!(
         *flags == T::default(),
-        "settings both in {SETTINGS_ENV} and as flags; give them one way"
+        "settings both in {name} and as flags; give them one way"
     );
     Ok(settings)
 }
@@ -415,6 +551,7 @@ mod tests {
             max_duration: Some(Duration::from_secs(600)),
             queue_timeout: Some(Duration::ZERO),
             db_connect: Some(DbConnect::PerRequest),
+            concurrency: Some(4),
         }
     }
 
@@ -424,7 +561,7 @@ mod tests {
         let json = to_env_value(&settings);
         assert_eq!(
             json,
-            r#"{"preset":"knative","keep_warm":"1s 500ms","init":"20ms 1us","max_instances":7,"max_duration":"10m","queue_timeout":"0s","db_connect":"per-request"}"#
+            r#"{"preset":"knative","keep_warm":"1s 500ms","init":"20ms 1us","max_instances":7,"max_duration":"10m","queue_timeout":"0s","db_connect":"per-request","concurrency":4}"#
         );
         assert_eq!(
             serde_json::from_str::<ServerlessSettings>(&json).unwrap(),
@@ -465,7 +602,7 @@ mod tests {
             max_instances: Some(3),
             ..ServerlessSettings::default()
         };
-        let config = cgi.resolve("postgres://x", vec!["run".into()]);
+        let config = cgi.resolve("postgres://x", InstanceCommand::BuiltIn(vec!["run".into()]));
         let preset = crate::serverless::preset("cgi").unwrap();
         assert_eq!(
             (config.keep_warm, config.init, config.max_duration),
@@ -473,9 +610,15 @@ mod tests {
         );
         assert_eq!(config.max_instances, 3);
         assert_eq!(config.db_connect, DbConnect::PerInstance);
-        let lambda = ServerlessSettings::default().resolve("postgres://x", vec![]);
+        let lambda =
+            ServerlessSettings::default().resolve("postgres://x", InstanceCommand::BuiltIn(vec![]));
         assert_eq!(lambda.max_instances, 1000);
-        assert_eq!(full().resolve("", vec![]).db_connect, DbConnect::PerRequest);
+        assert_eq!(
+            full()
+                .resolve("", InstanceCommand::BuiltIn(vec![]))
+                .db_connect,
+            DbConnect::PerRequest
+        );
         assert_eq!(
             PersistentSettings::default().resolve("postgres://x").pool,
             10
@@ -518,16 +661,25 @@ mod tests {
         let flags = Flags::try_parse_from(["serve", "--keep-warm", "2s"])
             .unwrap()
             .settings;
-        assert_eq!(choose(None, &flags).unwrap(), flags);
+        assert_eq!(choose(SETTINGS_ENV, None, &flags).unwrap(), flags);
         let json = to_env_value(&full());
         let none = ServerlessSettings::default();
-        assert_eq!(choose(Some(json.clone().into()), &none).unwrap(), full());
-        let both = choose(Some(json.into()), &flags).unwrap_err().to_string();
+        assert_eq!(
+            choose(SETTINGS_ENV, Some(json.clone().into()), &none).unwrap(),
+            full()
+        );
+        let both = choose(SETTINGS_ENV, Some(json.into()), &flags)
+            .unwrap_err()
+            .to_string();
         assert!(
             both.contains("both in COLDFRONT_TARGET_SETTINGS and as flags"),
             "{both}"
         );
-        let bad = choose::<PersistentSettings>(Some(r#"{"pool":"x"}"#.into()), &Default::default());
+        let bad = choose::<PersistentSettings>(
+            SETTINGS_ENV,
+            Some(r#"{"pool":"x"}"#.into()),
+            &Default::default(),
+        );
         assert!(bad
             .unwrap_err()
             .to_string()

@@ -213,3 +213,39 @@ pub(crate) fn non_empty<'f, T>(
 pub(crate) fn given_span<T>(field: &Field<T>) -> Option<Range<usize>> {
     field.given().map(Spanned::span)
 }
+
+/// A path written relative to the scenario file `source` (or absolute): resolved, and it must
+/// be an existing regular file.
+pub(crate) fn file_beside(
+    value: &Spanned<String>,
+    source: &std::path::Path,
+    path: &KeyPath,
+    diag: &mut Diagnostics,
+) -> Checked<std::path::PathBuf> {
+    let resolved = beside(source, value.get_ref());
+    if resolved.is_file() {
+        return Ok(resolved);
+    }
+    let found = format!(
+        "{:?} ({} is not a file)",
+        value.get_ref(),
+        resolved.display()
+    );
+    fail(
+        value,
+        path,
+        diag,
+        Problem::invalid("a file, relative to the scenario file", found),
+    )
+}
+
+/// `written` resolved against the directory of the scenario file `source`.
+pub(crate) fn beside(source: &std::path::Path, written: &str) -> std::path::PathBuf {
+    let dir = source.parent().unwrap_or(std::path::Path::new(""));
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    dir.join(written)
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Uri};
 
-pub(crate) use coldfront_targets::settings::{PersistentSettings, ServerlessSettings};
+pub(crate) use coldfront_targets::settings::{AppSettings, PersistentSettings, ServerlessSettings};
 
 use crate::model::{Arrivals, ConnectionPolicy, LoadModel, Metric, RequestKind, TargetKind};
 
@@ -31,16 +31,20 @@ pub(crate) struct Plan {
     pub database: DatabasePlan,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DatabasePlan {
     /// PostgreSQL's `max_connections` (its own default, 100, when not given).
     pub max_connections: u32,
+    /// `init_sql`: a SQL file (resolved against the scenario's directory) run once on each
+    /// built-in target's database before the target starts, as the application role.
+    pub init_sql: Option<PathBuf>,
 }
 
 impl Default for DatabasePlan {
     fn default() -> Self {
         DatabasePlan {
             max_connections: 100,
+            init_sql: None,
         }
     }
 }
@@ -62,10 +66,28 @@ pub(crate) enum TargetSetup {
         /// `tls = { verify = false }`: its certificate is not checked (default: checked).
         verify_tls: bool,
     },
-    /// `kind = "serverless"`: the built-in platform emulator.
-    Serverless(ServerlessSettings),
-    /// `kind = "persistent"`: the built-in long-lived pooled server.
-    Persistent(PersistentSettings),
+    /// `kind = "serverless"`: the built-in platform emulator, running the built-in
+    /// application or `app`.
+    Serverless {
+        settings: ServerlessSettings,
+        app: Option<AppPlan>,
+    },
+    /// `kind = "persistent"`: the built-in long-lived server: the built-in pooled application,
+    /// or `app` run once.
+    Persistent {
+        settings: PersistentSettings,
+        app: Option<AppPlan>,
+    },
+}
+
+/// A command target's application (`command = [...]` and the keys that go with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AppPlan {
+    /// `command` non-empty; `cwd` resolved against the scenario file's directory (that
+    /// directory when not given).
+    pub settings: AppSettings,
+    /// `prepare`: run once before the target's first start, in `cwd`; empty = nothing.
+    pub prepare: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -224,8 +246,8 @@ impl TargetSetup {
     pub(crate) fn kind(&self) -> TargetKind {
         match self {
             TargetSetup::External { .. } => TargetKind::External,
-            TargetSetup::Serverless(_) => TargetKind::Serverless,
-            TargetSetup::Persistent(_) => TargetKind::Persistent,
+            TargetSetup::Serverless { .. } => TargetKind::Serverless,
+            TargetSetup::Persistent { .. } => TargetKind::Persistent,
         }
     }
 }

@@ -5,6 +5,8 @@
 use std::ops::Range;
 
 use coldfront_targets::settings::KEYS_BY_KIND;
+
+use super::target::APP_KEYS;
 use toml::Spanned;
 
 use super::document::{Node, NodeValue};
@@ -25,7 +27,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "thresholds",
     "database",
 ];
-const DATABASE_KEYS: &[&str] = &["max_connections"];
+const DATABASE_KEYS: &[&str] = &["max_connections", "init_sql"];
 const LOAD_KEYS: &[&str] = &[
     "model",
     "arrivals",
@@ -67,6 +69,7 @@ pub(crate) struct RawScenario {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RawDatabase {
     pub max_connections: Field<i64>,
+    pub init_sql: Field<String>,
 }
 
 /// A target table: `url` and `kind`, and the settings keys of every built-in kind
@@ -77,7 +80,7 @@ pub(crate) struct RawTarget {
     pub kind: Field<String>,
     /// `tls = { verify = false }` (external `https://` targets).
     pub tls: Field<RawTls>,
-    /// Every settings key of every kind, in [`KEYS_BY_KIND`] order.
+    /// Every settings key of every kind, in [`KEYS_BY_KIND`] order, then [`APP_KEYS`].
     pub settings: Vec<(&'static str, Field<NodeValue>)>,
 }
 
@@ -98,11 +101,12 @@ impl RawTarget {
     }
 }
 
-/// The settings keys of every built-in kind.
+/// The settings keys of every built-in kind, then a command target's.
 fn settings_keys() -> impl Iterator<Item = &'static str> {
     KEYS_BY_KIND
         .into_iter()
         .flat_map(|(_, keys)| keys.iter().copied())
+        .chain(APP_KEYS.iter().copied())
 }
 
 /// The keys a target table may have: `url`, `kind`, then every kind's settings keys.
@@ -180,6 +184,7 @@ fn read_database(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<R
     };
     let database = RawDatabase {
         max_connections: t.integer("max_connections"),
+        init_sql: t.string("init_sql", "a path string such as \"schema.sql\""),
     };
     Field::Given(Spanned::new(node.span.clone(), database))
 }

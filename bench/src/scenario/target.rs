@@ -1,13 +1,18 @@
 //! Stage 2 of `[targets.NAME]`: an external `url`, or a built-in `kind` with the keys that
 //! kind accepts (a serverless-only key on another kind is an error naming both). The keys of
 //! each kind are its settings struct's (`coldfront_targets::settings`); each is checked by one
-//! line of [`serverless_settings`] or [`persistent_settings`].
+//! line of [`serverless_settings`] or [`persistent_settings`]. A built-in target with
+//! `command` runs the user's application ([`app_settings`], plus `prepare`): then the keys
+//! that model the built-in application (`init`, `db_connect`, `pool`) are errors, and
+//! without it the command keys and `concurrency` are.
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use coldfront_targets::settings::{
-    DbConnect, PersistentSettings, PresetName, ServerlessSettings, KEYS_BY_KIND,
+    env_name_problem, AppSettings, DbConnect, Listen, PersistentSettings, PresetName,
+    ServerlessSettings, KEYS_BY_KIND,
 };
 use http::Uri;
 use toml::Spanned;
@@ -17,7 +22,7 @@ use super::document::NodeValue;
 use super::duration;
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
-use super::plan::{TargetPlan, TargetSetup};
+use super::plan::{AppPlan, TargetPlan, TargetSetup};
 use super::raw::{Field, Named, RawTarget, A_STRING};
 use super::reader::AN_INTEGER;
 use crate::model::names::TARGET_NAME_EXTRA;
@@ -39,6 +44,7 @@ fn serverless_settings(keys: &mut SettingsKeys) -> ServerlessSettings {
             "a string: \"per-instance\" or \"per-request\"",
             &db_connect,
         ),
+        concurrency: keys.count("concurrency"),
     }
 }
 
@@ -49,33 +55,74 @@ fn persistent_settings(keys: &mut SettingsKeys) -> PersistentSettings {
     }
 }
 
+/// A command target's keys: [`AppSettings::KEYS`], then the harness's own `prepare`.
+pub(crate) const APP_KEYS: &[&str] = &[
+    "command",
+    "cwd",
+    "env",
+    "ready",
+    "init_timeout",
+    "listen",
+    "prepare",
+];
+
+/// The keys of the built-in kinds that model the built-in application, and why a command
+/// target has none of them.
+const BUILT_IN_APP_ONLY: [&str; 3] = ["init", "db_connect", "pool"];
+
+/// One line per key of [`APP_KEYS`]: the application's settings and `prepare`.
+fn app_settings(keys: &mut SettingsKeys) -> (AppSettings, Vec<String>) {
+    let listen = Listen::ALL.map(|l| (l.as_str(), l));
+    let settings = AppSettings {
+        command: keys.argv("command").unwrap_or_default(),
+        cwd: keys.directory("cwd"),
+        env: keys.env("env").unwrap_or_default(),
+        ready: keys.http_path("ready"),
+        init_timeout: keys.duration("init_timeout", MinDuration::Positive),
+        listen: keys.choice("listen", "a string: \"port\" or \"fd\"", &listen),
+    };
+    (settings, keys.argv("prepare").unwrap_or_default())
+}
+
+/// `[targets.*]` of the scenario file `source` (command targets' paths are relative to it).
 pub(crate) fn targets(
     field: &Field<Vec<Named<RawTarget>>>,
     root: &Range<usize>,
+    source: &Path,
     diag: &mut Diagnostics,
 ) -> Checked<Vec<TargetPlan>> {
     let path = KeyPath::root().key("targets");
     let raw = check::non_empty(field, root, &path, diag, "[targets.NAME]")?;
     let checked = raw
         .iter()
-        .map(|target| self::target(target, &path.key(target.name.get_ref()), diag))
+        .map(|target| self::target(target, &path.key(target.name.get_ref()), source, diag))
         .collect();
     check::all(checked)
 }
 
-fn target(raw: &Named<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Checked<TargetPlan> {
+fn target(
+    raw: &Named<RawTarget>,
+    path: &KeyPath,
+    source: &Path,
+    diag: &mut Diagnostics,
+) -> Checked<TargetPlan> {
     let name = check::name(&raw.name, path, diag, TARGET_NAME_EXTRA, "serverless");
     let Field::Given(target) = &raw.value else {
         return Err(Reported);
     };
-    let setup = setup(target, path, diag);
+    let setup = setup(target, path, source, diag);
     Ok(TargetPlan {
         name: name?,
         setup: setup?,
     })
 }
 
-fn setup(raw: &Spanned<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Checked<TargetSetup> {
+fn setup(
+    raw: &Spanned<RawTarget>,
+    path: &KeyPath,
+    source: &Path,
+    diag: &mut Diagnostics,
+) -> Checked<TargetSetup> {
     let (span, target) = (raw.span(), raw.get_ref());
     let kind = match (&target.url, &target.kind) {
         (Field::Invalid, _) | (_, Field::Invalid) => Err(Reported),
@@ -105,8 +152,39 @@ fn setup(raw: &Spanned<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Ch
         TargetKind::Persistent => (Mode::Reject(kind_is(kind)), Mode::Apply),
         TargetKind::External => unreachable!("`kind` chooses among the built-in kinds"),
     };
-    let serverless = settings(target, path, diag, &serverless, serverless_settings);
-    let persistent = settings(target, path, diag, &persistent, persistent_settings);
+    let has_command = matches!(target.setting("command"), Field::Given(_));
+    let app_mode = if has_command {
+        Mode::Apply
+    } else {
+        Mode::Reject("this target has no `command`: it runs the built-in application".into())
+    };
+    let app = settings(target, path, diag, &app_mode, app_settings);
+    // Keys that cannot go with (or without) a command, even on the right kind.
+    let refused: Vec<(&str, String)> = if has_command {
+        let why = "it models the built-in application; a command target's start-up, database \
+                   access and pool are its own";
+        BUILT_IN_APP_ONLY.map(|key| (key, why.to_owned())).to_vec()
+    } else {
+        let why = "it applies to command targets (`command = [...]`); the built-in instance \
+                   serves one request at a time";
+        vec![("concurrency", why.to_owned())]
+    };
+    let serverless = settings_refusing(
+        target,
+        path,
+        diag,
+        &serverless,
+        &refused,
+        serverless_settings,
+    );
+    let persistent = settings_refusing(
+        target,
+        path,
+        diag,
+        &persistent,
+        &refused,
+        persistent_settings,
+    );
     if let Field::Given(tls) = &target.tls {
         let reason = format!(
             "`tls` applies to external targets (`url = \"https://…\"`); {}",
@@ -115,12 +193,42 @@ fn setup(raw: &Spanned<RawTarget>, path: &KeyPath, diag: &mut Diagnostics) -> Ch
         diag.report(&tls.span(), &path.key("tls"), Problem::not_allowed(reason));
         return Err(Reported);
     }
+    let app = match app? {
+        (settings, prepare) if !settings.command.is_empty() => Some(AppPlan {
+            settings: AppSettings {
+                cwd: Some(match &settings.cwd {
+                    Some(cwd) => check::beside(source, &cwd.to_string_lossy()),
+                    None => check::beside(source, ""),
+                }),
+                ..settings
+            },
+            prepare,
+        }),
+        _ => None,
+    };
+    if let Some(cwd) = app.as_ref().and_then(|app| app.settings.cwd.as_ref()) {
+        if !cwd.is_dir() {
+            let (span, key) = match target.setting("cwd") {
+                Field::Given(raw) => (raw.span(), "cwd"),
+                _ => (span.clone(), "command"),
+            };
+            let reason = format!("the directory {} does not exist", cwd.display());
+            diag.report(&span, &path.key(key), Problem::not_allowed(reason));
+            return Err(Reported);
+        }
+    }
     if kind == TargetKind::Persistent {
         serverless?;
-        Ok(TargetSetup::Persistent(persistent?))
+        Ok(TargetSetup::Persistent {
+            settings: persistent?,
+            app,
+        })
     } else {
         persistent?;
-        Ok(TargetSetup::Serverless(serverless?))
+        Ok(TargetSetup::Serverless {
+            settings: serverless?,
+            app,
+        })
     }
 }
 
@@ -132,6 +240,7 @@ fn external(
 ) -> Checked<TargetSetup> {
     let this = Mode::Reject("this target is external (`url`)".to_owned());
     let misplaced = all_settings(raw, path, diag, &this);
+    let app = settings(raw, path, diag, &this, app_settings);
     let base_url = base_url(url, &path.key("url"), diag);
     let verify_tls = match &raw.tls {
         Field::Invalid => Err(Reported),
@@ -143,6 +252,7 @@ fn external(
         },
     };
     misplaced?;
+    app?;
     Ok(TargetSetup::External {
         base_url: base_url?,
         verify_tls: verify_tls?,
@@ -162,10 +272,14 @@ fn all_settings(
 ) -> Checked<()> {
     let serverless = settings(raw, path, diag, mode, serverless_settings);
     let persistent = settings(raw, path, diag, mode, persistent_settings);
-    serverless.and(persistent).map(|_| ())
+    let app = match mode {
+        Mode::TypesOnly => settings(raw, path, diag, mode, app_settings).map(|_| ()),
+        _ => Ok(()),
+    };
+    serverless.and(persistent).and(app).map(|_| ())
 }
 
-/// Reads one kind's settings keys with `fill` (one line per key).
+/// Reads one group of settings keys with `fill` (one line per key).
 fn settings<S>(
     raw: &RawTarget,
     path: &KeyPath,
@@ -173,17 +287,31 @@ fn settings<S>(
     mode: &Mode,
     fill: fn(&mut SettingsKeys) -> S,
 ) -> Checked<S> {
+    settings_refusing(raw, path, diag, mode, &[], fill)
+}
+
+/// [`settings`], where the keys of `refused` are errors (with their reason) even when the
+/// group applies.
+fn settings_refusing<S>(
+    raw: &RawTarget,
+    path: &KeyPath,
+    diag: &mut Diagnostics,
+    mode: &Mode,
+    refused: &[(&str, String)],
+    fill: fn(&mut SettingsKeys) -> S,
+) -> Checked<S> {
     let mut keys = SettingsKeys {
         raw,
         path,
         diag,
         mode,
+        refused,
         read: Vec::new(),
         result: Ok(()),
     };
     let settings = fill(&mut keys);
     debug_assert!(
-        KEYS_BY_KIND.iter().any(|(_, kind)| *kind == keys.read),
+        KEYS_BY_KIND.iter().any(|(_, kind)| *kind == keys.read) || keys.read == APP_KEYS,
         "one line per settings key, in KEYS order: {:?}",
         keys.read
     );
@@ -208,6 +336,8 @@ struct SettingsKeys<'r, 'd, 'a> {
     path: &'r KeyPath,
     diag: &'d mut Diagnostics<'a>,
     mode: &'r Mode,
+    /// Keys refused whatever the mode, with the reason.
+    refused: &'r [(&'r str, String)],
     /// The keys read so far, to assert each key has its line.
     read: Vec<&'static str>,
     result: Checked<()>,
@@ -240,6 +370,61 @@ impl SettingsKeys<'_, '_, '_> {
         })
     }
 
+    /// A non-empty array of strings, the first not empty: a program and its arguments.
+    fn argv(&mut self, key: &'static str) -> Option<Vec<String>> {
+        let expected = "a non-empty array of strings such as [\"node\", \"server.js\"]";
+        self.read(key, strings, expected, |value, path, diag| {
+            if value
+                .get_ref()
+                .first()
+                .is_some_and(|program| !program.is_empty())
+            {
+                Ok(value.get_ref().clone())
+            } else {
+                let found = format!("{:?}", value.get_ref());
+                fail(value, path, diag, Problem::invalid(expected, found))
+            }
+        })
+    }
+
+    /// A directory path (resolved and checked by the caller).
+    fn directory(&mut self, key: &'static str) -> Option<PathBuf> {
+        self.read(key, string, "a directory path string", |value, _, _| {
+            Ok(PathBuf::from(value.get_ref()))
+        })
+    }
+
+    /// A table of strings whose keys are environment variable names.
+    fn env(&mut self, key: &'static str) -> Option<Vec<(String, String)>> {
+        let expected = "a table of strings such as { NODE_ENV = \"production\" }";
+        self.read(key, string_table, expected, |value, path, diag| {
+            for (name, _) in value.get_ref() {
+                if let Some(problem) = env_name_problem(name) {
+                    return fail(value, &path.key(name), diag, Problem::not_allowed(problem));
+                }
+            }
+            Ok(value.get_ref().clone())
+        })
+    }
+
+    /// An HTTP path: starts with `/`, no spaces.
+    fn http_path(&mut self, key: &'static str) -> Option<String> {
+        let expected = "a path string such as \"/api/health\"";
+        self.read(key, string, expected, |value, path, diag| {
+            let text = value.get_ref();
+            if text.starts_with('/') && text.parse::<http::uri::PathAndQuery>().is_ok() {
+                Ok(text.clone())
+            } else {
+                fail(
+                    value,
+                    path,
+                    diag,
+                    Problem::invalid(expected, format!("{text:?}")),
+                )
+            }
+        })
+    }
+
     /// `key`'s value: of the TOML type `typed` accepts (else "expected `expected`"), then
     /// checked by `check`, as the mode says.
     fn read<T, U>(
@@ -263,15 +448,23 @@ impl SettingsKeys<'_, '_, '_> {
             return self.failed();
         };
         let value = Spanned::new(raw.span(), value);
-        let checked = match self.mode {
-            Mode::Apply => check(&value, &path, self.diag),
-            Mode::TypesOnly => Err(Reported),
-            Mode::Reject(this) => {
+        let refused = self.refused.iter().find(|(name, _)| *name == key);
+        let checked = match (self.mode, refused) {
+            (Mode::TypesOnly, _) => Err(Reported),
+            (Mode::Apply, Some((_, why))) => {
+                let reason = format!("`{key}` does not go with this target: {why}");
+                fail(&value, &path, self.diag, Problem::not_allowed(reason))
+            }
+            (Mode::Apply, None) => check(&value, &path, self.diag),
+            (Mode::Reject(this), _) => {
                 let owner = KEYS_BY_KIND
                     .iter()
                     .find(|(_, keys)| keys.contains(&key))
-                    .map_or("another", |(kind, _)| kind);
-                let reason = format!("`{key}` applies to kind = \"{owner}\" targets; {this}");
+                    .map_or_else(
+                        || "command targets (kind = \"serverless\" or \"persistent\" with `command`)".to_owned(),
+                        |(kind, _)| format!("kind = \"{kind}\" targets"),
+                    );
+                let reason = format!("`{key}` applies to {owner}; {this}");
                 fail(&value, &path, self.diag, Problem::not_allowed(reason))
             }
         };
@@ -287,6 +480,27 @@ impl SettingsKeys<'_, '_, '_> {
 fn string(value: &NodeValue) -> Option<String> {
     match value {
         NodeValue::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn strings(value: &NodeValue) -> Option<Vec<String>> {
+    match value {
+        NodeValue::Array(items) => items
+            .iter()
+            .map(|item| string(&item.value))
+            .collect::<Option<Vec<_>>>()
+            .filter(|items| !items.is_empty()),
+        _ => None,
+    }
+}
+
+fn string_table(value: &NodeValue) -> Option<Vec<(String, String)>> {
+    match value {
+        NodeValue::Table(entries) => entries
+            .iter()
+            .map(|entry| Some((entry.key.get_ref().clone(), string(&entry.node.value)?)))
+            .collect(),
         _ => None,
     }
 }

@@ -48,7 +48,7 @@ pub(crate) fn plan(raw: &RawScenario, source: &Path, diag: &mut Diagnostics) -> 
     let seed = optional(&raw.seed, |v| {
         check::integer(v, &root.key("seed"), diag, 0, i64::MAX)
     });
-    let targets = target::targets(&raw.targets, &raw.span, diag);
+    let targets = target::targets(&raw.targets, &raw.span, source, diag);
     let load = load::load(&raw.load, &raw.span, diag);
     let requests = requests(&raw.requests, &raw.span, diag);
     let thresholds = threshold::thresholds(&raw.thresholds, &target_names(raw), diag);
@@ -58,9 +58,13 @@ pub(crate) fn plan(raw: &RawScenario, source: &Path, diag: &mut Diagnostics) -> 
             // PostgreSQL keeps 3 connections for superusers (the harness's sampler among them)
             // and will not start with fewer than that plus one; a target needs a few more.
             check::integer(n, &path, diag, MIN_DATABASE_CONNECTIONS, 10_000)
-        })?;
+        });
+        let init_sql = optional(&v.get_ref().init_sql, |file| {
+            check::file_beside(file, source, &root.key("database").key("init_sql"), diag)
+        });
         Ok(DatabasePlan {
-            max_connections: max_connections.unwrap_or(DatabasePlan::default().max_connections),
+            max_connections: max_connections?.unwrap_or(DatabasePlan::default().max_connections),
+            init_sql: init_sql?,
         })
     });
     Ok(Plan {

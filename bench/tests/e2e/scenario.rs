@@ -88,7 +88,7 @@ const BAD: &[(&str, &[&str])] = &[
         "11:1: requests[0].heders: unknown key; expected one of weight, method, path, name, headers, body, kind, hold, send_every (did you mean `headers`?)",
     ]),
     ("unknown-key-target.toml", &[
-        "5:1: targets.fn.keep_warn: unknown key; expected one of url, kind, preset, keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, pool, tls (did you mean `keep_warm`?)",
+        "5:1: targets.fn.keep_warn: unknown key; expected one of url, kind, preset, keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, concurrency, pool, command, cwd, env, ready, init_timeout, listen, prepare, tls (did you mean `keep_warm`?)",
     ]),
     ("unknown-key-top.toml", &[
         "2:1: descripton: unknown key; expected one of name, description, seed, targets, load, requests, thresholds, database (did you mean `description`?)",

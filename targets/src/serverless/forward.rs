@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::body::InstanceBody;
-use super::cold_start::ColdStart;
+use super::cold_start::{connect, millis, ColdStart};
 use super::gateway::Gateway;
 use super::metrics::METRICS_PATH;
 use super::pool::{Grant, Lease, Refusal};
@@ -42,6 +42,8 @@ struct Served {
     id: u64,
     pid: u32,
     cold_start: Option<ColdStart>,
+    /// A cold start's first request: from sending it to the instance to its response head.
+    first_response: Option<Duration>,
 }
 
 impl Gateway {
@@ -77,18 +79,27 @@ impl Gateway {
     async fn acquire(&self) -> Result<Lease, Response<Body>> {
         loop {
             match self.pool.checkout(self.queue_timeout).await {
-                Ok(Grant::Warm(mut instance)) => {
-                    let ready =
-                        tokio::time::timeout(WARM_READY_WITHIN, instance.sender.ready()).await;
+                Ok(Grant::Warm(mut lane)) => {
+                    if lane.sender.is_closed() {
+                        // A command instance closed an idle connection: connect again.
+                        let Some(addr) = lane.running.addr else {
+                            continue;
+                        };
+                        let Ok(sender) = connect(addr).await else {
+                            continue;
+                        };
+                        lane.sender = sender;
+                    }
+                    let ready = tokio::time::timeout(WARM_READY_WITHIN, lane.sender.ready()).await;
                     if matches!(ready, Ok(Ok(()))) {
-                        return Ok(Lease::new(instance, &self.pool));
+                        return Ok(Lease::new(lane, &self.pool));
                     }
                     // Died while idle: it retires here; try the next one.
                 }
                 Ok(Grant::Cold(slot)) => {
                     let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                    return match self.starter.start(id, slot).await {
-                        Ok(instance) => Ok(Lease::new(instance, &self.pool)),
+                    return match self.starter.start(id, slot, &self.pool).await {
+                        Ok(lane) => Ok(Lease::new(lane, &self.pool)),
                         Err(failure) => Err(failure.response(id)),
                     };
                 }
@@ -113,16 +124,23 @@ impl Gateway {
 
     /// Sends `request` to the leased instance and relays its answer, within `max_duration`.
     async fn forward(&self, mut lease: Lease, request: Request<Incoming>) -> Response<Body> {
-        let deadline = Instant::now() + self.max_duration;
-        let instance = lease.instance();
-        let served = Served {
-            id: instance.id,
-            pid: instance.pid,
-            cold_start: instance.cold_start.take(),
+        let sent_at = Instant::now();
+        let deadline = sent_at + self.max_duration;
+        let lane = lease.lane();
+        let mut served = Served {
+            id: lane.running.id,
+            pid: lane.running.pid,
+            cold_start: lane.cold_start.take(),
+            first_response: None,
         };
-        let sent = instance.sender.send_request(to_instance(request));
+        let sent = lane.sender.send_request(to_instance(request));
         match tokio::time::timeout_at(deadline, sent).await {
-            Ok(Ok(response)) => relay(response, lease, deadline, &served),
+            Ok(Ok(response)) => {
+                if served.cold_start.is_some() {
+                    served.first_response = Some(sent_at.elapsed());
+                }
+                relay(response, lease, deadline, &served)
+            }
             Ok(Err(error)) => {
                 drop(lease);
                 let message = format!("instance {} failed during the request: {error}", served.id);
@@ -169,6 +187,9 @@ impl Served {
         headers.insert("x-coldfront-cold", HeaderValue::from_static(cold));
         if let Some(cold_start) = &self.cold_start {
             cold_start.add_headers(headers);
+        }
+        if let Some(first_response) = self.first_response {
+            headers.insert("x-coldfront-first-response-ms", millis(first_response));
         }
     }
 }
@@ -273,9 +294,10 @@ mod tests {
             cold_start: Some(ColdStart {
                 init: Duration::from_micros(12_345),
                 spawn: Duration::from_micros(900),
-                runtime_init: Duration::from_millis(10),
-                db_connect: None,
+                runtime_init: Some(Duration::from_millis(10)),
+                ..ColdStart::default()
             }),
+            first_response: Some(Duration::from_micros(1_500)),
         };
         let mut headers = HeaderMap::new();
         served.add_headers(&mut headers);
@@ -284,8 +306,10 @@ mod tests {
         assert_eq!(headers["x-coldfront-init-ms"], "12.345");
         assert_eq!(headers["x-coldfront-spawn-ms"], "0.900");
         assert!(!headers.contains_key("x-coldfront-db-connect-ms"));
+        assert_eq!(headers["x-coldfront-first-response-ms"], "1.500");
         let warm = Served {
             cold_start: None,
+            first_response: None,
             ..served
         };
         let mut headers = HeaderMap::new();

@@ -15,13 +15,13 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::cold_start::{Starter, INIT_LIMIT};
+use super::cold_start::{Instances, Starter, INIT_LIMIT};
 use super::launcher::Launcher;
 use super::metrics::Stats;
 use super::pool::Pool;
 use super::process::RETIRE_GRACE;
 use super::protocol::InstanceSettings;
-use super::ServerlessConfig;
+use super::{InstanceCommand, ServerlessConfig};
 
 /// How long in-flight requests may run on after shutdown is asked for.
 pub use crate::listen::SHUTDOWN_GRACE;
@@ -43,19 +43,26 @@ impl Gateway {
     fn new(config: ServerlessConfig) -> anyhow::Result<Gateway> {
         let stats = Arc::new(Stats::default());
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let launcher = Launcher::start(
-            config.instance_command.clone(),
-            threads.min(4),
-            tokio::runtime::Handle::current(),
-        )?;
+        let launcher = Launcher::start(threads.min(4), tokio::runtime::Handle::current())?;
+        let instances = match &config.instances {
+            InstanceCommand::BuiltIn(command) => Instances::BuiltIn {
+                command: Arc::new(command.clone()),
+                template: settings_template(&config),
+                ready_within: config.init.saturating_add(INIT_LIMIT),
+            },
+            InstanceCommand::App(app) => Instances::App {
+                app: Arc::new(app.clone()),
+                database_url: config.database_url.clone(),
+                concurrency: config.concurrency,
+            },
+        };
         Ok(Gateway {
             max_duration: config.max_duration,
             queue_timeout: config.queue_timeout,
             pool: Pool::new(config.max_instances, config.keep_warm, Arc::clone(&stats)),
             starter: Starter {
                 launcher,
-                ready_within: config.init.saturating_add(INIT_LIMIT),
-                template: settings_template(&config),
+                instances,
                 stats: Arc::clone(&stats),
             },
             stats,

@@ -1,8 +1,9 @@
 //! Forking instance processes. `PR_SET_PDEATHSIG` fires when the *thread* that forked the
 //! child exits, so forks happen on a few dedicated threads that live exactly as long as the
-//! gateway (never on tokio's blocking pool, whose threads come and go). Each child gets its end
-//! of a socketpair as fd [`SOCKET_FD`], its settings in [`SETTINGS_ENV`], SIGKILL as its
-//! parent-death signal, and is refused if its parent is already gone.
+//! gateway (never on tokio's blocking pool, whose threads come and go): [`Launcher::run`] runs
+//! any spawn there. A built-in instance ([`Launcher::spawn_builtin`]) gets its end of a
+//! socketpair as fd [`SOCKET_FD`], its settings in [`SETTINGS_ENV`], its own process group,
+//! SIGKILL as its parent-death signal, and is refused if its parent is already gone.
 
 use std::ffi::OsString;
 use std::io;
@@ -26,10 +27,8 @@ pub struct Spawned {
     pub socket: UnixStream,
 }
 
-struct Job {
-    settings: InstanceSettings,
-    reply: oneshot::Sender<io::Result<Spawned>>,
-}
+/// Work for a launcher thread: a spawn, which replies itself.
+type Job = Box<dyn FnOnce() + Send>;
 
 /// The launcher threads. Dropping it stops them, which kills (by parent-death signal) any
 /// instance still running.
@@ -39,19 +38,17 @@ pub struct Launcher {
 }
 
 impl Launcher {
-    /// `threads` launcher threads (at least one) spawning `command`, with `runtime` entered so
-    /// the children are tokio processes.
-    pub fn start(command: Vec<OsString>, threads: usize, runtime: Handle) -> io::Result<Launcher> {
+    /// `threads` launcher threads (at least one), with `runtime` entered so the children are
+    /// tokio processes.
+    pub fn start(threads: usize, runtime: Handle) -> io::Result<Launcher> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
-        let command = Arc::new(command);
         let threads = (0..threads.max(1))
             .map(|n| {
-                let (queue, command, runtime) =
-                    (Arc::clone(&queue), Arc::clone(&command), runtime.clone());
+                let (queue, runtime) = (Arc::clone(&queue), runtime.clone());
                 std::thread::Builder::new()
                     .name(format!("coldfront-launcher-{n}"))
-                    .spawn(move || launch_loop(&queue, &command, &runtime))
+                    .spawn(move || launch_loop(&queue, &runtime))
             })
             .collect::<io::Result<Vec<_>>>()?;
         Ok(Launcher {
@@ -60,16 +57,33 @@ impl Launcher {
         })
     }
 
-    /// Spawns one instance with `settings` (its `spawned_at_ns` is set at the fork).
-    pub async fn spawn(&self, settings: InstanceSettings) -> io::Result<Spawned> {
+    /// Runs `spawn` on a launcher thread (so the children it starts die with that thread,
+    /// not with a passing one) and returns what it returned.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        spawn: impl FnOnce() -> io::Result<T> + Send + 'static,
+    ) -> io::Result<T> {
         let (reply, spawned) = oneshot::channel();
         let stopped = || io::Error::other("the gateway is stopping");
+        let job: Job = Box::new(move || {
+            let _ = reply.send(spawn());
+        });
         self.jobs
             .as_ref()
             .ok_or_else(stopped)?
-            .send(Job { settings, reply })
+            .send(job)
             .map_err(|_| stopped())?;
         spawned.await.map_err(|_| stopped())?
+    }
+
+    /// Spawns one built-in instance, `command` with `settings` (its `spawned_at_ns` is set at
+    /// the fork).
+    pub async fn spawn_builtin(
+        &self,
+        command: Arc<Vec<OsString>>,
+        settings: InstanceSettings,
+    ) -> io::Result<Spawned> {
+        self.run(move || spawn(&command, settings)).await
     }
 }
 
@@ -82,17 +96,17 @@ impl Drop for Launcher {
     }
 }
 
-fn launch_loop(queue: &Mutex<mpsc::Receiver<Job>>, command: &[OsString], runtime: &Handle) {
+fn launch_loop(queue: &Mutex<mpsc::Receiver<Job>>, runtime: &Handle) {
     let _entered = runtime.enter();
     loop {
         let job = match queue.lock() {
             Ok(queue) => queue.recv(),
             Err(_) => return,
         };
-        let Ok(Job { settings, reply }) = job else {
+        let Ok(job) = job else {
             return;
         };
-        let _ = reply.send(spawn(command, settings));
+        job();
     }
 }
 
@@ -121,7 +135,7 @@ fn spawn(command: &[OsString], mut settings: InstanceSettings) -> io::Result<Spa
     Ok(Spawned { child, pid, socket })
 }
 
-/// In the child: die with the launcher thread, refuse to run if the parent is already gone,
+/// In the child: lead its own process group, die with the launcher thread, refuse to run if the parent is already gone,
 /// and put the socket at [`SOCKET_FD`] without close-on-exec.
 fn prepare_child(fd: RawFd, parent: libc::pid_t) -> io::Result<()> {
     let check = |status: libc::c_int| {
@@ -133,6 +147,7 @@ fn prepare_child(fd: RawFd, parent: libc::pid_t) -> io::Result<()> {
     };
     // SAFETY: plain system calls on integers and file descriptors this process owns.
     unsafe {
+        check(libc::setpgid(0, 0))?;
         check(libc::prctl(
             libc::PR_SET_PDEATHSIG,
             libc::SIGKILL as libc::c_ulong,

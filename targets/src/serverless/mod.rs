@@ -62,6 +62,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::app::AppConfig;
+use crate::command::AppCommand;
 
 pub use crate::settings::DbConnect;
 pub use gateway::SHUTDOWN_GRACE;
@@ -91,19 +92,41 @@ pub struct ServerlessConfig {
     /// How long a request waits for an instance past `max_instances` before 429.
     pub queue_timeout: Duration,
     pub db_connect: DbConnect,
+    /// Requests one instance serves at once (more than 1 only for a command instance).
+    pub concurrency: u32,
     pub app: AppConfig,
-    /// Program and arguments that run one instance (the harness passes
-    /// `[current_exe, "__instance"]`). The program must call [`instance_main`] in the spawned
+    /// What one instance runs.
+    pub instances: InstanceCommand,
+}
+
+/// What one instance runs.
+#[derive(Debug, Clone)]
+pub enum InstanceCommand {
+    /// The built-in application: program and arguments that run [`instance_main`] (the
+    /// harness passes `[current_exe, "__instance"]`). The program must call it in the spawned
     /// process itself: a wrapper that forks (`sh -c …`) makes the instance's parent check fail.
-    pub instance_command: Vec<OsString>,
+    BuiltIn(Vec<OsString>),
+    /// The user's application (a command target): one process of it per instance.
+    App(AppCommand),
 }
 
 impl ServerlessConfig {
     fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            !self.instance_command.is_empty(),
-            "instance_command is empty: it needs at least the program that runs an instance"
-        );
+        match &self.instances {
+            InstanceCommand::BuiltIn(command) => {
+                anyhow::ensure!(
+                    !command.is_empty(),
+                    "the instance command is empty: it needs at least the program that runs an instance"
+                );
+                anyhow::ensure!(
+                    self.concurrency == 1,
+                    "a built-in instance serves one request at a time (concurrency 1)"
+                );
+            }
+            InstanceCommand::App(_) => {
+                anyhow::ensure!(self.concurrency >= 1, "concurrency must be at least 1")
+            }
+        }
         anyhow::ensure!(self.max_instances >= 1, "max_instances must be at least 1");
         anyhow::ensure!(
             !self.max_duration.is_zero(),

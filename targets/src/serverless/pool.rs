@@ -1,14 +1,20 @@
 //! The gateway's instances: capacity (`max_instances` slots, one per live instance), the idle
-//! stack (most recently used on top, reaped from the bottom after `keep_warm`), and the FIFO
+//! stack of [`Lane`]s (most recently used on top), reaping after `keep_warm`, and the FIFO
 //! queue of requests waiting for capacity (up to `queue_timeout`).
 //!
-//! A request [`Pool::checkout`]s a [`Grant`]: a warm idle instance, or a [`Slot`] to cold-start
-//! one. While it runs it holds a [`Lease`]; [`Lease::checkin`] after a complete response keeps
-//! the instance warm (or retires it when `keep_warm` is zero), dropping the lease retires it, and
-//! [`Lease::kill`] kills it. Freed capacity and returned instances go to the oldest waiter
-//! first. Nothing is ever dropped while the state lock is held (a drop can re-enter the pool).
+//! A lane is one connection to a running instance; an instance has as many lanes as requests it
+//! serves at once (its concurrency: 1 for the built-in instance and by default). A request
+//! [`Pool::checkout`]s a [`Grant`]: a warm idle lane, or a [`Slot`] to cold-start an instance.
+//! While it runs it holds a [`Lease`]; [`Lease::checkin`] after a complete response keeps the
+//! lane warm (or retires it when `keep_warm` is zero), dropping the lease retires it, and
+//! [`Lease::kill`] kills its instance. An instance's idle lanes are reaped together, once none
+//! of its lanes has been busy for `keep_warm`; the instance retires when its last lane goes.
+//! Freed capacity and returned lanes go to the oldest waiter first. Nothing is ever dropped
+//! while the state lock is held (a drop can re-enter the pool).
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -21,17 +27,65 @@ use super::cold_start::ColdStart;
 use super::metrics::Stats;
 use super::process::Process;
 
-/// A running instance the gateway can send requests to.
-pub struct Instance {
+/// A running instance process, shared by its lanes; it retires when the last lane is dropped.
+pub struct Running {
     pub id: u64,
     pub pid: u32,
+    /// Where a command instance listens (further lanes connect there); `None` for a built-in
+    /// instance, whose one connection is its socketpair.
+    pub addr: Option<SocketAddr>,
+    /// Lanes serving a request now.
+    busy: AtomicU32,
+    /// When a lane last finished a request (or the instance became ready).
+    last_used: Mutex<Instant>,
+    // Dropped in this order: the process retires, then the capacity frees.
+    process: Mutex<Option<Process>>,
+    _slot: Slot,
+}
+
+impl Running {
+    pub fn new(id: u64, pid: u32, addr: Option<SocketAddr>, process: Process, slot: Slot) -> Self {
+        Running {
+            id,
+            pid,
+            addr,
+            busy: AtomicU32::new(0),
+            last_used: Mutex::new(Instant::now()),
+            process: Mutex::new(Some(process)),
+            _slot: slot,
+        }
+    }
+
+    /// SIGKILL the instance (its other lanes' connections then fail).
+    pub fn kill(&self) {
+        let process = self.process.lock().take();
+        if let Some(process) = process {
+            process.kill();
+        }
+    }
+
+    /// Idle for `keep_warm` at `now`: no lane busy, none used since.
+    fn expired(&self, now: Instant, keep_warm: Duration) -> bool {
+        self.busy.load(Ordering::Relaxed) == 0
+            && now.duration_since(*self.last_used.lock()) >= keep_warm
+    }
+}
+
+/// One connection to a running instance: what one request runs on.
+pub struct Lane {
     pub sender: SendRequest<Incoming>,
-    /// Set until its first response has been sent, which reports it.
+    /// Set on the lane of an instance's first request until that response has been sent.
     pub cold_start: Option<ColdStart>,
-    // Dropped in this order: the socket closes, the process retires, the capacity frees.
-    pub process: Process,
-    /// Held for its drop.
-    pub _slot: Slot,
+    pub running: Arc<Running>,
+}
+
+impl Lane {
+    /// Its connection is closed and cannot be made again: a built-in instance's socketpair.
+    /// (A command instance's lane reconnects when it is next used: a server may close idle
+    /// connections.)
+    fn is_dead(&self) -> bool {
+        self.sender.is_closed() && self.running.addr.is_none()
+    }
 }
 
 /// One unit of capacity; dropping it frees it (for the oldest waiter first).
@@ -49,7 +103,7 @@ impl Drop for Slot {
 
 /// What a request gets to run on.
 pub enum Grant {
-    Warm(Instance),
+    Warm(Lane),
     Cold(Slot),
 }
 
@@ -85,8 +139,7 @@ struct State {
 }
 
 struct Idle {
-    instance: Instance,
-    since: Instant,
+    lane: Lane,
 }
 
 impl Pool {
@@ -103,8 +156,18 @@ impl Pool {
         pool
     }
 
+    /// Instances with every lane idle.
     pub fn idle_count(&self) -> usize {
-        self.state.lock().idle.len()
+        let state = self.state.lock();
+        let mut idle: Vec<&Arc<Running>> = state
+            .idle
+            .iter()
+            .map(|idle| &idle.lane.running)
+            .filter(|running| running.busy.load(Ordering::Relaxed) == 0)
+            .collect();
+        idle.sort_unstable_by_key(|running| Arc::as_ptr(running));
+        idle.dedup_by_key(|running| Arc::as_ptr(running));
+        idle.len()
     }
 
     pub fn max_instances(&self) -> u32 {
@@ -151,15 +214,15 @@ impl Pool {
         (attempt, dead)
     }
 
-    /// The most recently used live idle instance, else a free slot. Also returns the dead idle
+    /// The most recently used live idle lane, else a free slot. Also returns the dead idle
     /// instances it skipped, to be dropped once the lock is released.
     fn grant_now(self: &Arc<Self>, state: &mut State) -> (Option<Grant>, Vec<Idle>) {
         let mut dead = Vec::new();
         while let Some(idle) = state.idle.pop() {
-            if idle.instance.sender.is_closed() {
+            if idle.lane.is_dead() {
                 dead.push(idle);
             } else {
-                return (Some(Grant::Warm(idle.instance)), dead);
+                return (Some(Grant::Warm(idle.lane)), dead);
             }
         }
         if state.slots_in_use < self.max_instances {
@@ -192,45 +255,40 @@ impl Pool {
         }
     }
 
-    /// An instance finished a request: the oldest waiter gets it, else it waits on top of
-    /// the idle stack; retired at once without keep-warm, when dead or when the pool is closed.
-    fn checkin(self: &Arc<Self>, instance: Instance) {
-        if self.keep_warm.is_zero() || instance.sender.is_closed() {
-            return drop(instance);
+    /// A lane finished a request (or is new): the oldest waiter gets it, else it waits on top
+    /// of the idle stack; retired at once without keep-warm, when dead or when the pool is
+    /// closed.
+    pub fn checkin(self: &Arc<Self>, lane: Lane) {
+        if self.keep_warm.is_zero() || lane.is_dead() {
+            return drop(lane);
         }
         let waiter = {
             let mut state = self.state.lock();
             if state.closed {
                 None
             } else if let Some(waiter) = next_waiter(&mut state.waiters) {
-                Some((waiter, instance))
+                Some((waiter, lane))
             } else {
-                state.idle.push(Idle {
-                    instance,
-                    since: Instant::now(),
-                });
+                state.idle.push(Idle { lane });
                 return;
             }
         };
-        if let Some((waiter, instance)) = waiter {
-            if let Err(Grant::Warm(instance)) = waiter.send(Grant::Warm(instance)) {
-                self.checkin(instance);
+        if let Some((waiter, lane)) = waiter {
+            if let Err(Grant::Warm(lane)) = waiter.send(Grant::Warm(lane)) {
+                self.checkin(lane);
             }
         }
     }
 
-    /// Takes the idle instances unused for `keep_warm` (or dead) out of the stack.
+    /// Takes the lanes of instances unused for `keep_warm` (and dead lanes) out of the stack.
     fn take_expired(&self, now: Instant) -> Vec<Idle> {
         let mut state = self.state.lock();
-        let expired = state
-            .idle
-            .partition_point(|idle| now.duration_since(idle.since) >= self.keep_warm);
-        let mut taken: Vec<Idle> = state.idle.drain(..expired).collect();
-        let (dead, live): (Vec<Idle>, Vec<Idle>) = std::mem::take(&mut state.idle)
+        let (taken, kept): (Vec<Idle>, Vec<Idle>) = std::mem::take(&mut state.idle)
             .into_iter()
-            .partition(|idle| idle.instance.sender.is_closed());
-        state.idle = live;
-        taken.extend(dead);
+            .partition(|idle| {
+                idle.lane.is_dead() || idle.lane.running.expired(now, self.keep_warm)
+            });
+        state.idle = kept;
         taken
     }
 
@@ -278,46 +336,57 @@ async fn reap(pool: Weak<Pool>) {
     }
 }
 
-/// An instance checked out for one request; see the module doc.
+/// A lane checked out for one request; see the module doc.
 pub struct Lease {
-    instance: Option<Instance>,
+    lane: Option<Lane>,
     pool: Arc<Pool>,
 }
 
 impl Lease {
-    pub fn new(instance: Instance, pool: &Arc<Pool>) -> Lease {
+    pub fn new(lane: Lane, pool: &Arc<Pool>) -> Lease {
         pool.stats.lease_started();
+        lane.running.busy.fetch_add(1, Ordering::Relaxed);
         Lease {
-            instance: Some(instance),
+            lane: Some(lane),
             pool: Arc::clone(pool),
         }
     }
 
-    pub fn instance(&mut self) -> &mut Instance {
-        self.instance.as_mut().expect("a lease holds its instance")
+    pub fn lane(&mut self) -> &mut Lane {
+        self.lane.as_mut().expect("a lease holds its lane")
     }
 
-    /// The request completed: keep the instance warm (or retire it).
+    /// The request completed: keep the lane warm (or retire it).
     pub fn checkin(mut self) {
-        if let Some(instance) = self.instance.take() {
-            self.pool.checkin(instance);
+        if let Some(lane) = self.lane.take() {
+            finished(&lane.running);
+            self.pool.checkin(lane);
         }
     }
 
     /// The request ran too long: SIGKILL the instance.
     pub fn kill(mut self) {
-        if let Some(instance) = self.instance.take() {
+        if let Some(lane) = self.lane.take() {
             self.pool.stats.killed();
-            let Instance { process, .. } = instance;
-            process.kill();
+            finished(&lane.running);
+            lane.running.kill();
         }
     }
 }
 
+/// One of `running`'s lanes finished its request.
+fn finished(running: &Running) {
+    *running.last_used.lock() = Instant::now();
+    running.busy.fetch_sub(1, Ordering::Relaxed);
+}
+
 impl Drop for Lease {
     fn drop(&mut self) {
-        // Not checked in: the connection's state is unknown, so the instance retires.
-        drop(self.instance.take());
+        // Not checked in: the connection's state is unknown, so the lane retires (and with
+        // its last lane, the instance).
+        if let Some(lane) = self.lane.take() {
+            finished(&lane.running);
+        }
         self.pool.stats.lease_ended();
     }
 }

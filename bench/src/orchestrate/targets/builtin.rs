@@ -1,8 +1,11 @@
 //! Built-in targets as child processes: `coldfront serve <kind> --port 0 …`, each on a fresh
-//! throwaway PostgreSQL cluster (or the `--database-url` given), pinned to CPU 1 with `--pin`,
-//! stopped with SIGTERM (then SIGKILL), and killed by the kernel if coldfront itself dies. The
-//! scenario's settings for the target reach the child as one JSON object in
-//! `COLDFRONT_TARGET_SETTINGS` (`coldfront_targets::settings`), not as flags.
+//! throwaway PostgreSQL cluster (or the `--database-url` given) with `[database] init_sql`
+//! applied, pinned to CPU 1 with `--pin`, stopped with SIGTERM (then SIGKILL), and sent SIGTERM
+//! by the kernel if coldfront itself dies (so it still stops what it started: instances,
+//! a command target's application and whatever that forked). The scenario's settings for the
+//! target reach the child as one JSON object in `COLDFRONT_TARGET_SETTINGS`, a command
+//! target's application as one in `COLDFRONT_TARGET_APP` (`coldfront_targets::settings`), not
+//! as flags.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -17,7 +20,7 @@ use super::{LaunchError, LaunchOptions, RunningTarget};
 use crate::load::Endpoint;
 use crate::model::TargetKind;
 use crate::orchestrate::postgres::{ClusterOptions, PgCluster};
-use crate::scenario::DatabasePlan;
+use crate::scenario::{AppPlan, DatabasePlan};
 
 /// How long a built-in target may take to print its address (it sets up its schema first).
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -49,16 +52,33 @@ impl TargetProcess {
     }
 }
 
-/// Starts `coldfront serve <kind>` with `settings` (its kind's settings struct as JSON, see
-/// [`settings::to_env_value`]) in [`settings::SETTINGS_ENV`].
+/// What to start: one built-in target of a scenario.
+pub(crate) struct Launch<'a> {
+    pub name: &'a str,
+    pub kind: TargetKind,
+    /// Its kind's settings struct as JSON (see [`settings::to_env_value`]).
+    pub settings: String,
+    /// A command target's application.
+    pub app: Option<&'a AppPlan>,
+    pub database: &'a DatabasePlan,
+    /// The file that receives the target's output.
+    pub log: &'a Path,
+}
+
+/// Starts `coldfront serve <kind>` with the settings in [`settings::SETTINGS_ENV`] (and the
+/// application in [`settings::APP_ENV`]).
 pub(crate) async fn start(
-    name: &str,
-    kind: TargetKind,
-    settings: String,
+    launch: &Launch<'_>,
     options: &LaunchOptions,
-    database: &DatabasePlan,
-    log: &Path,
 ) -> Result<RunningTarget, LaunchError> {
+    let Launch {
+        name,
+        kind,
+        app,
+        database,
+        log,
+        ..
+    } = *launch;
     let spawn_error = |reason: String| LaunchError::Spawn {
         target: name.to_string(),
         kind,
@@ -76,10 +96,18 @@ pub(crate) async fn start(
             (cluster.app_url(), cluster.admin_url(), Some(cluster))
         }
     };
+    if let Some(file) = &database.init_sql {
+        super::app::init_sql(&database_url, file)
+            .await
+            .map_err(|reason| LaunchError::App {
+                target: name.to_string(),
+                reason,
+            })?;
+    }
     let exe =
         std::env::current_exe().map_err(|e| spawn_error(format!("locating coldfront: {e}")))?;
     let log_file =
-        std::fs::File::create(log).map_err(|e| spawn_error(format!("{}: {e}", log.display())))?;
+        start_log(log, app).map_err(|e| spawn_error(format!("{}: {e}", log.display())))?;
     let mut command = Command::new(exe);
     command
         .args([
@@ -90,17 +118,26 @@ pub(crate) async fn start(
             "--database-url",
             &database_url,
         ])
-        .env(settings::SETTINGS_ENV, settings)
+        .env(settings::SETTINGS_ENV, &launch.settings)
+        .env_remove(settings::APP_ENV)
         .env_remove("DATABASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(log_file)
         .kill_on_drop(true);
+    if let Some(app) = app {
+        command.env(settings::APP_ENV, settings::to_env_value(&app.settings));
+    }
     set_child_guards(&mut command, options.pin);
     let mut child = command.spawn().map_err(|e| spawn_error(e.to_string()))?;
     let addr = match tokio::time::timeout(READY_WITHIN, read_address(&mut child, log)).await {
         Ok(Ok(addr)) => addr,
-        Ok(Err(reason)) => return Err(spawn_error(reason)),
+        Ok(Err(reason)) => {
+            let tail = coldfront_targets::command::log_tail(log, 20);
+            return Err(spawn_error(format!(
+                "{reason}; the end of its output:\n{tail}"
+            )));
+        }
         Err(_) => {
             return Err(spawn_error(format!(
                 "no address printed within {READY_WITHIN:?}; see {}",
@@ -116,7 +153,9 @@ pub(crate) async fn start(
             tls: None,
         },
         tls_verified: None,
-        metrics: Some(addr),
+        // A persistent command target's address is the application's own: it has no
+        // coldfront metrics (the gateway of a serverless one has).
+        metrics: (app.is_none() || kind == TargetKind::Serverless).then_some(addr),
         database_probe_url: Some(probe_url),
         database_url: Some(database_url),
         process: Some(TargetProcess { child, cluster }),
@@ -164,7 +203,28 @@ async fn read_address(child: &mut Child, log: &Path) -> Result<SocketAddr, Strin
     ))
 }
 
-/// The child dies with coldfront (parent-death signal) and runs on CPU 1 when pinned.
+/// The target's log, starting with what a command target's `prepare` printed.
+fn start_log(log: &Path, app: Option<&AppPlan>) -> std::io::Result<std::fs::File> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(log)?;
+    if let Some(app) = app.filter(|app| !app.prepare.is_empty()) {
+        let prepare_log = super::app::cwd(app).join(super::app::PREPARE_LOG);
+        writeln!(
+            file,
+            "== prepare `{}` (from {})",
+            app.prepare.join(" "),
+            prepare_log.display()
+        )?;
+        if let Ok(text) = std::fs::read(&prepare_log) {
+            file.write_all(&text)?;
+        }
+        writeln!(file, "== the target")?;
+    }
+    Ok(file)
+}
+
+/// The child gets SIGTERM when coldfront dies (parent-death signal), so it can stop what it
+/// started, and runs on CPU 1 when pinned.
 fn set_child_guards(command: &mut Command, pin: bool) {
     // SAFETY: prctl and sched_setaffinity are async-signal-safe; they run in the child between
     // fork and exec and touch only the child's own state.
@@ -172,7 +232,7 @@ fn set_child_guards(command: &mut Command, pin: bool) {
         command.pre_exec(move || {
             libc::prctl(
                 libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
+                libc::SIGTERM as libc::c_ulong,
                 0,
                 0,
                 0,

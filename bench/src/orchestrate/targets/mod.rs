@@ -2,6 +2,7 @@
 //! External targets are only resolved and checked; built-in targets (started and stopped by
 //! the harness) plug in here.
 
+mod app;
 mod builtin;
 
 use std::net::SocketAddr;
@@ -44,6 +45,8 @@ pub(crate) enum LaunchError {
         target: String,
         source: super::postgres::PgError,
     },
+    #[error("target `{target}`: {reason}")]
+    App { target: String, reason: String },
     #[error("target `{target}`: starting `coldfront serve {kind}`: {reason}")]
     Spawn {
         target: String,
@@ -158,16 +161,50 @@ pub(crate) async fn preflight(
                     cause,
                 })
         }
-        TargetSetup::Serverless(_) | TargetSetup::Persistent(_) => {
+        TargetSetup::Serverless { app, .. } | TargetSetup::Persistent { app, .. } => {
             if options.database_url.is_none() {
                 super::postgres::PgBinaries::find().map_err(|source| LaunchError::Database {
                     target: target.name.clone(),
                     source,
                 })?;
             }
-            Ok(())
+            match app {
+                Some(app) => prepare_app(&target.name, app).await,
+                None => Ok(()),
+            }
         }
     }
+}
+
+/// A command target's program exists and its `prepare` has run (see [`app`]).
+async fn prepare_app(name: &str, plan: &crate::scenario::AppPlan) -> Result<(), LaunchError> {
+    let failed = |reason: String| LaunchError::App {
+        target: name.to_owned(),
+        reason,
+    };
+    let cwd = app::cwd(plan);
+    if let Some(problem) = app::program_problem(&plan.settings.command, cwd) {
+        let command = plan.settings.command.join(" ");
+        return Err(failed(format!("command `{command}`: {problem}")));
+    }
+    let prepared = app::prepare(plan).await.map_err(failed)?;
+    let command = plan.prepare.join(" ");
+    match prepared {
+        app::Prepared::Nothing => {}
+        app::Prepared::UpToDate => {
+            eprintln!(
+                "{name}: prepare `{command}`: up to date ({})",
+                app::STAMP_FILE
+            )
+        }
+        app::Prepared::Ran(took) => {
+            eprintln!(
+                "{name}: prepare `{command}`: done in {:.1} s",
+                took.as_secs_f64()
+            )
+        }
+    }
+    Ok(())
 }
 
 /// Starts (built-in) or resolves (external) a target; `log` receives a built-in target's output.
@@ -178,19 +215,31 @@ pub(crate) async fn start(
     log: &Path,
 ) -> Result<RunningTarget, LaunchError> {
     let name = &target.name;
-    let (kind, settings) = match &target.setup {
+    let (kind, settings, app) = match &target.setup {
         TargetSetup::External {
             base_url,
             verify_tls,
         } => return external(name, base_url, *verify_tls, options).await,
-        TargetSetup::Serverless(settings) => {
-            (TargetKind::Serverless, settings::to_env_value(settings))
-        }
-        TargetSetup::Persistent(settings) => {
-            (TargetKind::Persistent, settings::to_env_value(settings))
-        }
+        TargetSetup::Serverless { settings, app } => (
+            TargetKind::Serverless,
+            settings::to_env_value(settings),
+            app.as_ref(),
+        ),
+        TargetSetup::Persistent { settings, app } => (
+            TargetKind::Persistent,
+            settings::to_env_value(settings),
+            app.as_ref(),
+        ),
     };
-    builtin::start(name, kind, settings, options, database, log).await
+    let launch = builtin::Launch {
+        name,
+        kind,
+        settings,
+        app,
+        database,
+        log,
+    };
+    builtin::start(&launch, options).await
 }
 
 async fn external(

@@ -65,19 +65,25 @@ fn design_example_becomes_the_exact_plan() {
         targets: vec![
             TargetPlan {
                 name: "serverless".into(),
-                setup: TargetSetup::Serverless(ServerlessSettings {
-                    preset: PresetName::new("vercel-hobby"),
-                    keep_warm: Some(secs(5)),
-                    init: Some(ms(120)),
-                    max_instances: Some(50),
-                    max_duration: Some(secs(10)),
-                    db_connect: Some(DbConnect::PerInstance),
-                    ..ServerlessSettings::default()
-                }),
+                setup: TargetSetup::Serverless {
+                    settings: ServerlessSettings {
+                        preset: PresetName::new("vercel-hobby"),
+                        keep_warm: Some(secs(5)),
+                        init: Some(ms(120)),
+                        max_instances: Some(50),
+                        max_duration: Some(secs(10)),
+                        db_connect: Some(DbConnect::PerInstance),
+                        ..ServerlessSettings::default()
+                    },
+                    app: None,
+                },
             },
             TargetPlan {
                 name: "persistent".into(),
-                setup: TargetSetup::Persistent(PersistentSettings { pool: Some(10) }),
+                setup: TargetSetup::Persistent {
+                    settings: PersistentSettings { pool: Some(10) },
+                    app: None,
+                },
             },
         ],
         load: LoadPlan {
@@ -134,9 +140,7 @@ fn design_example_becomes_the_exact_plan() {
                 limit: 0.01,
             },
         ],
-        database: DatabasePlan {
-            max_connections: 100,
-        },
+        database: DatabasePlan::default(),
     };
     assert_eq!(plan, expected);
     let total: Duration = plan.load.phases.iter().map(|p| p.duration).sum();

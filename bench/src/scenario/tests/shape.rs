@@ -28,7 +28,7 @@ fn unknown_keys_are_reported_at_every_level() {
             "x.toml:1:1: descripton: unknown key; expected one of name, description, seed, targets, \
              load, requests, thresholds, database (did you mean `description`?)",
             "x.toml:5:1: targets.t.pol: unknown key; expected one of url, kind, preset, keep_warm, \
-             init, max_instances, max_duration, queue_timeout, db_connect, pool, tls (did you mean `pool`?)",
+             init, max_instances, max_duration, queue_timeout, db_connect, concurrency, pool, command, cwd, env, ready, init_timeout, listen, prepare, tls (did you mean `pool`?)",
             "x.toml:7:1: load.timout: unknown key; expected one of model, arrivals, timeout, \
              connections, max_connections, phases (did you mean `timeout`?)",
             "x.toml:10:20: load.phases[0].rate.too: unknown key; expected one of from, to \

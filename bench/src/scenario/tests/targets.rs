@@ -104,7 +104,7 @@ fn target_setting_types_are_checked_whatever_the_kind() {
             "x.toml:10:13: targets.c.keep_warm: expected a duration string such as \"5s\", found an \
              integer (5)",
             "x.toml:13:1: targets.d.keep_wram: unknown key; expected one of url, kind, preset, \
-             keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, pool, tls (did \
+             keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, concurrency, pool, command, cwd, env, ready, init_timeout, listen, prepare, tls (did \
              you mean `keep_warm`?)",
         ]
     );

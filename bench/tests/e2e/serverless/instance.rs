@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use coldfront_targets::app::AppConfig;
-use coldfront_targets::serverless::ServerlessConfig;
+use coldfront_targets::serverless::{InstanceCommand, ServerlessConfig};
 use http::StatusCode;
 use serde_json::json;
 
@@ -55,7 +55,11 @@ fn websocket_upgrades_are_refused_by_the_gateway_and_app_errors_pass_through() {
 fn an_instance_that_dies_during_init_gives_503_not_a_hang() {
     runtime().block_on(async {
         let gateway = Gateway::start(ServerlessConfig {
-            instance_command: vec!["/bin/sh".into(), "-c".into(), "exit 3".into()],
+            instances: InstanceCommand::BuiltIn(vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                "exit 3".into(),
+            ]),
             ..config(&no_database())
         })
         .await;

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use coldfront_targets::app::AppConfig;
-use coldfront_targets::serverless::{self, DbConnect, ServerlessConfig};
+use coldfront_targets::serverless::{self, DbConnect, InstanceCommand, ServerlessConfig};
 use http::StatusCode;
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -55,8 +55,9 @@ fn config(database_url: &str) -> ServerlessConfig {
         max_duration: Duration::from_secs(30),
         queue_timeout: Duration::from_secs(10),
         db_connect: DbConnect::PerRequest,
+        concurrency: 1,
         app: AppConfig::default(),
-        instance_command: instance_command(),
+        instances: InstanceCommand::BuiltIn(instance_command()),
     }
 }
 
