@@ -2,6 +2,7 @@
 
 mod browser;
 mod builtin;
+mod command_targets;
 mod compare;
 mod held;
 mod http_client;

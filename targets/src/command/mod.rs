@@ -20,7 +20,7 @@
 
 pub mod persistent;
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
@@ -111,116 +111,221 @@ impl AppCommand {
         output: BorrowedFd<'_>,
     ) -> io::Result<Command> {
         let port = socket.addr()?.port().to_string();
+        let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
+            .filter(|(key, _)| !INHERITED_NOT.iter().any(|name| key == name))
+            .collect();
+        let mut set = |key: &str, value: &str| {
+            env.retain(|(name, _)| name != key);
+            env.push((key.into(), value.into()));
+        };
+        set("PORT", &port);
+        set("AWS_LWA_PORT", &port);
+        set("HOSTNAME", "127.0.0.1");
+        set("DATABASE_URL", database_url);
+        if let Socket::Fd(_) = socket {
+            set("LISTEN_FDS", "1");
+            // Overwritten with the child's own PID before exec.
+            set("LISTEN_PID", LISTEN_PID_PLACEHOLDER);
+        }
+        for (key, value) in &self.env {
+            set(key, value);
+        }
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
-            .env("PORT", &port)
-            .env("AWS_LWA_PORT", &port)
-            .env("HOSTNAME", "127.0.0.1")
-            .env("DATABASE_URL", database_url)
-            .env_remove("LISTEN_FDS")
-            .env_remove("LISTEN_PID")
-            .env_remove(crate::settings::SETTINGS_ENV)
-            .env_remove(crate::settings::APP_ENV)
+            .env_clear()
+            .envs(env.iter().map(|(key, value)| (key, value)))
             .stdin(Stdio::null())
             .stdout(output.try_clone_to_owned()?)
             .stderr(output.try_clone_to_owned()?);
         if let Some(cwd) = &self.cwd {
             command.current_dir(cwd);
         }
-        let listen_fd = match socket {
+        let mut exec = match socket {
             Socket::Port(_) => None,
-            Socket::Fd(listener) => {
-                // The placeholder is overwritten with the child's own PID before exec.
-                command
-                    .env("LISTEN_FDS", "1")
-                    .env("LISTEN_PID", LISTEN_PID_PLACEHOLDER);
-                Some(listener.as_raw_fd())
-            }
+            Socket::Fd(listener) => Some(ExecWithListenPid::new(
+                self.resolve_program(&env)?,
+                &self.args,
+                &env,
+                listener.as_raw_fd(),
+            )?),
         };
-        for (key, value) in &self.env {
-            command.env(key, value);
-        }
         // SAFETY: the closure runs in the child between fork and exec and makes only
-        // async-signal-safe system calls (setpgid, prctl, dup2, fcntl, getpid) and formats
-        // into a stack buffer: it allocates nothing.
-        unsafe { command.pre_exec(move || prepare_child(listen_fd)) };
+        // async-signal-safe system calls (setpgid, prctl, dup2, fcntl, getpid, execve), writing
+        // into memory prepared before the fork: it allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                prepare_child()?;
+                match &mut exec {
+                    Some(exec) => exec.exec(),
+                    None => Ok(()),
+                }
+            })
+        };
         Ok(command)
+    }
+
+    /// The program's path: as given when it has a `/` (relative to `cwd`, where the child
+    /// runs), else found on the `PATH` of `env`.
+    fn resolve_program(&self, env: &[(OsString, OsString)]) -> io::Result<OsString> {
+        let program = std::path::Path::new(&self.program);
+        if self.program.as_encoded_bytes().contains(&b'/') {
+            return Ok(self.program.clone());
+        }
+        let path = env
+            .iter()
+            .find(|(key, _)| key == "PATH")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default();
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::metadata(candidate)
+                    .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+            })
+            .map(PathBuf::into_os_string)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not found on PATH"))
     }
 }
 
-/// In the child: lead a new process group, die with the starting thread, and with a socket,
-/// put it at [`LISTEN_FD`] (without close-on-exec) and say whose it is in `LISTEN_PID`.
-fn prepare_child(listen_fd: Option<RawFd>) -> io::Result<()> {
-    let check = |status: libc::c_int| {
-        if status == -1 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
-    };
-    // SAFETY: plain system calls on integers and descriptors this process owns.
+/// Variables the application does not inherit from coldfront: the harness's own, and
+/// socket activation's (set only when it applies).
+const INHERITED_NOT: [&str; 4] = [
+    "LISTEN_FDS",
+    "LISTEN_PID",
+    crate::settings::SETTINGS_ENV,
+    crate::settings::APP_ENV,
+];
+
+/// In the child: lead a new process group and die with the starting thread.
+fn prepare_child() -> io::Result<()> {
+    // SAFETY: plain system calls on integers.
     unsafe {
         check(libc::setpgid(0, 0))?;
         check(libc::prctl(
             libc::PR_SET_PDEATHSIG,
             libc::SIGKILL as libc::c_ulong,
         ))?;
-        if let Some(fd) = listen_fd {
-            if fd == LISTEN_FD {
-                check(libc::fcntl(fd, libc::F_SETFD, 0))?;
-            } else {
-                check(libc::dup2(fd, LISTEN_FD))?;
-            }
-            set_listen_pid()?;
-        }
     }
     Ok(())
+}
+
+fn check(status: libc::c_int) -> io::Result<()> {
+    if status == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// The value `LISTEN_PID` is spawned with: as many digits as any PID has, overwritten in the
 /// child.
 const LISTEN_PID_PLACEHOLDER: &str = "0000000000";
 
-extern "C" {
-    /// The C library's environment, which `exec` passes on (the standard library points it at
-    /// the command's own environment before running `pre_exec` closures).
-    static mut environ: *const *mut libc::c_char;
+/// Socket activation's exec, done in the child itself: `LISTEN_PID` must hold the child's own
+/// PID, known only after the fork, and the standard library passes its own copy of the
+/// environment to `exec`. So the program, arguments and environment are prepared before the
+/// fork, and the child writes its PID into its `LISTEN_PID=` entry, puts the socket at
+/// [`LISTEN_FD`] and calls `execve` (it does not return when it succeeds).
+struct ExecWithListenPid {
+    program: CString,
+    /// Owned strings the pointers below point into (their heap buffers do not move).
+    _strings: Vec<CString>,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    /// The digits of `LISTEN_PID=0000000000`.
+    pid_digits: *mut u8,
+    listener: RawFd,
 }
 
-/// Writes the child's own PID into its `LISTEN_PID=0000000000` entry (systemd's check that
-/// the sockets are meant for this process) in place: no allocation, no lock.
-///
-/// # Safety
-/// Only between fork and exec in the child (single-threaded there).
-unsafe fn set_listen_pid() -> io::Result<()> {
-    const NAME: &[u8] = b"LISTEN_PID=";
-    let mut digits = [0u8; 10];
-    let (mut pid, mut n) = (libc::getpid() as u32, 0);
-    loop {
-        digits[n] = b'0' + (pid % 10) as u8;
-        n += 1;
-        pid /= 10;
-        if pid == 0 {
-            break;
+// SAFETY: the raw pointers point into `_strings`, owned by the same value; it is used by one
+// thread at a time (the forked child).
+unsafe impl Send for ExecWithListenPid {}
+// SAFETY: as above; shared references do not write.
+unsafe impl Sync for ExecWithListenPid {}
+
+impl ExecWithListenPid {
+    fn new(
+        program: OsString,
+        args: &[OsString],
+        env: &[(OsString, OsString)],
+        listener: RawFd,
+    ) -> io::Result<ExecWithListenPid> {
+        let c = |bytes: Vec<u8>| {
+            CString::new(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL"))
+        };
+        let program = c(program.into_encoded_bytes())?;
+        let mut strings = vec![program.clone()];
+        for arg in args {
+            strings.push(c(arg.as_encoded_bytes().to_vec())?);
         }
+        let argc = strings.len();
+        for (key, value) in env {
+            let mut entry = key.as_encoded_bytes().to_vec();
+            entry.push(b'=');
+            entry.extend_from_slice(value.as_encoded_bytes());
+            strings.push(c(entry)?);
+        }
+        let pointer = |s: &CString| s.as_ptr();
+        let argv = strings[..argc]
+            .iter()
+            .map(pointer)
+            .chain([std::ptr::null()])
+            .collect();
+        let envp: Vec<*const libc::c_char> = strings[argc..]
+            .iter()
+            .map(pointer)
+            .chain([std::ptr::null()])
+            .collect();
+        let pid_digits = strings[argc..]
+            .iter()
+            .find(|entry| entry.as_bytes().starts_with(b"LISTEN_PID="))
+            .map(|entry| entry.as_ptr().cast_mut().cast::<u8>().wrapping_add(11))
+            .ok_or_else(|| io::Error::other("LISTEN_PID missing"))?;
+        Ok(ExecWithListenPid {
+            program,
+            _strings: strings,
+            argv,
+            envp,
+            pid_digits,
+            listener,
+        })
     }
-    let mut entry = environ;
-    while !entry.is_null() && !(*entry).is_null() {
-        let text = (*entry).cast::<u8>();
-        if (0..NAME.len()).all(|i| *text.add(i) == NAME[i]) {
-            let value = text.add(NAME.len());
-            for (i, digit) in digits[..n].iter().rev().enumerate() {
-                *value.add(i) = *digit;
+
+    /// In the child: the socket at fd 3, its PID in `LISTEN_PID`, then `execve`.
+    fn exec(&mut self) -> io::Result<()> {
+        // SAFETY: between fork and exec in the child; the descriptors are this process's, and
+        // every pointer points into `_strings` (the digits write stays inside the entry's
+        // ten placeholder digits and its terminating NUL).
+        unsafe {
+            if self.listener == LISTEN_FD {
+                check(libc::fcntl(self.listener, libc::F_SETFD, 0))?;
+            } else {
+                check(libc::dup2(self.listener, LISTEN_FD))?;
             }
-            *value.add(n) = 0;
-            return Ok(());
+            let mut digits = [0u8; 10];
+            let (mut pid, mut n) = (libc::getpid() as u32, 0);
+            loop {
+                digits[n] = b'0' + (pid % 10) as u8;
+                n += 1;
+                pid /= 10;
+                if pid == 0 {
+                    break;
+                }
+            }
+            for (i, digit) in digits[..n].iter().rev().enumerate() {
+                *self.pid_digits.add(i) = *digit;
+            }
+            *self.pid_digits.add(n) = 0;
+            libc::execve(
+                self.program.as_ptr(),
+                self.argv.as_ptr(),
+                self.envp.as_ptr(),
+            );
         }
-        entry = entry.add(1);
+        Err(io::Error::last_os_error())
     }
-    Err(io::Error::other(
-        "LISTEN_PID is missing from the environment",
-    ))
 }
 
 /// Sends `signal` to the process group led by `pid` (an application process); a group that

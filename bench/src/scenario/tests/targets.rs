@@ -179,3 +179,105 @@ fn tls_verification_is_a_setting_of_external_targets() {
         ["x.toml:4:7: targets.t.tls: not allowed here: `tls` applies to external targets (`url = \"https://…\"`); this target is kind = \"serverless\""]
     );
 }
+
+#[test]
+fn a_command_target_takes_the_app_keys_relative_to_the_scenario_file() {
+    let text = format!(
+        "name = \"x\"\n[targets.s]\nkind = \"serverless\"\ncommand = [\"node\", \"server.js\"]\n\
+         cwd = \"src\"\nenv = {{ NODE_ENV = \"production\" }}\nready = \"/api/health\"\n\
+         init_timeout = \"5s\"\nlisten = \"fd\"\nprepare = [\"npm\", \"ci\"]\nconcurrency = 8\n\
+         [targets.p]\nkind = \"persistent\"\ncommand = [\"node\", \"server.js\"]\n\
+         [database]\ninit_sql = \"Cargo.toml\"\n{PHASE}{REQUEST}"
+    );
+    let plan = parse_str(&text, Path::new("./x.toml")).unwrap();
+    let TargetSetup::Serverless { settings, app } = &plan.targets[0].setup else {
+        panic!("{:?}", plan.targets[0].setup)
+    };
+    assert_eq!(settings.concurrency, Some(8));
+    let app = app.as_ref().unwrap();
+    assert_eq!(app.settings.command, ["node", "server.js"]);
+    assert_eq!(app.settings.cwd.as_deref(), Some(Path::new("./src")));
+    assert_eq!(app.settings.env, [("NODE_ENV".into(), "production".into())]);
+    assert_eq!(app.settings.ready.as_deref(), Some("/api/health"));
+    assert_eq!(app.settings.init_timeout, Some(Duration::from_secs(5)));
+    assert_eq!(
+        app.settings.listen,
+        Some(coldfront_targets::settings::Listen::Fd)
+    );
+    assert_eq!(app.prepare, ["npm", "ci"]);
+    let TargetSetup::Persistent { app, .. } = &plan.targets[1].setup else {
+        panic!()
+    };
+    assert_eq!(
+        app.as_ref().unwrap().settings.cwd.as_deref(),
+        Some(Path::new("./")),
+        "the scenario's directory by default"
+    );
+    assert_eq!(
+        plan.database.init_sql.as_deref(),
+        Some(Path::new("./Cargo.toml"))
+    );
+}
+
+#[test]
+fn keys_that_do_not_go_with_or_without_a_command_are_located_errors() {
+    let text = format!(
+        "name = \"x\"\n[targets.s]\nkind = \"serverless\"\ncommand = [\"node\"]\ninit = \"100ms\"\n\
+         db_connect = \"per-request\"\n[targets.p]\nkind = \"persistent\"\ncommand = [\"node\"]\n\
+         pool = 3\n[targets.b]\nkind = \"serverless\"\nconcurrency = 2\nready = \"/health\"\n\
+         [targets.u]\nurl = \"http://h\"\ncommand = [\"node\"]\n{PHASE}{REQUEST}"
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "x.toml:5:8: targets.s.init: not allowed here: `init` does not go with this target: it \
+             models the built-in application; a command target's start-up, database access and \
+             pool are its own",
+            "x.toml:6:14: targets.s.db_connect: not allowed here: `db_connect` does not go with this \
+             target: it models the built-in application; a command target's start-up, database \
+             access and pool are its own",
+            "x.toml:10:8: targets.p.pool: not allowed here: `pool` does not go with this target: it \
+             models the built-in application; a command target's start-up, database access and \
+             pool are its own",
+            "x.toml:13:15: targets.b.concurrency: not allowed here: `concurrency` does not go with \
+             this target: it applies to command targets (`command = [...]`); the built-in \
+             instance serves one request at a time",
+            "x.toml:14:9: targets.b.ready: not allowed here: `ready` applies to command targets \
+             (kind = \"serverless\" or \"persistent\" with `command`); this target has no \
+             `command`: it runs the built-in application",
+            "x.toml:17:11: targets.u.command: not allowed here: `command` applies to command \
+             targets (kind = \"serverless\" or \"persistent\" with `command`); this target is \
+             external (`url`)",
+        ]
+    );
+}
+
+#[test]
+fn command_target_values_are_checked() {
+    let text = format!(
+        "name = \"x\"\n[targets.a]\nkind = \"serverless\"\ncommand = []\n[targets.b]\n\
+         kind = \"persistent\"\ncommand = [\"node\", 3]\nenv = {{ \"A=B\" = \"x\" }}\n\
+         ready = \"health\"\nlisten = \"socket\"\ninit_timeout = \"0s\"\n[targets.c]\n\
+         kind = \"persistent\"\ncommand = [\"node\"]\ncwd = \"no-such-directory\"\n\
+         [database]\ninit_sql = \"missing.sql\"\n{PHASE}{REQUEST}"
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "x.toml:4:11: targets.a.command: expected a non-empty array of strings such as \
+             [\"node\", \"server.js\"], found an array",
+            "x.toml:7:11: targets.b.command: expected a non-empty array of strings such as \
+             [\"node\", \"server.js\"], found an array",
+            "x.toml:8:7: targets.b.env.\"A=B\": not allowed here: \"A=B\" cannot be an environment \
+             variable's name (it has `=` or NUL)",
+            "x.toml:9:9: targets.b.ready: expected a path string such as \"/api/health\", found \
+             \"health\"",
+            "x.toml:10:10: targets.b.listen: expected one of \"port\", \"fd\", found \"socket\"",
+            "x.toml:11:16: targets.b.init_timeout: expected a duration > 0 such as \"5s\", found \"0s\"",
+            "x.toml:15:7: targets.c.cwd: not allowed here: the directory ./no-such-directory does \
+             not exist",
+            "x.toml:17:12: database.init_sql: expected a file, relative to the scenario file, found \
+             \"missing.sql\" (./missing.sql is not a file)",
+        ]
+    );
+}

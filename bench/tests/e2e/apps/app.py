@@ -1,10 +1,13 @@
 """A small HTTP server for coldfront's command-target tests: Python's standard library only.
 
 Listens on $HOSTNAME:$PORT (HTTP/1.1, keep-alive) and, with FORK_CHILD=1, forks a child that
-sleeps until killed (to check that a whole process group is ended). Routes: /health, /info.
+sleeps until killed (to check that a whole process group is ended). Routes: /health, /info,
+/db (the rows of table `marker` in $DATABASE_URL, read with psql: one database connection per
+request).
 """
 import json
 import os
+import subprocess
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,15 +22,21 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
+        status = 200
         if self.path == "/health":
             body = {"status": "ok"}
         elif self.path == "/info":
             body = {"pid": os.getpid(), "port": os.environ.get("PORT")}
+        elif self.path == "/db":
+            query = ["psql", os.environ["DATABASE_URL"], "-tAc", "SELECT count(*) FROM marker"]
+            done = subprocess.run(query, capture_output=True, text=True)
+            body = {"rows": done.stdout.strip(), "error": done.stderr.strip()}
+            status = 200 if done.returncode == 0 else 500
         else:
             self.send_error(404)
             return
         data = json.dumps(body).encode()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.end_headers()

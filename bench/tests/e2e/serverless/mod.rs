@@ -21,6 +21,7 @@ use http::StatusCode;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
+pub mod command;
 mod database;
 mod instance;
 mod lifecycle;

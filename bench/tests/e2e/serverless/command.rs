@@ -1,0 +1,350 @@
+//! Command instances: the gateway running a user's HTTP server (here `apps/app.js`, Node's own
+//! `http`, and `apps/app.py`) with every platform rule: cold starts split into spawn →
+//! listening → ready → first response, keep-warm reuse, concurrency 1 against N, 429 past
+//! `max_instances`, 504 past `max_duration`, readiness by HTTP and by TCP, socket activation,
+//! failures at start and mid-request, and no process of the app left behind.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use coldfront_targets::command::AppCommand;
+use coldfront_targets::serverless::{InstanceCommand, ServerlessConfig};
+use coldfront_targets::settings::Listen;
+use http::StatusCode;
+
+use super::*;
+
+fn apps_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/apps")
+}
+
+/// A mark no other process has: in the app's argv and in `TEST_MARK` (the argv of what it
+/// forks), so its processes can be found.
+pub fn unique_mark(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("coldfront-test-{what}-{}-{nanos}", std::process::id())
+}
+
+/// `node app.js MARK` with `env`, ready on `/health`.
+fn node_app(mark: &str, env: &[(&str, &str)]) -> AppCommand {
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.push(("TEST_MARK".into(), mark.into()));
+    AppCommand {
+        program: "node".into(),
+        args: vec!["app.js".into(), mark.into()],
+        cwd: Some(apps_dir()),
+        env,
+        ready: Some("/health".into()),
+        init_timeout: Duration::from_secs(10),
+        listen: Listen::Port,
+    }
+}
+
+fn app_config(app: AppCommand) -> ServerlessConfig {
+    ServerlessConfig {
+        keep_warm: Duration::from_secs(30),
+        instances: InstanceCommand::App(app),
+        ..config(&no_database())
+    }
+}
+
+/// Live (not zombie) processes whose command line holds `mark`.
+pub fn marked_processes(mark: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if !cmdline.split(|b| *b == 0).any(|arg| arg == mark.as_bytes()) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next());
+        if !matches!(state, None | Some('Z') | Some('X')) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Waits (up to `within`) until no live process holds `mark`.
+pub fn assert_no_process_left(mark: &str, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let left = marked_processes(mark);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "processes of the app left after {within:?}: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_command_instance_cold_starts_once_then_serves_warm() {
+    let mark = unique_mark("warm");
+    runtime().block_on(async {
+        let gateway = Gateway::start(app_config(node_app(&mark, &[("CUSTOM", "hi")]))).await;
+        let cold = get(gateway.addr, "/info").await;
+        assert_eq!(cold.status, StatusCode::OK, "{}", cold.text());
+        assert!(cold.cold());
+        for part in [
+            "x-coldfront-init-ms",
+            "x-coldfront-spawn-ms",
+            "x-coldfront-listening-ms",
+            "x-coldfront-ready-ms",
+            "x-coldfront-first-response-ms",
+        ] {
+            assert!(cold.millis(part) >= 0.0, "{part}");
+        }
+        // The breakdown adds up to what the gateway saw (init = spawn + listening + ready +
+        // the first connection).
+        let parts = cold.millis("x-coldfront-spawn-ms")
+            + cold.millis("x-coldfront-listening-ms")
+            + cold.millis("x-coldfront-ready-ms");
+        assert!(parts <= cold.millis("x-coldfront-init-ms") + 0.01);
+        let info = cold.json();
+        assert_eq!(info["pid"], cold.pid());
+        assert_eq!(info["port"], info["aws_lwa_port"]);
+        assert_eq!(info["hostname"], "127.0.0.1");
+        assert!(info["database_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgres://"));
+        assert_eq!(info["custom"], "hi");
+        let warm = get(gateway.addr, "/info").await;
+        assert!(!warm.cold());
+        assert_eq!(warm.pid(), cold.pid(), "the same instance, kept warm");
+        assert!(!warm.headers.contains_key("x-coldfront-init-ms"));
+        let metrics = gateway.metrics().await;
+        assert_eq!(metrics["cold_starts"], 1, "{metrics}");
+        gateway.stop().await;
+    });
+    assert_no_process_left(&mark, Duration::from_secs(5));
+}
+
+/// Concurrency 1 (Lambda) gives each concurrent request its own instance; concurrency 4
+/// (Fluid compute, Cloud Run) packs four onto one warm instance and starts a second only for
+/// the fifth.
+#[test]
+fn concurrency_n_serves_n_requests_on_one_instance() {
+    let mark = unique_mark("concurrency");
+    runtime().block_on(async {
+        for (concurrency, expected_instances) in [(1, 4), (4, 1)] {
+            let gateway = Gateway::start(ServerlessConfig {
+                concurrency,
+                ..app_config(node_app(&mark, &[]))
+            })
+            .await;
+            let first = get(gateway.addr, "/info").await;
+            assert_eq!(first.status, StatusCode::OK);
+            // Its other lanes join the pool once it is ready.
+            gateway.wait_metrics(|m| m["instances"]["idle"] == 1).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let replies =
+                futures_util::future::join_all((0..4).map(|_| get(gateway.addr, "/sleep?ms=400")))
+                    .await;
+            let mut pids: Vec<u32> = replies.iter().map(|r| r.pid()).collect();
+            pids.sort_unstable();
+            pids.dedup();
+            assert_eq!(
+                pids.len(),
+                expected_instances,
+                "concurrency {concurrency}: {pids:?}"
+            );
+            if concurrency == 4 {
+                let five = futures_util::future::join_all(
+                    (0..5).map(|_| get(gateway.addr, "/sleep?ms=400")),
+                )
+                .await;
+                let cold = five.iter().filter(|r| r.cold()).count();
+                assert_eq!(cold, 1, "the fifth starts a second instance");
+            }
+            gateway.stop().await;
+        }
+    });
+    assert_no_process_left(&mark, Duration::from_secs(5));
+}
+
+#[test]
+fn past_max_instances_a_request_gets_429_and_past_max_duration_504() {
+    let mark = unique_mark("limits");
+    runtime().block_on(async {
+        let gateway = Gateway::start(ServerlessConfig {
+            max_instances: 1,
+            queue_timeout: Duration::ZERO,
+            max_duration: Duration::from_millis(700),
+            ..app_config(node_app(&mark, &[("FORK_CHILD", "1")]))
+        })
+        .await;
+        assert_eq!(get(gateway.addr, "/health").await.status, StatusCode::OK);
+        let (slow, throttled) = tokio::join!(get(gateway.addr, "/sleep?ms=5000"), async {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            get(gateway.addr, "/health").await
+        });
+        assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(throttled.header("x-coldfront-error"), "throttled");
+        assert_eq!(slow.status, StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(slow.header("x-coldfront-error"), "function_timeout");
+        // Killed with its whole group: the child it forked is gone too.
+        let metrics = gateway.wait_alive(0).await;
+        assert_eq!(metrics["kills"], 1, "{metrics}");
+        assert_no_process_left(&mark, Duration::from_secs(3));
+        let again = get(gateway.addr, "/health").await;
+        assert_eq!(again.status, StatusCode::OK);
+        assert!(again.cold(), "a new instance after the kill");
+        gateway.stop().await;
+    });
+    assert_no_process_left(&mark, Duration::from_secs(5));
+}
+
+/// With a `ready` path the gateway waits for a 100–499 answer (the app listens 300 ms before
+/// its handlers are ready, as Next.js does); without one, a TCP accept is ready.
+#[test]
+fn readiness_by_http_waits_for_the_path_and_by_tcp_for_the_accept() {
+    let mark = unique_mark("ready");
+    runtime().block_on(async {
+        let warming = node_app(&mark, &[("WARMUP_MS", "300")]);
+        let gateway = Gateway::start(app_config(warming.clone())).await;
+        let reply = get(gateway.addr, "/health").await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "never sees the 503 of warm-up"
+        );
+        assert!(
+            reply.millis("x-coldfront-ready-ms") >= 200.0,
+            "ready {} ms after listening",
+            reply.millis("x-coldfront-ready-ms")
+        );
+        gateway.stop().await;
+        let tcp = AppCommand {
+            ready: None,
+            ..warming
+        };
+        let gateway = Gateway::start(app_config(tcp)).await;
+        let reply = get(gateway.addr, "/health").await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the app's own 503"
+        );
+        assert!(reply.millis("x-coldfront-ready-ms") < 50.0);
+        gateway.stop().await;
+    });
+    assert_no_process_left(&mark, Duration::from_secs(5));
+}
+
+/// `listen = "fd"`: the gateway binds the socket and passes it as fd 3 with `LISTEN_FDS=1` and
+/// `LISTEN_PID` = the app's own PID; the kernel queues the first request while the app starts.
+#[test]
+fn socket_activation_hands_the_app_a_listening_socket() {
+    let mark = unique_mark("fd");
+    runtime().block_on(async {
+        let app = AppCommand {
+            ready: None,
+            listen: Listen::Fd,
+            ..node_app(&mark, &[("STARTUP_MS", "200")])
+        };
+        let gateway = Gateway::start(app_config(app)).await;
+        let reply = get(gateway.addr, "/info").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        let info = reply.json();
+        assert_eq!(info["listen_fds"], "1");
+        assert_eq!(info["listen_pid"], reply.pid().to_string());
+        assert!(
+            reply.millis("x-coldfront-listening-ms") < 50.0,
+            "listening from the start"
+        );
+        assert!(
+            reply.millis("x-coldfront-first-response-ms") >= 150.0,
+            "the request waited in the kernel's queue while the app started"
+        );
+        gateway.stop().await;
+    });
+    assert_no_process_left(&mark, Duration::from_secs(5));
+}
+
+#[test]
+fn an_app_that_fails_to_start_or_crashes_is_counted_and_the_gateway_keeps_serving() {
+    let mark = unique_mark("failures");
+    runtime().block_on(async {
+        let wrong_port = AppCommand {
+            init_timeout: Duration::from_millis(800),
+            ..node_app(&mark, &[("WRONG_PORT", "1")])
+        };
+        let gateway = Gateway::start(app_config(wrong_port)).await;
+        let reply = get(gateway.addr, "/health").await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(reply.header("x-coldfront-error"), "init_timeout");
+        let message = reply.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("$PORT"), "{message}");
+        gateway.stop().await;
+
+        let gateway = Gateway::start(app_config(node_app(&mark, &[("CRASH_AT_START", "1")]))).await;
+        let reply = get(gateway.addr, "/health").await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(reply.header("x-coldfront-error"), "instance_crashed");
+        let message = reply.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("exit status: 3"), "{message}");
+        let metrics = gateway.metrics().await;
+        assert_eq!(metrics["init_failures"], 1, "{metrics}");
+        gateway.stop().await;
+
+        let gateway = Gateway::start(app_config(node_app(&mark, &[]))).await;
+        let crash = get(gateway.addr, "/crash").await;
+        assert_eq!(crash.status, StatusCode::BAD_GATEWAY);
+        assert_eq!(crash.header("x-coldfront-error"), "instance_crashed");
+        let next = get(gateway.addr, "/health").await;
+        assert_eq!(next.status, StatusCode::OK);
+        assert!(next.cold(), "a fresh instance replaces the crashed one");
+        gateway.stop().await;
+    });
+    assert_no_process_left(&mark, Duration::from_secs(5));
+}
+
+/// A Python app that forks a child (same process group): retiring the instance (keep-warm
+/// 0) ends both, and an app that ignores SIGTERM is killed after the grace period.
+#[test]
+fn retiring_an_instance_ends_its_whole_process_group() {
+    let mark = unique_mark("group");
+    runtime().block_on(async {
+        let python = AppCommand {
+            program: "python3".into(),
+            args: vec!["app.py".into(), mark.clone().into()],
+            env: vec![("FORK_CHILD".into(), "1".into())],
+            ..node_app(&mark, &[])
+        };
+        let gateway = Gateway::start(ServerlessConfig {
+            keep_warm: Duration::ZERO,
+            ..app_config(python)
+        })
+        .await;
+        let reply = get(gateway.addr, "/info").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        gateway.wait_alive(0).await;
+        assert_no_process_left(&mark, Duration::from_secs(3));
+        gateway.stop().await;
+
+        let stubborn = node_app(&mark, &[("IGNORE_TERM", "1"), ("FORK_CHILD", "1")]);
+        let gateway = Gateway::start(app_config(stubborn)).await;
+        assert_eq!(get(gateway.addr, "/health").await.status, StatusCode::OK);
+        assert_eq!(marked_processes(&mark).len(), 2, "the app and its child");
+        gateway.stop().await;
+    });
+    assert_no_process_left(&mark, Duration::from_secs(1));
+}
