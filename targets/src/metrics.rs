@@ -9,6 +9,8 @@
 //!
 //! What each count means: `serverless::metrics` and `persistent::metrics`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::app::JobCounts;
@@ -45,6 +47,20 @@ pub struct ServerlessMetrics {
     pub requests: u64,
     pub queued: u64,
     pub uptime_ms: u64,
+    /// Where the completed cold starts' time went, by part (`init`, `spawn`, `runtime_init`,
+    /// `db_connect`, `listening`, `ready`, `first_response`; those that apply), in
+    /// microseconds. Absent before the first cold start completes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cold_start_us: BTreeMap<String, PartStats>,
+}
+
+/// One part of the cold starts so far: how many had it, and its distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartStats {
+    pub count: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub max: u64,
 }
 
 /// Serverless instances now, and the most allowed (`max_instances`).
@@ -99,6 +115,7 @@ mod tests {
             requests: 9,
             queued: 0,
             uptime_ms: 1200,
+            cold_start_us: BTreeMap::new(),
         });
         let value = serde_json::to_value(&serverless).unwrap();
         assert_eq!(

@@ -68,10 +68,24 @@ impl Socket {
     /// A socket for one application process as `listen` says: a free port, or a bound and
     /// listening socket on one.
     pub fn new(listen: Listen) -> io::Result<Socket> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        Self::avoiding(listen, |_| false)
+    }
+
+    /// [`Socket::new`] on a port for which `taken` is false (the ports handed to the other
+    /// instances of a gateway, whose applications may not have bound theirs yet).
+    pub fn avoiding(listen: Listen, taken: impl Fn(u16) -> bool) -> io::Result<Socket> {
+        let mut listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        for _ in 0..64 {
+            if !taken(listener.local_addr()?.port()) {
+                break;
+            }
+            // Bound before the old one closes: the kernel hands out another port.
+            listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        }
         Ok(match listen {
-            // The port is free again once the probe closes; another process could take it
-            // before the application binds it (then it fails to start, and says so).
+            // The port is free again once the probe closes; a process other than coldfront's
+            // could take it before the application binds it (then the application fails to
+            // start, and says so).
             Listen::Port => Socket::Port(listener.local_addr()?.port()),
             Listen::Fd => Socket::Fd(listener),
         })

@@ -6,6 +6,7 @@
 //! its [`ColdStart`] breakdown, or an [`InitFailure`] that becomes a 503 naming its kind,
 //! never a hang.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io;
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
 use serde_json::json;
 
 use super::launcher::Launcher;
@@ -56,19 +58,26 @@ pub struct ColdStart {
 }
 
 impl ColdStart {
-    /// Adds the `x-coldfront-*-ms` breakdown headers (those that apply).
+    /// Each part by name (`runtime_init`, …), `None` when it does not apply.
+    pub fn parts(&self) -> impl Iterator<Item = (&'static str, Option<Duration>)> {
+        [
+            ("init", Some(self.init)),
+            ("spawn", Some(self.spawn)),
+            ("runtime_init", self.runtime_init),
+            ("db_connect", self.db_connect),
+            ("listening", self.listening),
+            ("ready", self.ready),
+        ]
+        .into_iter()
+    }
+
+    /// Adds the `x-coldfront-<part>-ms` breakdown headers (those that apply).
     pub fn add_headers(&self, headers: &mut HeaderMap) {
-        headers.insert("x-coldfront-init-ms", millis(self.init));
-        headers.insert("x-coldfront-spawn-ms", millis(self.spawn));
-        let parts = [
-            ("x-coldfront-runtime-init-ms", self.runtime_init),
-            ("x-coldfront-db-connect-ms", self.db_connect),
-            ("x-coldfront-listening-ms", self.listening),
-            ("x-coldfront-ready-ms", self.ready),
-        ];
-        for (name, part) in parts {
-            if let Some(part) = part {
-                headers.insert(name, millis(part));
+        for (part, took) in self.parts() {
+            if let Some(took) = took {
+                let name = format!("x-coldfront-{}-ms", part.replace('_', "-"));
+                let name = http::HeaderName::try_from(name).expect("a valid header name");
+                headers.insert(name, millis(took));
             }
         }
     }
@@ -152,6 +161,8 @@ pub struct Starter {
     pub launcher: Launcher,
     pub instances: Instances,
     pub stats: Arc<Stats>,
+    /// The ports handed to command instances alive now.
+    pub ports: Ports,
 }
 
 /// What an instance runs.
@@ -260,8 +271,10 @@ impl Starter {
         slot: Slot,
     ) -> Result<Lane, InitFailure> {
         let began = Instant::now();
-        let socket = Socket::new(app.listen).map_err(InitFailure::Spawn)?;
+        let socket = Socket::avoiding(app.listen, |port| self.ports.lock().contains(&port))
+            .map_err(InitFailure::Spawn)?;
         let addr = socket.addr().map_err(InitFailure::Spawn)?;
+        let port = PortLease::new(&self.ports, addr.port());
         let mut command = app
             .command(&socket, database_url, std::io::stderr().as_fd())
             .map_err(InitFailure::Spawn)?;
@@ -316,8 +329,33 @@ impl Starter {
         Ok(Lane {
             sender,
             cold_start: Some(cold_start),
-            running: Arc::new(Running::new(id, pid, Some(addr), process, slot)),
+            running: Arc::new(Running::new(id, pid, Some((addr, port)), process, slot)),
         })
+    }
+}
+
+/// The ports of a gateway's command instances, so no two are handed the same one.
+pub type Ports = Arc<Mutex<HashSet<u16>>>;
+
+/// A port of [`Ports`], given back when the instance is gone.
+pub struct PortLease {
+    ports: Ports,
+    port: u16,
+}
+
+impl PortLease {
+    fn new(ports: &Ports, port: u16) -> PortLease {
+        ports.lock().insert(port);
+        PortLease {
+            ports: Arc::clone(ports),
+            port,
+        }
+    }
+}
+
+impl Drop for PortLease {
+    fn drop(&mut self) {
+        self.ports.lock().remove(&self.port);
     }
 }
 

@@ -136,8 +136,10 @@ impl Gateway {
         let sent = lane.sender.send_request(to_instance(request));
         match tokio::time::timeout_at(deadline, sent).await {
             Ok(Ok(response)) => {
-                if served.cold_start.is_some() {
-                    served.first_response = Some(sent_at.elapsed());
+                if let Some(cold_start) = &served.cold_start {
+                    let first_response = sent_at.elapsed();
+                    served.first_response = Some(first_response);
+                    self.stats.cold_start_served(cold_start, first_response);
                 }
                 relay(response, lease, deadline, &served)
             }

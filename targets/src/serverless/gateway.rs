@@ -64,6 +64,7 @@ impl Gateway {
                 launcher,
                 instances,
                 stats: Arc::clone(&stats),
+                ports: Default::default(),
             },
             stats,
             next_id: AtomicU64::new(1),

@@ -9,10 +9,17 @@
 //! reads; `cold_starts` every cold start begun, `init_failures` those that failed; `kills`
 //! instances killed for running past `max_duration`.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::metrics::{Instances, ServerlessMetrics, TargetMetrics};
+use parking_lot::Mutex;
+
+use super::cold_start::ColdStart;
+use crate::metrics::{Instances, PartStats, ServerlessMetrics, TargetMetrics};
+
+/// Cold starts whose parts are kept for the breakdown (the first ones; a run has far fewer).
+const MAX_BREAKDOWNS: usize = 100_000;
 
 pub use crate::metrics::METRICS_PATH;
 
@@ -26,6 +33,8 @@ pub struct Stats {
     alive: AtomicU64,
     busy: AtomicU64,
     queued: AtomicU64,
+    /// Each completed cold start's parts, in microseconds, by part name.
+    breakdowns: Mutex<BTreeMap<&'static str, Vec<u64>>>,
 }
 
 impl Default for Stats {
@@ -40,6 +49,7 @@ impl Default for Stats {
             alive: AtomicU64::new(0),
             busy: AtomicU64::new(0),
             queued: AtomicU64::new(0),
+            breakdowns: Mutex::default(),
         }
     }
 }
@@ -86,6 +96,21 @@ impl Stats {
         QueuedGuard(&self.queued)
     }
 
+    /// A cold start's first response was sent: keep where its time went.
+    pub fn cold_start_served(&self, cold_start: &ColdStart, first_response: Duration) {
+        let mut breakdowns = self.breakdowns.lock();
+        for (part, took) in cold_start
+            .parts()
+            .chain([("first_response", Some(first_response))])
+        {
+            let Some(took) = took else { continue };
+            let values = breakdowns.entry(part).or_default();
+            if values.len() < MAX_BREAKDOWNS {
+                values.push(took.as_micros() as u64);
+            }
+        }
+    }
+
     pub fn alive(&self) -> u64 {
         self.alive.load(Ordering::Relaxed)
     }
@@ -107,7 +132,29 @@ impl Stats {
             requests: read(&self.requests),
             queued: read(&self.queued),
             uptime_ms: self.started.elapsed().as_millis() as u64,
+            cold_start_us: self
+                .breakdowns
+                .lock()
+                .iter()
+                .map(|(part, values)| (part.to_string(), part_stats(values)))
+                .collect(),
         })
+    }
+}
+
+/// Count, median, 90th percentile (nearest rank) and maximum of `values`.
+fn part_stats(values: &[u64]) -> PartStats {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let rank = |q: f64| {
+        let index = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+        sorted[index]
+    };
+    PartStats {
+        count: sorted.len() as u64,
+        p50: rank(0.5),
+        p90: rank(0.9),
+        max: *sorted.last().unwrap_or(&0),
     }
 }
 
@@ -147,5 +194,29 @@ mod tests {
             (doc["kills"].as_u64(), doc["queued"].as_u64()),
             (Some(0), Some(0))
         );
+        assert!(doc.get("cold_start_us").is_none(), "none completed yet");
+    }
+
+    #[test]
+    fn cold_start_parts_are_summarised_by_name() {
+        let stats = Stats::default();
+        for ms in [10, 20, 30, 40] {
+            let cold_start = ColdStart {
+                init: Duration::from_millis(ms + 1),
+                spawn: Duration::from_millis(1),
+                listening: Some(Duration::from_millis(ms)),
+                ..ColdStart::default()
+            };
+            stats.cold_start_served(&cold_start, Duration::from_millis(2));
+        }
+        let doc = serde_json::to_value(stats.document(0, 4)).unwrap();
+        let parts = &doc["cold_start_us"];
+        assert_eq!(
+            parts["listening"],
+            json!({"count": 4, "p50": 20_000, "p90": 40_000, "max": 40_000})
+        );
+        assert_eq!(parts["first_response"]["p50"], 2_000);
+        assert_eq!(parts["spawn"]["count"], 4);
+        assert!(parts.get("db_connect").is_none(), "a part none had");
     }
 }

@@ -23,7 +23,7 @@ use hyper::client::conn::http1::SendRequest;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
-use super::cold_start::ColdStart;
+use super::cold_start::{ColdStart, PortLease};
 use super::metrics::Stats;
 use super::process::Process;
 
@@ -34,6 +34,8 @@ pub struct Running {
     /// Where a command instance listens (further lanes connect there); `None` for a built-in
     /// instance, whose one connection is its socketpair.
     pub addr: Option<SocketAddr>,
+    /// Its port, reserved while it lives.
+    _port: Option<PortLease>,
     /// Lanes serving a request now.
     busy: AtomicU32,
     /// When a lane last finished a request (or the instance became ready).
@@ -44,11 +46,19 @@ pub struct Running {
 }
 
 impl Running {
-    pub fn new(id: u64, pid: u32, addr: Option<SocketAddr>, process: Process, slot: Slot) -> Self {
+    pub fn new(
+        id: u64,
+        pid: u32,
+        listening: Option<(SocketAddr, PortLease)>,
+        process: Process,
+        slot: Slot,
+    ) -> Self {
+        let (addr, port) = listening.unzip();
         Running {
             id,
             pid,
             addr,
+            _port: port,
             busy: AtomicU32::new(0),
             last_used: Mutex::new(Instant::now()),
             process: Mutex::new(Some(process)),
