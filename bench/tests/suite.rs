@@ -77,3 +77,39 @@ fn the_suite_at_half_length_holds_every_threshold() {
         assert!(set.join("report.html").is_file(), "{claim} has its report");
     }
 }
+
+const FRAMEWORKS: [&str; 4] = [
+    "frameworks-cold-start",
+    "frameworks-db-connection-storm",
+    "frameworks-rate-limit-leak",
+    "frameworks-realtime",
+];
+
+/// The framework scenarios (`scenarios/frameworks/`: the Express and Next.js examples as
+/// command targets, serverless and persistent) at half length: `prepare` (npm ci, next build)
+/// when their stamps say so, then every threshold must hold.
+#[test]
+fn the_framework_scenarios_at_half_length_hold_every_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let output = assert_cmd::Command::cargo_bin("coldfront")
+        .unwrap()
+        .arg("run")
+        .arg(suite_dir().join("frameworks"))
+        .args(["--duration-scale", "0.5", "--out"])
+        .arg(&out)
+        .timeout(Duration::from_secs(900))
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    for scenario in FRAMEWORKS {
+        let set = out.join(scenario);
+        let summary = read_summary(&set);
+        assert!(summary.targets.len() >= 3, "{scenario}");
+        for (target, s) in &summary.targets {
+            for verdict in &s.thresholds {
+                assert!(verdict.passed, "{scenario}/{target}: {verdict:?}");
+            }
+        }
+    }
+}

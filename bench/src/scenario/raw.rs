@@ -5,8 +5,6 @@
 use std::ops::Range;
 
 use coldfront_targets::settings::KEYS_BY_KIND;
-
-use super::target::APP_KEYS;
 use toml::Spanned;
 
 use super::document::{Node, NodeValue};
@@ -100,6 +98,17 @@ impl RawTarget {
             .expect("a key of KEYS_BY_KIND")
     }
 }
+
+/// A command target's keys: [`AppSettings::KEYS`], then the harness's own `prepare`.
+pub(crate) const APP_KEYS: &[&str] = &[
+    "command",
+    "cwd",
+    "env",
+    "ready",
+    "init_timeout",
+    "listen",
+    "prepare",
+];
 
 /// The settings keys of every built-in kind, then a command target's.
 fn settings_keys() -> impl Iterator<Item = &'static str> {

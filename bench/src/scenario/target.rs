@@ -23,7 +23,7 @@ use super::duration;
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
 use super::plan::{AppPlan, TargetPlan, TargetSetup};
-use super::raw::{Field, Named, RawTarget, A_STRING};
+use super::raw::{Field, Named, RawTarget, APP_KEYS, A_STRING};
 use super::reader::AN_INTEGER;
 use crate::model::names::TARGET_NAME_EXTRA;
 use crate::model::TargetKind;
@@ -54,17 +54,6 @@ fn persistent_settings(keys: &mut SettingsKeys) -> PersistentSettings {
         pool: keys.count("pool"),
     }
 }
-
-/// A command target's keys: [`AppSettings::KEYS`], then the harness's own `prepare`.
-pub(crate) const APP_KEYS: &[&str] = &[
-    "command",
-    "cwd",
-    "env",
-    "ready",
-    "init_timeout",
-    "listen",
-    "prepare",
-];
 
 /// The keys of the built-in kinds that model the built-in application, and why a command
 /// target has none of them.
@@ -153,22 +142,8 @@ fn setup(
         TargetKind::External => unreachable!("`kind` chooses among the built-in kinds"),
     };
     let has_command = matches!(target.setting("command"), Field::Given(_));
-    let app_mode = if has_command {
-        Mode::Apply
-    } else {
-        Mode::Reject("this target has no `command`: it runs the built-in application".into())
-    };
-    let app = settings(target, path, diag, &app_mode, app_settings);
-    // Keys that cannot go with (or without) a command, even on the right kind.
-    let refused: Vec<(&str, String)> = if has_command {
-        let why = "it models the built-in application; a command target's start-up, database \
-                   access and pool are its own";
-        BUILT_IN_APP_ONLY.map(|key| (key, why.to_owned())).to_vec()
-    } else {
-        let why = "it applies to command targets (`command = [...]`); the built-in instance \
-                   serves one request at a time";
-        vec![("concurrency", why.to_owned())]
-    };
+    let app = command_app(target, has_command, path, source, span, diag);
+    let refused = refused_keys(has_command);
     let serverless = settings_refusing(
         target,
         path,
@@ -193,30 +168,7 @@ fn setup(
         diag.report(&tls.span(), &path.key("tls"), Problem::not_allowed(reason));
         return Err(Reported);
     }
-    let app = match app? {
-        (settings, prepare) if !settings.command.is_empty() => Some(AppPlan {
-            settings: AppSettings {
-                cwd: Some(match &settings.cwd {
-                    Some(cwd) => check::beside(source, &cwd.to_string_lossy()),
-                    None => check::beside(source, ""),
-                }),
-                ..settings
-            },
-            prepare,
-        }),
-        _ => None,
-    };
-    if let Some(cwd) = app.as_ref().and_then(|app| app.settings.cwd.as_ref()) {
-        if !cwd.is_dir() {
-            let (span, key) = match target.setting("cwd") {
-                Field::Given(raw) => (raw.span(), "cwd"),
-                _ => (span.clone(), "command"),
-            };
-            let reason = format!("the directory {} does not exist", cwd.display());
-            diag.report(&span, &path.key(key), Problem::not_allowed(reason));
-            return Err(Reported);
-        }
-    }
+    let app = app?;
     if kind == TargetKind::Persistent {
         serverless?;
         Ok(TargetSetup::Persistent {
@@ -229,6 +181,62 @@ fn setup(
             settings: serverless?,
             app,
         })
+    }
+}
+
+/// A command target's application (`command` and its keys, `cwd` resolved against the
+/// scenario file `source` and checked), `None` without `command` (the keys then refused).
+fn command_app(
+    target: &RawTarget,
+    has_command: bool,
+    path: &KeyPath,
+    source: &Path,
+    span: Range<usize>,
+    diag: &mut Diagnostics,
+) -> Checked<Option<AppPlan>> {
+    let mode = if has_command {
+        Mode::Apply
+    } else {
+        Mode::Reject("this target has no `command`: it runs the built-in application".into())
+    };
+    let (settings, prepare) = settings(target, path, diag, &mode, app_settings)?;
+    if settings.command.is_empty() {
+        return Ok(None);
+    }
+    let written = settings
+        .cwd
+        .as_ref()
+        .map(|cwd| cwd.to_string_lossy().into_owned());
+    let cwd = check::beside(source, written.as_deref().unwrap_or(""));
+    if !cwd.is_dir() {
+        let (span, key) = match target.setting("cwd") {
+            Field::Given(raw) => (raw.span(), "cwd"),
+            _ => (span, "command"),
+        };
+        let reason = format!("the directory {} does not exist", cwd.display());
+        diag.report(&span, &path.key(key), Problem::not_allowed(reason));
+        return Err(Reported);
+    }
+    Ok(Some(AppPlan {
+        settings: AppSettings {
+            cwd: Some(cwd),
+            ..settings
+        },
+        prepare,
+    }))
+}
+
+/// The kind keys that cannot go with a command (they model the built-in application), or
+/// without one (`concurrency`), with the reason.
+fn refused_keys(has_command: bool) -> Vec<(&'static str, String)> {
+    if has_command {
+        let why = "it models the built-in application; a command target's start-up, database \
+                   access and pool are its own";
+        BUILT_IN_APP_ONLY.map(|key| (key, why.to_owned())).to_vec()
+    } else {
+        let why = "it applies to command targets (`command = [...]`); the built-in instance \
+                   serves one request at a time";
+        vec![("concurrency", why.to_owned())]
     }
 }
 

@@ -84,26 +84,7 @@ pub(crate) async fn start(
         kind,
         reason,
     };
-    let (database_url, probe_url, cluster) = match &options.database_url {
-        Some(url) => (url.clone(), url.clone(), None),
-        None => {
-            let cluster = start_cluster(database.max_connections)
-                .await
-                .map_err(|source| LaunchError::Database {
-                    target: name.to_string(),
-                    source,
-                })?;
-            (cluster.app_url(), cluster.admin_url(), Some(cluster))
-        }
-    };
-    if let Some(file) = &database.init_sql {
-        super::app::init_sql(&database_url, file)
-            .await
-            .map_err(|reason| LaunchError::App {
-                target: name.to_string(),
-                reason,
-            })?;
-    }
+    let (database_url, probe_url, cluster) = target_database(name, database, options).await?;
     let exe =
         std::env::current_exe().map_err(|e| spawn_error(format!("locating coldfront: {e}")))?;
     let log_file =
@@ -160,6 +141,36 @@ pub(crate) async fn start(
         database_url: Some(database_url),
         process: Some(TargetProcess { child, cluster }),
     })
+}
+
+/// The target's database, `init_sql` applied: the `--database-url` given or a fresh cluster.
+/// Returns the application's URL, the URL its connections are counted with, and the cluster.
+async fn target_database(
+    name: &str,
+    database: &DatabasePlan,
+    options: &LaunchOptions,
+) -> Result<(String, String, Option<PgCluster>), LaunchError> {
+    let (database_url, probe_url, cluster) = match &options.database_url {
+        Some(url) => (url.clone(), url.clone(), None),
+        None => {
+            let cluster = start_cluster(database.max_connections)
+                .await
+                .map_err(|source| LaunchError::Database {
+                    target: name.to_string(),
+                    source,
+                })?;
+            (cluster.app_url(), cluster.admin_url(), Some(cluster))
+        }
+    };
+    if let Some(file) = &database.init_sql {
+        super::app::init_sql(&database_url, file)
+            .await
+            .map_err(|reason| LaunchError::App {
+                target: name.to_string(),
+                reason,
+            })?;
+    }
+    Ok((database_url, probe_url, cluster))
 }
 
 async fn start_cluster(

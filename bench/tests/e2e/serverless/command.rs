@@ -4,6 +4,7 @@
 //! `max_instances`, 504 past `max_duration`, readiness by HTTP and by TCP, socket activation,
 //! failures at start and mid-request, and no process of the app left behind.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use coldfront_targets::command::AppCommand;
 use coldfront_targets::serverless::{InstanceCommand, ServerlessConfig};
 use coldfront_targets::settings::Listen;
 use http::StatusCode;
+use tokio::net::TcpStream;
 
 use super::*;
 
@@ -347,4 +349,140 @@ fn retiring_an_instance_ends_its_whole_process_group() {
         gateway.stop().await;
     });
     assert_no_process_left(&mark, Duration::from_secs(1));
+}
+
+/// The benchmark of issue 10: what the gateway adds to a command instance. Warm path: `GET
+/// /health` on one keep-alive connection, the app served directly against through a warm
+/// instance. Cold start: the app's own spawn-to-first-200 (spawned directly, polled every
+/// 1 ms) against a cold request through the gateway, with readiness by TCP polling (every
+/// [`READY_POLL`](coldfront_targets::command::READY_POLL)) and with socket activation.
+#[test]
+#[ignore = "a measurement: prints the gateway's warm-path and cold-start overhead for a command instance"]
+fn measure_command_instance_overhead() {
+    let mark = unique_mark("measure");
+    let (warm_n, cold_n) = (2000, 30);
+    runtime().block_on(async {
+        let app = AppCommand {
+            ready: None,
+            ..node_app(&mark, &[])
+        };
+        let (direct_warm, direct_cold) = measure_direct(&app, warm_n, cold_n).await;
+        let gateway = Gateway::start(app_config(app.clone())).await;
+        let through_warm = time_requests(gateway.addr, warm_n).await;
+        gateway.stop().await;
+        println!("\nwarm path, {warm_n} sequential GET /health on one keep-alive connection (ms)");
+        println!("{:<28} {:>8} {:>8}", "served", "p50", "p99");
+        println!(
+            "{:<28} {:>8.3} {:>8.3}",
+            "node app.js directly", direct_warm.0, direct_warm.1
+        );
+        println!(
+            "{:<28} {:>8.3} {:>8.3}",
+            "through the gateway", through_warm.0, through_warm.1
+        );
+        println!(
+            "gateway overhead p50: {:.3} ms",
+            through_warm.0 - direct_warm.0
+        );
+        println!("\ncold starts, {cold_n} sequential, node app.js (ms, medians)");
+        println!(
+            "{:<40} {:>8}",
+            "spawn to first 200, directly (1 ms poll)",
+            format!("{direct_cold:.3}")
+        );
+        for (name, listen, ready) in [
+            ("gateway, TCP readiness (port)", Listen::Port, None),
+            (
+                "gateway, HTTP readiness (port)",
+                Listen::Port,
+                Some("/health".to_owned()),
+            ),
+            ("gateway, socket activation (fd)", Listen::Fd, None),
+        ] {
+            let gateway = Gateway::start(ServerlessConfig {
+                keep_warm: Duration::ZERO,
+                ..app_config(AppCommand {
+                    listen,
+                    ready,
+                    ..app.clone()
+                })
+            })
+            .await;
+            let mut totals = Vec::new();
+            for _ in 0..cold_n {
+                let reply = get(gateway.addr, "/health").await;
+                assert!(reply.cold() && reply.status == StatusCode::OK);
+                totals.push(reply.took.as_secs_f64() * 1000.0);
+                gateway.wait_alive(0).await;
+            }
+            gateway.stop().await;
+            let total = median(&mut totals);
+            println!(
+                "{name:<40} {total:>8.3}  (overhead {:.3})",
+                total - direct_cold
+            );
+        }
+    });
+    assert_no_process_left(&mark, Duration::from_secs(5));
+}
+
+/// The app on its own: warm p50/p99 on a keep-alive connection, and the median time from
+/// spawning it to its first 200 (polled every millisecond).
+async fn measure_direct(app: &AppCommand, warm_n: usize, cold_n: usize) -> ((f64, f64), f64) {
+    let mut colds = Vec::new();
+    let mut warm = None;
+    for round in 0..cold_n {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(&app.program)
+            .args(&app.args)
+            .current_dir(app.cwd.as_ref().unwrap())
+            .env("PORT", port.to_string())
+            .env("HOSTNAME", "127.0.0.1")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        loop {
+            if let Ok(Ok(stream)) =
+                tokio::time::timeout(Duration::from_millis(50), TcpStream::connect(addr)).await
+            {
+                drop(stream);
+                if get(addr, "/health").await.status == StatusCode::OK {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        colds.push(started.elapsed().as_secs_f64() * 1000.0);
+        if round == 0 {
+            warm = Some(time_requests(addr, warm_n).await);
+        }
+        child.kill().await.unwrap();
+    }
+    (warm.unwrap(), median(&mut colds))
+}
+
+async fn time_requests(addr: SocketAddr, n: usize) -> (f64, f64) {
+    let mut client = super::measurements::KeepAlive::open(addr).await;
+    for _ in 0..100 {
+        client.get("/health").await;
+    }
+    let mut times: Vec<f64> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let reply = client.get("/health").await;
+        assert_eq!(reply.status, StatusCode::OK);
+        times.push(reply.took.as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[n / 2], times[n * 99 / 100])
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }

@@ -168,13 +168,13 @@ impl Drop for DirectServer {
 }
 
 /// One keep-alive connection for sequential requests (measurements).
-struct KeepAlive {
+pub(super) struct KeepAlive {
     addr: SocketAddr,
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
 }
 
 impl KeepAlive {
-    async fn open(addr: SocketAddr) -> KeepAlive {
+    pub(super) async fn open(addr: SocketAddr) -> KeepAlive {
         let stream = TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -184,7 +184,7 @@ impl KeepAlive {
         KeepAlive { addr, sender }
     }
 
-    async fn get(&mut self, path: &str) -> Reply {
+    pub(super) async fn get(&mut self, path: &str) -> Reply {
         self.sender.ready().await.unwrap();
         let started = Instant::now();
         let request = request(self.addr, "GET", path, &[], "");
