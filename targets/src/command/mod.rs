@@ -30,7 +30,6 @@ use std::time::{Duration, Instant};
 
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::process::Command;
@@ -212,8 +211,9 @@ const INHERITED_NOT: [&str; 4] = [
     crate::settings::APP_ENV,
 ];
 
-/// In the child: lead a new process group and die with the starting thread.
-fn prepare_child() -> io::Result<()> {
+/// In a child between fork and exec: lead a new process group and get SIGKILL when the thread
+/// that started it dies. Async-signal-safe.
+pub(crate) fn prepare_child() -> io::Result<()> {
     // SAFETY: plain system calls on integers.
     unsafe {
         check(libc::setpgid(0, 0))?;
@@ -225,11 +225,25 @@ fn prepare_child() -> io::Result<()> {
     Ok(())
 }
 
+/// A system call's `-1` as the OS error. Async-signal-safe.
 fn check(status: libc::c_int) -> io::Result<()> {
     if status == -1 {
         Err(io::Error::last_os_error())
     } else {
         Ok(())
+    }
+}
+
+/// In a child between fork and exec: `fd` also at `target`, inherited by the program `exec`
+/// runs (dup2 onto itself would keep close-on-exec: it is cleared instead). Async-signal-safe.
+pub(crate) fn place_fd(fd: RawFd, target: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl and dup2 on descriptors this process owns.
+    unsafe {
+        if fd == target {
+            check(libc::fcntl(fd, libc::F_SETFD, 0))
+        } else {
+            check(libc::dup2(fd, target))
+        }
     }
 }
 
@@ -313,11 +327,7 @@ impl ExecWithListenPid {
         // every pointer points into `_strings` (the digits write stays inside the entry's
         // ten placeholder digits and its terminating NUL).
         unsafe {
-            if self.listener == LISTEN_FD {
-                check(libc::fcntl(self.listener, libc::F_SETFD, 0))?;
-            } else {
-                check(libc::dup2(self.listener, LISTEN_FD))?;
-            }
+            place_fd(self.listener, LISTEN_FD)?;
             let mut digits = [0u8; 10];
             let (mut pid, mut n) = (libc::getpid() as u32, 0);
             loop {
@@ -350,12 +360,10 @@ pub fn signal_group(pid: u32, signal: libc::c_int) {
     unsafe { libc::kill(-(pid as libc::pid_t), signal) };
 }
 
-/// When an application process became listening and ready, and the connection the check
-/// used (kept for the first request).
+/// When an application process became listening and ready.
 pub struct Readiness {
     pub listening: Instant,
     pub ready: Instant,
-    pub connection: SendRequest<Empty<bytes::Bytes>>,
 }
 
 /// Why an application process did not become ready.
@@ -383,11 +391,10 @@ pub async fn wait_ready(
         }
         let attempt = tokio::time::timeout_at(deadline, check_once(addr, ready, &mut listening));
         match attempt.await {
-            Ok(Some((ready_at, connection))) => {
+            Ok(Some(ready_at)) => {
                 return Ok(Readiness {
                     listening: listening.unwrap_or(ready_at),
                     ready: ready_at,
-                    connection,
                 })
             }
             Ok(None) => {}
@@ -406,33 +413,34 @@ pub async fn wait_ready(
 }
 
 /// One readiness check: connect (noting when it first succeeds), then with a path ask it.
+/// When it was ready, if it was.
 async fn check_once(
     addr: SocketAddr,
     ready: Option<&str>,
     listening: &mut Option<Instant>,
-) -> Option<(Instant, SendRequest<Empty<bytes::Bytes>>)> {
+) -> Option<Instant> {
     let stream = TcpStream::connect(addr).await.ok()?;
     let _ = stream.set_nodelay(true);
-    listening.get_or_insert_with(Instant::now);
+    let connected = *listening.get_or_insert_with(Instant::now);
+    let Some(path) = ready else {
+        return Some(connected);
+    };
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .ok()?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
-    let Some(path) = ready else {
-        return Some((Instant::now(), sender));
-    };
     let request = Request::get(path)
         .header(http::header::HOST, addr.to_string())
-        .body(Empty::new())
+        .body(Empty::<bytes::Bytes>::new())
         .ok()?;
     let response = sender.send_request(request).await.ok()?;
     let status = response.status();
     // Read the body to the end so the connection can carry the next request.
     let _ = response.into_body().collect().await;
     let answered = (StatusCode::CONTINUE.as_u16()..500).contains(&status.as_u16());
-    answered.then(|| (Instant::now(), sender))
+    answered.then(Instant::now)
 }
 
 /// The last `lines` lines of a log file, for an error message.

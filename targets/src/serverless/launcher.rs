@@ -18,6 +18,7 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use super::protocol::{monotonic_ns, InstanceSettings, SETTINGS_ENV, SOCKET_FD};
+use crate::command;
 
 /// A freshly spawned instance process.
 pub struct Spawned {
@@ -138,28 +139,10 @@ fn spawn(command: &[OsString], mut settings: InstanceSettings) -> io::Result<Spa
 /// In the child: lead its own process group, die with the launcher thread, refuse to run if the parent is already gone,
 /// and put the socket at [`SOCKET_FD`] without close-on-exec.
 fn prepare_child(fd: RawFd, parent: libc::pid_t) -> io::Result<()> {
-    let check = |status: libc::c_int| {
-        if status == -1 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
-    };
-    // SAFETY: plain system calls on integers and file descriptors this process owns.
-    unsafe {
-        check(libc::setpgid(0, 0))?;
-        check(libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-        ))?;
-        if libc::getppid() != parent {
-            return Err(io::Error::from_raw_os_error(libc::ESRCH));
-        }
-        if fd == SOCKET_FD {
-            // dup2 onto itself would keep FD_CLOEXEC: clear it instead.
-            check(libc::fcntl(fd, libc::F_SETFD, 0))
-        } else {
-            check(libc::dup2(fd, SOCKET_FD))
-        }
+    command::prepare_child()?;
+    // SAFETY: getppid has no preconditions.
+    if unsafe { libc::getppid() } != parent {
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
     }
+    command::place_fd(fd, SOCKET_FD)
 }

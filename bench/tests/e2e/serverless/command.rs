@@ -365,7 +365,16 @@ fn measure_command_instance_overhead() {
             ready: None,
             ..node_app(&mark, &[])
         };
-        let (direct_warm, direct_cold) = measure_direct(&app, warm_n, cold_n).await;
+        let direct_warm = {
+            let app = app.clone();
+            let (_, addr, mut child) = tokio::task::spawn_blocking(move || spawn_until_ok(&app))
+                .await
+                .unwrap();
+            let warm = time_requests(addr, warm_n).await;
+            child.kill().unwrap();
+            child.wait().unwrap();
+            warm
+        };
         let gateway = Gateway::start(app_config(app.clone())).await;
         let through_warm = time_requests(gateway.addr, warm_n).await;
         gateway.stop().await;
@@ -383,67 +392,100 @@ fn measure_command_instance_overhead() {
             "gateway overhead p50: {:.3} ms",
             through_warm.0 - direct_warm.0
         );
-        println!("\ncold starts, {cold_n} sequential, node app.js (ms, medians)");
-        println!(
-            "{:<40} {:>8}",
-            "spawn to first 200, directly (1 ms poll)",
-            format!("{direct_cold:.3}")
-        );
-        for (name, listen, ready) in [
-            ("gateway, TCP readiness (port)", Listen::Port, None),
+        // Cold starts interleaved (direct, then each gateway, round after round), so the
+        // machine's drift falls on every column alike; the overhead is the median of each
+        // round's difference.
+        let variants = [
+            ("gateway, TCP readiness (port)", &[][..]),
             (
                 "gateway, HTTP readiness (port)",
-                Listen::Port,
-                Some("/health".to_owned()),
+                &["--ready", "/health"][..],
             ),
-            ("gateway, socket activation (fd)", Listen::Fd, None),
-        ] {
-            let gateway = Gateway::start(ServerlessConfig {
-                keep_warm: Duration::ZERO,
-                ..app_config(AppCommand {
-                    listen,
-                    ready,
-                    ..app.clone()
-                })
-            })
-            .await;
-            let mut totals = Vec::new();
-            for _ in 0..cold_n {
-                let reply = get(gateway.addr, "/health").await;
+            ("gateway, socket activation (fd)", &["--listen", "fd"][..]),
+        ];
+        let mut serves: Vec<ServeChild> = variants
+            .iter()
+            .map(|(_, flags)| ServeChild::start(&mark, flags))
+            .collect();
+        let mut direct = Vec::new();
+        let mut totals = vec![Vec::new(); variants.len()];
+        let mut differences = vec![Vec::new(); variants.len()];
+        for _ in 0..cold_n {
+            let app = app.clone();
+            let (took, _, mut child) = tokio::task::spawn_blocking(move || spawn_until_ok(&app))
+                .await
+                .unwrap();
+            child.kill().unwrap();
+            child.wait().unwrap();
+            direct.push(took);
+            for (n, serve) in serves.iter().enumerate() {
+                let reply = get(serve.addr, "/health").await;
                 assert!(reply.cold() && reply.status == StatusCode::OK);
-                totals.push(reply.took.as_secs_f64() * 1000.0);
-                gateway.wait_alive(0).await;
+                let total = reply.took.as_secs_f64() * 1000.0;
+                totals[n].push(total);
+                differences[n].push(total - took);
+                wait_metrics_at(serve.addr, |m| m["instances"]["alive"] == 0).await;
             }
-            gateway.stop().await;
-            let total = median(&mut totals);
+        }
+        for serve in &mut serves {
+            serve.stop();
+        }
+        println!("\ncold starts, {cold_n} interleaved rounds, node app.js (ms, medians)");
+        println!(
+            "{:<40} {:>8.3}",
+            "spawn to first 200, directly (1 ms poll)",
+            median(&mut direct)
+        );
+        for (n, (name, _)) in variants.iter().enumerate() {
             println!(
-                "{name:<40} {total:>8.3}  (overhead {:.3})",
-                total - direct_cold
+                "{name:<40} {:>8.3}  (overhead {:.3})",
+                median(&mut totals[n]),
+                median(&mut differences[n])
             );
         }
     });
     assert_no_process_left(&mark, Duration::from_secs(5));
 }
 
-/// The app on its own: warm p50/p99 on a keep-alive connection, and the median time from
-/// spawning it to its first 200 (polled every millisecond, by blocking calls on a thread of its
-/// own, so the baseline owes nothing to a runtime's timers).
-async fn measure_direct(app: &AppCommand, warm_n: usize, cold_n: usize) -> ((f64, f64), f64) {
-    let mut colds = Vec::new();
-    let mut warm = None;
-    for round in 0..cold_n {
-        let app = app.clone();
-        let (took, addr, mut child) = tokio::task::spawn_blocking(move || spawn_until_ok(&app))
-            .await
+/// `coldfront serve serverless --keep-warm 0s … -- node app.js MARK`, as a user runs it: the
+/// gateway in a process of its own (a small one: forking it is cheap, unlike forking a test
+/// binary).
+struct ServeChild {
+    child: std::process::Child,
+    addr: SocketAddr,
+}
+
+impl ServeChild {
+    fn start(mark: &str, flags: &[&str]) -> ServeChild {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"))
+            .args(["serve", "serverless", "--port", "0", "--keep-warm", "0s"])
+            .args(["--database-url", &no_database(), "--cwd"])
+            .arg(apps_dir())
+            .args(flags)
+            .args(["--", "node", "app.js", mark])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
-        colds.push(took);
-        if round == 0 {
-            warm = Some(time_requests(addr, warm_n).await);
-        }
-        child.kill().unwrap();
-        child.wait().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let line = std::io::BufReader::new(stdout)
+            .lines()
+            .next()
+            .unwrap()
+            .unwrap();
+        let addr = line
+            .strip_prefix("listening on http://")
+            .unwrap()
+            .parse()
+            .unwrap();
+        ServeChild { child, addr }
     }
-    (warm.unwrap(), median(&mut colds))
+
+    fn stop(&mut self) {
+        // SAFETY: signalling our own child by its PID.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        self.child.wait().unwrap();
+    }
 }
 
 /// Spawns `app` on a free port and polls (1 ms) until `GET /health` answers 200: the time that
