@@ -489,7 +489,8 @@ impl ServeChild {
 }
 
 /// Spawns `app` on a free port and polls (1 ms) until `GET /health` answers 200: the time that
-/// took in ms, the address, and the child.
+/// took in ms, the address, and the child (the caller kills and waits for it).
+#[allow(clippy::zombie_processes)]
 fn spawn_until_ok(app: &AppCommand) -> (f64, SocketAddr, std::process::Child) {
     use std::io::{Read, Write};
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -511,10 +512,11 @@ fn spawn_until_ok(app: &AppCommand) -> (f64, SocketAddr, std::process::Child) {
             let _ = stream.set_nodelay(true);
             let request = b"GET /health HTTP/1.1\r\nhost: app\r\nconnection: close\r\n\r\n";
             let mut answer = Vec::new();
-            if stream.write_all(request).is_ok() && stream.read_to_end(&mut answer).is_ok() {
-                if answer.starts_with(b"HTTP/1.1 200") {
-                    return (started.elapsed().as_secs_f64() * 1000.0, addr, child);
-                }
+            if stream.write_all(request).is_ok()
+                && stream.read_to_end(&mut answer).is_ok()
+                && answer.starts_with(b"HTTP/1.1 200")
+            {
+                return (started.elapsed().as_secs_f64() * 1000.0, addr, child);
             }
         }
         std::thread::sleep(Duration::from_millis(1));
