@@ -18,7 +18,10 @@ pub mod report;
 pub mod resultset;
 pub mod rng;
 pub mod scenario;
-#[cfg(any(test, feature = "testing"))]
+// Helpers for the tests (the scenario-text builder, `assert_exit`, synthetic result sets).
+// Always compiled, so the integration tests link the very library and binary the main build
+// made (a feature of its own would make `cargo test --release` compile both again).
+#[doc(hidden)]
 pub mod testing;
 pub(crate) mod thresholds;
 

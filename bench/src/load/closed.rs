@@ -1,5 +1,6 @@
 //! The closed model: per phase, `concurrency` workers loop send → wait for the answer → think,
-//! until the phase ends. Latency is measured from each request's actual start.
+//! until the phase ends (a think time running past the phase's end is cut there). Latency is
+//! measured from each request's actual start.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -35,7 +36,10 @@ pub(super) async fn drive(plan: &LoadPlan, ctx: Arc<LoadContext>, start: Instant
                         ctx.send_and_record(seq, started, started + ctx.timeout)
                             .await;
                         if !think_time.is_zero() {
-                            tokio::time::sleep(think_time).await;
+                            let wake = (Instant::now() + think_time).min(phase_end);
+                            if !wait_until(wake, &ctx).await {
+                                break;
+                            }
                         }
                     }
                 });

@@ -1,4 +1,5 @@
-//! Facts about where a run happens, for the manifest: host, CPUs, coldfront version, git revision.
+//! Facts about where a run happens, for the manifest: host, CPUs, coldfront version, git
+//! revision; and the process's file-descriptor limit, raised for the run.
 
 use std::time::SystemTime;
 
@@ -40,6 +41,35 @@ pub(crate) fn git_revision() -> Option<String> {
 
 pub(crate) fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// File descriptors coldfront keeps for itself beyond the load's connections: result files,
+/// logs, the database sampler, child processes' pipes, the runtime.
+pub(crate) const RESERVED_FILES: u64 = 128;
+
+/// Raises the soft limit on open files to the hard limit (what `ulimit -n` may be raised to
+/// without privileges) and returns the limit now in force.
+pub(crate) fn raise_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write one rlimit through valid pointers.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+    }
+    limit.rlim_cur
 }
 
 #[cfg(test)]

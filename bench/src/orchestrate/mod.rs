@@ -99,6 +99,21 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
 }
 
 async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit> {
+    // More connections than this process may open would fail as the target's connect errors.
+    let files = environment::raise_file_limit();
+    for plan in plans {
+        let needed = plan.load.max_connections as u64 + environment::RESERVED_FILES;
+        if needed > files {
+            eprintln!(
+                "error: {}: load.max_connections = {} needs about {needed} open files with \
+                 coldfront's own, and this process may open {files} (`ulimit -Hn`); lower \
+                 max_connections or raise the limit",
+                plan.source.display(),
+                plan.load.max_connections
+            );
+            return Ok(Exit::UsageOrInput);
+        }
+    }
     // A scenario that cannot start (remote target, unresolvable host) fails before any load.
     for plan in plans {
         for target in selected_targets(plan, &options.targets) {

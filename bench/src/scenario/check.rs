@@ -104,15 +104,30 @@ pub(crate) fn integer<T: TryFrom<i64>>(
     min: i64,
     max: i64,
 ) -> Checked<T> {
+    bounded_integer(value, path, diag, min..=max, None)
+}
+
+/// [`integer`], whose error also says `why` the bounds are what they are.
+pub(crate) fn bounded_integer<T: TryFrom<i64>>(
+    value: &Spanned<i64>,
+    path: &KeyPath,
+    diag: &mut Diagnostics,
+    bounds: std::ops::RangeInclusive<i64>,
+    why: Option<&str>,
+) -> Checked<T> {
     let n = *value.get_ref();
+    let (min, max) = (*bounds.start(), *bounds.end());
     match T::try_from(n) {
-        Ok(converted) if (min..=max).contains(&n) => Ok(converted),
+        Ok(converted) if bounds.contains(&n) => Ok(converted),
         _ => {
-            let expected = if max == i64::MAX {
+            let mut expected = if max == i64::MAX {
                 format!("an integer >= {min}")
             } else {
                 format!("an integer from {min} to {max}")
             };
+            if let Some(why) = why {
+                expected = format!("{expected} ({why})");
+            }
             fail(value, path, diag, Problem::invalid(expected, n.to_string()))
         }
     }

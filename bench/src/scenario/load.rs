@@ -16,6 +16,18 @@ use crate::model::{Arrivals, ConnectionPolicy, LoadModel};
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
+/// The highest `rate` (requests/s), also of a ramp's ends: ten times what one machine's
+/// generator can offer, so a typo (`1e9`) is caught before it schedules a billion requests.
+pub(crate) const MAX_RATE: f64 = 1_000_000.0;
+const MAX_RATE_WHY: &str = "ten times one machine's generator; beyond it, shard the run";
+/// The most closed-model workers in a phase: each holds a request (and a connection) at once.
+pub(crate) const MAX_CONCURRENCY: i64 = 100_000;
+const MAX_CONCURRENCY_WHY: &str = "each worker holds a connection and a request at once";
+/// The most connections open at once: each is a file descriptor, and a process's hard limit is
+/// rarely above a million.
+pub(crate) const MAX_CONNECTIONS: i64 = 1_000_000;
+const MAX_CONNECTIONS_WHY: &str = "each is a file descriptor";
+
 /// The `model` key, before the open model's `arrivals` is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Model {
@@ -58,7 +70,14 @@ pub(crate) fn load(
         check::one_of(v, &path.key("connections"), diag, &choices)
     });
     let max_connections = optional(&raw.max_connections, |v| {
-        check::integer(v, &path.key("max_connections"), diag, 1, i64::MAX)
+        let path = path.key("max_connections");
+        check::bounded_integer(
+            v,
+            &path,
+            diag,
+            1..=MAX_CONNECTIONS,
+            Some(MAX_CONNECTIONS_WHY),
+        )
     });
     let model = model.map(|m| m.unwrap_or(Model::Open));
     let phases = phases(&raw.phases, &span, &path, model.ok(), diag);
@@ -202,7 +221,10 @@ fn closed_phase(
         &workers_path,
         diag,
         "`concurrency = N` (workers; 0 = idle)",
-        |v, d| check::integer(v, &workers_path, d, 0, i64::MAX),
+        |v, d| {
+            let why = Some(MAX_CONCURRENCY_WHY);
+            check::bounded_integer(v, &workers_path, d, 0..=MAX_CONCURRENCY, why)
+        },
     );
     let think_time = optional(&raw.think_time, |v| {
         check::duration(v, &path.key("think_time"), diag, MinDuration::Zero)
@@ -253,13 +275,14 @@ fn requests_per_second(
     diag: &mut Diagnostics,
 ) -> Checked<f64> {
     let rate = *value.get_ref();
-    if rate.is_finite() && rate >= 0.0 {
+    if rate.is_finite() && (0.0..=MAX_RATE).contains(&rate) {
         return Ok(rate);
     }
+    let expected = format!("a rate from 0 to {MAX_RATE} requests/s ({MAX_RATE_WHY})");
     fail(
         value,
         path,
         diag,
-        Problem::invalid("a rate >= 0 (requests/s)", rate.to_string()),
+        Problem::invalid(expected, rate.to_string()),
     )
 }

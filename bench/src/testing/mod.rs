@@ -1,8 +1,8 @@
 //! Helpers for tests: the scenario-text builder ([`ScenarioText`]), the exit-code assertion
 //! ([`assert_exit`]) and the one builder of synthetic result sets ([`synthetic`]), shared by
-//! the unit tests, both integration test binaries and the benches. Compiled only for tests
-//! (`cfg(test)`) or with the `testing` feature, which the package's dev-dependency on itself
-//! turns on; `cargo build` of the binary or the library does not include it.
+//! the unit tests, both integration test binaries and the benches. Always compiled (and hidden
+//! from the docs): a feature of its own would make the test build compile the library and the
+//! binary a second time.
 
 mod scenario_text;
 pub mod synthetic;

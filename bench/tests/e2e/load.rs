@@ -499,3 +499,30 @@ fn a_failed_request_keeps_its_cause() {
         other => panic!("expected a failed exchange, got {other:?}"),
     }
 }
+
+/// A closed-model think time longer than its phase ends with the phase: each worker sends once,
+/// thinks, and the run stops at the phase's end rather than the think time's.
+#[test]
+fn a_think_time_longer_than_the_phase_ends_with_the_phase() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "thinking",
+        &open_scenario(
+            "thinking",
+            &server.url(),
+            "model = \"closed\"\n[[load.phases]]\nduration = \"1s\"\nconcurrency = 2\n\
+             think_time = \"10s\"",
+            "/ok",
+        ),
+    );
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let output = run_coldfront(&out, &[&scenario]);
+    let took = started.elapsed();
+    assert_exit(&output, 0);
+    assert!(took < std::time::Duration::from_secs(8), "ran {took:?}");
+    let summary = read_summary(&out.join("thinking"));
+    assert_eq!(summary.targets["t"].requests, 2, "one request per worker");
+}

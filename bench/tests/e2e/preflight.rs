@@ -117,3 +117,56 @@ fn a_run_where_every_request_failed_says_so_with_its_cause() {
         "{stdout}"
     );
 }
+
+/// `max_connections` beyond what the process may open would turn into the target's connect
+/// errors: the run raises its soft limit to the hard one, and refuses before any load when even
+/// that is too low, saying so.
+#[test]
+fn more_connections_than_the_file_limit_allows_are_refused_before_load() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "files",
+        &open_scenario(
+            "files",
+            &server.url(),
+            "max_connections = 1000\n[[load.phases]]\nduration = \"1s\"\nrate = 5",
+            "/ok",
+        ),
+    );
+    let out = dir.path().join("out");
+    let run_with_hard_limit = |hard: u64| {
+        use std::os::unix::process::CommandExt;
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("coldfront"));
+        command
+            .args(["run", "--quiet", "--out"])
+            .arg(&out)
+            .arg(&scenario);
+        // SAFETY: setrlimit in the child between fork and exec, on a stack value.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: 256,
+                    rlim_max: hard,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            })
+        };
+        command.output().unwrap()
+    };
+    let refused = run_with_hard_limit(512);
+    assert_exit(&refused, 2);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("load.max_connections = 1000") && stderr.contains("may open 512"),
+        "{stderr}"
+    );
+    assert!(!out.join("files").exists(), "no load, no result set");
+    // A soft limit of 256 with room under the hard one: raised, and the run goes ahead.
+    let raised = run_with_hard_limit(4096);
+    assert_exit(&raised, 0);
+}

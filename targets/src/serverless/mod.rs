@@ -1,20 +1,26 @@
 //! The serverless runtime, a platform emulator: a gateway (the address load is sent to) that
 //! forwards every request to an instance, each instance a fresh OS process serving one request
-//! at a time, with cold starts, keep-warm reuse and reaping, `max_instances` with a queue and
-//! 429s, `max_duration` with 504s, and [`presets`] of published platform limits.
+//! at a time (or `concurrency` at once, for a command instance), with cold starts, keep-warm
+//! reuse and reaping, `max_instances` with a queue and 429s, `max_duration` with 504s, and
+//! [`presets`] of published platform limits. An instance runs the built-in application
+//! ([`InstanceCommand::BuiltIn`]) or the user's own server ([`InstanceCommand::App`], see
+//! [`crate::command`]).
 //!
 //! # Architecture
 //!
 //! ```text
-//! client ──HTTP/1.1──▶ gateway ──HTTP/1.1 over a Unix socketpair──▶ instance process (1 request at a time)
+//! client ──HTTP/1.1──▶ gateway ──HTTP/1.1 over a Unix socketpair──▶ built-in instance (1 request at a time)
+//!                              ──HTTP/1.1 over TCP, one connection per lane──▶ command instance
 //! ```
 //!
 //! - `gateway`: accepts client connections, serves each on its own task, shuts down.
 //! - `forward`: the request path: what needs no instance (metrics, WebSocket refusals),
 //!   getting an instance (warm, cold, queued or throttled), `max_duration`, the headers.
-//! - `pool`: the instances: capacity (`max_instances`), the queue, the idle stack (most
-//!   recently used first), reaping after `keep_warm`.
-//! - `cold_start`: spawn → ready report → HTTP handshake, and the cold-start breakdown.
+//! - `pool`: the instances and their lanes (one connection each, `concurrency` per instance):
+//!   capacity (`max_instances`), the queue, the idle stack (most recently used first), reaping
+//!   after `keep_warm`.
+//! - `cold_start`: built-in: spawn → ready report → HTTP handshake; command: spawn → listening →
+//!   ready → connect; and the cold-start breakdown.
 //! - `launcher`: forks instances from dedicated long-lived threads (`PR_SET_PDEATHSIG`
 //!   follows the forking *thread*); `process` supervises, reaps and kills them.
 //! - `protocol`: what the gateway and an instance tell each other (settings, ready report).
@@ -31,9 +37,15 @@
 //! | header | what |
 //! |---|---|
 //! | `x-coldfront-init-ms` | from the start of the cold start (asking for a process) to the instance's ready report, as the gateway sees it |
-//! | `x-coldfront-spawn-ms` | from just before `fork` to the instance's first instruction in [`instance_main`] (fork, exec, loading, argument parsing) |
+//! | `x-coldfront-spawn-ms` | from just before `fork` to the instance's first instruction in [`instance_main`] (fork, exec, loading, argument parsing); command instance: to `exec` done |
 //! | `x-coldfront-runtime-init-ms` | the modelled runtime start-up (`init`) as slept |
 //! | `x-coldfront-db-connect-ms` | the instance's database connection (`per-instance` only) |
+//! | `x-coldfront-listening-ms` | command instance: from `exec` to the first accepted connection |
+//! | `x-coldfront-ready-ms` | command instance: from listening to the first 100–499 on `ready` |
+//! | `x-coldfront-first-response-ms` | the first request itself, to its response head |
+//!
+//! The metrics document keeps each part's count, p50, p90 and maximum over the completed cold
+//! starts (`cold_start_us`).
 //!
 //! Gateway answers name their cause in `x-coldfront-error`: `throttled` (429
 //! `TOO_MANY_REQUESTS`), `function_timeout` (504 `FUNCTION_INVOCATION_TIMEOUT`),

@@ -97,9 +97,41 @@ fn negative_and_non_finite_rates_are_errors() {
     assert_eq!(
         errors(&text),
         [
-            "x.toml:6:8: load.phases[0].rate: expected a rate >= 0 (requests/s), found -5",
-            "x.toml:9:17: load.phases[1].rate.from: expected a rate >= 0 (requests/s), found -1",
-            "x.toml:12:8: load.phases[2].rate: expected a rate >= 0 (requests/s), found inf",
+            "x.toml:6:8: load.phases[0].rate: expected a rate from 0 to 1000000 requests/s (ten times one machine's generator; beyond it, shard the run), found -5",
+            "x.toml:9:17: load.phases[1].rate.from: expected a rate from 0 to 1000000 requests/s (ten times one machine's generator; beyond it, shard the run), found -1",
+            "x.toml:12:8: load.phases[2].rate: expected a rate from 0 to 1000000 requests/s (ten times one machine's generator; beyond it, shard the run), found inf",
+        ]
+    );
+}
+
+/// Values that would schedule billions of requests or workers, or panic a semaphore, are
+/// located errors that say the limit and why.
+#[test]
+fn absurd_rates_concurrency_and_connections_are_bounded() {
+    let open = format!(
+        "{HEAD}[load]\nmax_connections = 9223372036854775807\n[[load.phases]]\nduration = \"1s\"\n\
+         rate = 1e9\n[[load.phases]]\nduration = \"1s\"\nrate = {{ from = 1, to = 1e12 }}\n{REQUEST}"
+    );
+    assert_eq!(
+        errors(&open),
+        [
+            "x.toml:5:19: load.max_connections: expected an integer from 1 to 1000000 (each is a \
+             file descriptor), found 9223372036854775807",
+            "x.toml:8:8: load.phases[0].rate: expected a rate from 0 to 1000000 requests/s (ten \
+             times one machine's generator; beyond it, shard the run), found 1000000000",
+            "x.toml:11:25: load.phases[1].rate.to: expected a rate from 0 to 1000000 requests/s \
+             (ten times one machine's generator; beyond it, shard the run), found 1000000000000",
+        ]
+    );
+    let closed = format!(
+        "name = \"x\"\n[targets.t]\nurl = \"http://127.0.0.1:9\"\n[load]\nmodel = \"closed\"\n\
+         [[load.phases]]\nduration = \"1s\"\nconcurrency = 10000000\n{REQUEST}"
+    );
+    assert_eq!(
+        errors(&closed),
+        [
+            "x.toml:8:15: load.phases[0].concurrency: expected an integer from 0 to 100000 (each \
+          worker holds a connection and a request at once), found 10000000"
         ]
     );
 }
