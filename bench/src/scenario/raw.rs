@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use coldfront_targets::settings::KEYS_BY_KIND;
+use coldfront_targets::settings::{AppSettings, KEYS_BY_KIND};
 use toml::Spanned;
 
 use super::document::{Node, NodeValue};
@@ -78,7 +78,7 @@ pub(crate) struct RawTarget {
     pub kind: Field<String>,
     /// `tls = { verify = false }` (external `https://` targets).
     pub tls: Field<RawTls>,
-    /// Every settings key of every kind, in [`KEYS_BY_KIND`] order, then [`APP_KEYS`].
+    /// Every settings key of every kind, in [`KEYS_BY_KIND`] order, then [`app_keys`].
     pub settings: Vec<(&'static str, Field<NodeValue>)>,
 }
 
@@ -99,23 +99,20 @@ impl RawTarget {
     }
 }
 
-/// A command target's keys: [`AppSettings::KEYS`], then the harness's own `prepare`.
-pub(crate) const APP_KEYS: &[&str] = &[
-    "command",
-    "cwd",
-    "env",
-    "ready",
-    "init_timeout",
-    "listen",
-    "prepare",
-];
+/// The harness's own key of a command target (`serve` never runs it).
+pub(crate) const PREPARE_KEY: &str = "prepare";
+
+/// A command target's keys: [`AppSettings::KEYS`], then [`PREPARE_KEY`].
+pub(crate) fn app_keys() -> impl Iterator<Item = &'static str> {
+    AppSettings::KEYS.iter().copied().chain([PREPARE_KEY])
+}
 
 /// The settings keys of every built-in kind, then a command target's.
 fn settings_keys() -> impl Iterator<Item = &'static str> {
     KEYS_BY_KIND
         .into_iter()
         .flat_map(|(_, keys)| keys.iter().copied())
-        .chain(APP_KEYS.iter().copied())
+        .chain(app_keys())
 }
 
 /// The keys a target table may have: `url`, `kind`, then every kind's settings keys.

@@ -23,7 +23,7 @@ use super::duration;
 use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
 use super::plan::{AppPlan, TargetPlan, TargetSetup};
-use super::raw::{Field, Named, RawTarget, APP_KEYS, A_STRING};
+use super::raw::{app_keys, Field, Named, RawTarget, A_STRING, PREPARE_KEY};
 use super::reader::AN_INTEGER;
 use crate::model::names::TARGET_NAME_EXTRA;
 use crate::model::TargetKind;
@@ -59,7 +59,7 @@ fn persistent_settings(keys: &mut SettingsKeys) -> PersistentSettings {
 /// target has none of them.
 const BUILT_IN_APP_ONLY: [&str; 3] = ["init", "db_connect", "pool"];
 
-/// One line per key of [`APP_KEYS`]: the application's settings and `prepare`.
+/// One line per key of [`app_keys`]: the application's settings and `prepare`.
 fn app_settings(keys: &mut SettingsKeys) -> (AppSettings, Vec<String>) {
     let listen = Listen::ALL.map(|l| (l.as_str(), l));
     let settings = AppSettings {
@@ -70,7 +70,7 @@ fn app_settings(keys: &mut SettingsKeys) -> (AppSettings, Vec<String>) {
         init_timeout: keys.duration("init_timeout", MinDuration::Positive),
         listen: keys.choice("listen", "a string: \"port\" or \"fd\"", &listen),
     };
-    (settings, keys.argv("prepare").unwrap_or_default())
+    (settings, keys.argv(PREPARE_KEY).unwrap_or_default())
 }
 
 /// `[targets.*]` of the scenario file `source` (command targets' paths are relative to it).
@@ -319,7 +319,8 @@ fn settings_refusing<S>(
     };
     let settings = fill(&mut keys);
     debug_assert!(
-        KEYS_BY_KIND.iter().any(|(_, kind)| *kind == keys.read) || keys.read == APP_KEYS,
+        KEYS_BY_KIND.iter().any(|(_, kind)| *kind == keys.read)
+            || keys.read.iter().copied().eq(app_keys()),
         "one line per settings key, in KEYS order: {:?}",
         keys.read
     );

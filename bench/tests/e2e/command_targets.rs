@@ -3,17 +3,13 @@
 //! applied, and nothing of it left after the run, after Ctrl-C, SIGTERM, or a SIGKILL of
 //! coldfront itself; and the errors a bad command, `prepare` or app gives before any load.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use coldfront::testing::assert_exit;
 
-use super::serverless::command::{assert_no_process_left, marked_processes, unique_mark};
+use super::serverless::command::{apps_dir, assert_no_process_left, marked_processes, unique_mark};
 use super::support::*;
-
-fn apps_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/apps")
-}
 
 /// `[targets.NAME]` running `program app MARK` from the test apps' directory.
 fn command_target(name: &str, kind: &str, program: &str, mark: &str, extra: &str) -> String {

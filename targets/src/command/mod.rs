@@ -181,7 +181,6 @@ impl AppCommand {
     /// The program's path: as given when it has a `/` (relative to `cwd`, where the child
     /// runs), else found on the `PATH` of `env`.
     fn resolve_program(&self, env: &[(OsString, OsString)]) -> io::Result<OsString> {
-        let program = std::path::Path::new(&self.program);
         if self.program.as_encoded_bytes().contains(&b'/') {
             return Ok(self.program.clone());
         }
@@ -190,16 +189,27 @@ impl AppCommand {
             .find(|(key, _)| key == "PATH")
             .map(|(_, value)| value.clone())
             .unwrap_or_default();
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(program))
-            .find(|candidate| {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::metadata(candidate)
-                    .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-            })
+        find_on_path(&self.program, &path)
             .map(PathBuf::into_os_string)
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not found on PATH"))
     }
+}
+
+/// The first executable file named `program` in the directories of `path` (a `PATH` value).
+pub fn find_on_path(
+    program: impl AsRef<std::path::Path>,
+    path: &std::ffi::OsStr,
+) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(program.as_ref()))
+        .find(|candidate| is_executable(candidate))
+}
+
+/// An executable regular file.
+pub fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// Variables the application does not inherit from coldfront: the harness's own, and

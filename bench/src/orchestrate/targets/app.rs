@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Instant, UNIX_EPOCH};
 
-use coldfront_targets::command::log_tail;
+use coldfront_targets::command::{find_on_path, is_executable, log_tail};
 
 use crate::scenario::AppPlan;
 
@@ -37,11 +37,7 @@ pub(crate) fn program_problem(argv: &[String], cwd: &Path) -> Option<String> {
     let found = if program.contains('/') {
         Some(cwd.join(program)).filter(|path| is_executable(path))
     } else {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(program))
-                .find(|path| is_executable(path))
-        })
+        find_on_path(program, &std::env::var_os("PATH").unwrap_or_default())
     };
     match found {
         Some(_) => None,
@@ -51,12 +47,6 @@ pub(crate) fn program_problem(argv: &[String], cwd: &Path) -> Option<String> {
         )),
         None => Some(format!("`{program}` is not found on PATH")),
     }
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// What `prepare` did.

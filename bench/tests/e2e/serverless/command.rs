@@ -15,7 +15,8 @@ use http::StatusCode;
 
 use super::*;
 
-fn apps_dir() -> PathBuf {
+/// The small servers of the command-target tests (`apps/`).
+pub fn apps_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/apps")
 }
 
