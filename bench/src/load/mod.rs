@@ -14,6 +14,7 @@
 pub mod client;
 mod closed;
 mod held;
+pub(crate) mod http1;
 pub(crate) mod mix;
 mod open;
 pub mod schedule;
