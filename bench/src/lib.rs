@@ -36,6 +36,9 @@ pub enum Exit {
     ThresholdFailed = 1,
     /// Bad usage or bad input (a scenario with an error, an unreadable result set).
     UsageOrInput = 2,
+    /// No threshold failed, but some could not be judged: their target's numbers include the
+    /// generator's own delay (`generator.limited`), so they neither pass nor fail.
+    Inconclusive = 3,
     /// Stopped by Ctrl-C; the result set is marked `interrupted`.
     Interrupted = 130,
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::record::ticker::Tick;
-use crate::resultset::{PhaseRecord, Summary};
+use crate::resultset::{GeneratorSummary, PhaseRecord, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -218,18 +218,45 @@ pub(crate) fn summary_table<'a>(
         failure_lines(&mut out, name, t);
     }
     for &(name, t) in &targets {
+        if let Some(warning) = t
+            .generator
+            .as_ref()
+            .and_then(|g| generator_warning(name, g))
+        {
+            let _ = writeln!(out, "{warning}");
+        }
+    }
+    for &(name, t) in &targets {
         for verdict in &t.thresholds {
             let actual = verdict.actual_text();
             let _ = writeln!(
                 out,
                 "{} {name}: {} {} (actual {actual})",
-                if verdict.passed { "PASS" } else { "FAIL" },
+                verdict.word(),
                 verdict.key,
                 verdict.condition
             );
         }
     }
     out
+}
+
+/// What a generator-limited target's numbers mean, in one warning; `None` when not limited.
+pub(crate) fn generator_warning(target: &str, generator: &GeneratorSummary) -> Option<String> {
+    let reason = generator.reason.as_deref().filter(|_| generator.limited)?;
+    let delay = if generator.send_lag_max_ms >= 0.1 {
+        format!(
+            "up to {} of the generator's own delay",
+            crate::model::Unit::Milliseconds.format(generator.send_lag_max_ms)
+        )
+    } else {
+        "the generator's own delay".into()
+    };
+    Some(format!(
+        "warning: {target}: the generator was the bottleneck, not the target: {reason}. Its \
+         latency includes {delay}; a latency or throughput threshold that delay could have \
+         decided is inconclusive (exit 3 when nothing else fails)."
+    ))
 }
 
 #[cfg(test)]

@@ -1,5 +1,12 @@
 //! Threshold verdicts: each `[thresholds]` entry of the plan checked against each target's
 //! summary it selects.
+//!
+//! On a target whose generator was the bottleneck (`generator.limited`), a verdict the
+//! generator's own delay could have decided is inconclusive: it neither passes nor fails, so
+//! CI is never passed or failed by the instrument. The delay only pushes a metric one way
+//! (latency and error rates up, throughput down), so a verdict it pushed against stands:
+//! `latency.p99 < 50ms` measured at 40 ms holds however late the generator was (the target's
+//! own p99 is lower still), while measured at 60 ms it might be the generator's.
 
 use crate::resultset::{LatencyStats, TargetSummary, ThresholdVerdict};
 
@@ -19,16 +26,21 @@ pub(crate) fn evaluate(
             TargetSelector::Named(name) => name == target,
         })
         .map(|t| {
+            let limited = summary.generator.as_ref().is_some_and(|g| g.limited);
             let unanswered = summary.ok == 0 && needs_an_answer(t.metric);
             let actual = (!unanswered)
                 .then(|| metric_value(t.metric, summary))
                 .flatten();
+            let passed = actual.is_some_and(|value| holds(t.operator, value, t.limit));
             ThresholdVerdict {
                 key: t.key.clone(),
                 condition: t.condition.clone(),
                 actual,
                 unit: t.metric.unit(),
-                passed: actual.is_some_and(|value| holds(t.operator, value, t.limit)),
+                passed,
+                inconclusive: limited
+                    && actual.is_some()
+                    && decided_by_the_generator(t.metric, t.operator, passed),
                 reason: unanswered.then(|| NO_ANSWER.to_string()),
             }
         })
@@ -50,6 +62,46 @@ fn needs_an_answer(metric: Metric) -> bool {
             | Metric::ThroughputRps
             | Metric::OkRps
     )
+}
+
+/// Which way a late or saturated generator moves a metric: times up (its own delay is in
+/// them), timeout and error rates up (late enough to time out, connections it failed itself),
+/// what got through down (it sent less). `None` for its own send lag and for what the target
+/// reports of itself (cold starts, database connections, held streams, throttling).
+fn generator_bias(metric: Metric) -> Option<Bias> {
+    match metric {
+        Metric::Latency(_)
+        | Metric::ServiceTime(_)
+        | Metric::ConnectTime(_)
+        | Metric::ColdLatency(_)
+        | Metric::WarmLatency(_)
+        | Metric::HeldFirstMessage(_)
+        | Metric::TimeoutRate
+        | Metric::ErrorRate => Some(Bias::Up),
+        Metric::ThroughputRps | Metric::OkRps | Metric::Requests => Some(Bias::Down),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bias {
+    Up,
+    Down,
+}
+
+/// Whether a biased generator could have produced this verdict: a verdict in the direction
+/// the bias pushes (failing an upper bound on a metric it raises, passing a lower bound on
+/// it, and the mirror for a metric it lowers).
+fn decided_by_the_generator(metric: Metric, operator: Operator, passed: bool) -> bool {
+    let Some(bias) = generator_bias(metric) else {
+        return false;
+    };
+    let upper_bound = matches!(operator, Operator::Less | Operator::LessOrEqual);
+    if (bias == Bias::Up) == upper_bound {
+        !passed
+    } else {
+        passed
+    }
 }
 
 fn holds(operator: Operator, value: f64, limit: f64) -> bool {
@@ -93,5 +145,113 @@ pub(crate) fn metric_value(metric: Metric, s: &TargetSummary) -> Option<f64> {
                 HeldEnd::Failed => h.failed,
             }) as f64
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Stat;
+    use crate::resultset::GeneratorSummary;
+    use crate::scenario::Threshold;
+
+    fn threshold(key: &str, metric: Metric, operator: Operator, limit: f64) -> Threshold {
+        Threshold {
+            key: key.into(),
+            condition: "x".into(),
+            target: TargetSelector::All,
+            metric,
+            operator,
+            limit,
+        }
+    }
+
+    fn summary(limited: bool) -> TargetSummary {
+        let latency = hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+        let mut summary = crate::testing::synthetic::summarize(&[], &latency, None);
+        summary.ok = 100;
+        summary.latency_ms.count = 100;
+        summary.latency_ms.p99 = 80.0;
+        summary.send_lag_ms.count = 100;
+        summary.send_lag_ms.p99 = 30.0;
+        summary.generator = Some(GeneratorSummary {
+            limited,
+            reason: limited.then(|| "late".into()),
+            late: 0,
+            late_share: 0.0,
+            local_failures: 0,
+            send_lag_p50_ms: 0.0,
+            send_lag_p99_ms: 30.0,
+            send_lag_max_ms: 40.0,
+            cpus: 1,
+            cpu_busy: 0.5,
+            cpu_busy_max: 0.5,
+        });
+        summary
+    }
+
+    #[test]
+    fn on_a_generator_limited_target_only_verdicts_its_delay_could_decide_are_inconclusive() {
+        let thresholds = [
+            threshold(
+                "*.latency.p99",
+                Metric::Latency(Stat::P99),
+                Operator::Less,
+                50.0,
+            ),
+            threshold(
+                "*.send_lag.p99",
+                Metric::SendLag(Stat::P99),
+                Operator::Less,
+                10.0,
+            ),
+            threshold("*.cold_starts", Metric::ColdStarts, Operator::Less, 5.0),
+            // Held despite the generator's delay: the target's own p99 is lower still.
+            threshold(
+                "*.latency.p99",
+                Metric::Latency(Stat::P99),
+                Operator::Less,
+                100.0,
+            ),
+            // Reached only perhaps because of the delay.
+            threshold(
+                "*.latency.p99",
+                Metric::Latency(Stat::P99),
+                Operator::Greater,
+                60.0,
+            ),
+            // Too little got through: perhaps the generator sent too little.
+            threshold(
+                "*.requests",
+                Metric::Requests,
+                Operator::GreaterOrEqual,
+                1e6,
+            ),
+            // Few enough got through whatever the generator did... or it sent too few.
+            threshold("*.requests", Metric::Requests, Operator::Less, 1e6),
+        ];
+        let limited = evaluate(&thresholds, "t", &summary(true));
+        let words: Vec<_> = limited.iter().map(ThresholdVerdict::word).collect();
+        // Cold starts were not reported: not measured fails, whatever the generator did.
+        assert_eq!(
+            words,
+            [
+                "INCONCLUSIVE",
+                "FAIL",
+                "FAIL",
+                "PASS",
+                "INCONCLUSIVE",
+                "INCONCLUSIVE",
+                "INCONCLUSIVE"
+            ]
+        );
+        assert!(!limited[0].failed() && limited[1].failed());
+
+        let easy = evaluate(&thresholds, "t", &summary(false));
+        let words: Vec<_> = easy.iter().map(ThresholdVerdict::word).collect();
+        assert_eq!(
+            words,
+            ["FAIL", "FAIL", "FAIL", "PASS", "PASS", "FAIL", "PASS"]
+        );
     }
 }

@@ -186,6 +186,9 @@ pub struct Exchange {
     /// Why it failed before an HTTP status, when it did (outcome `connect_error`, `io_error`,
     /// or `client_timeout` while waiting for a connection).
     pub failure: Option<Failure>,
+    /// When the client took the request up, before any wait for a free connection: the end
+    /// of the generator's own delay.
+    pub began_at: Instant,
     /// When the request started to be written (after any connect); `None` if never sent.
     pub sent_at: Option<Instant>,
     /// When the response ended, or the request failed or was given up.
@@ -232,6 +235,7 @@ impl Failure {
     /// timeout, not a failure of the connection).
     pub fn cause(&self) -> Option<FailureCause> {
         match self {
+            Failure::Tcp(error) if is_local_exhaustion(error) => Some(FailureCause::LocalResources),
             Failure::Tcp(error) => Some(match error.kind() {
                 std::io::ErrorKind::ConnectionRefused => FailureCause::Refused,
                 std::io::ErrorKind::TimedOut => FailureCause::ConnectTimeout,
@@ -254,6 +258,15 @@ impl Failure {
             Failure::Expired => Outcome::ClientTimeout,
         }
     }
+}
+
+/// Whether a socket call failed because this machine ran out of something: file descriptors
+/// (per process or system-wide), local ports, or kernel memory for the socket.
+pub(crate) fn is_local_exhaustion(error: &std::io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::EADDRNOTAVAIL | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 /// What hyper's error says happened to the exchange.
@@ -322,6 +335,7 @@ impl Client {
             return Exchange {
                 outcome: Outcome::ClientTimeout,
                 failure: None,
+                began_at: now,
                 sent_at: None,
                 done_at: now,
                 connect_time: None,
@@ -344,6 +358,7 @@ impl Client {
         Exchange {
             outcome,
             failure,
+            began_at: now,
             sent_at,
             done_at,
             connect_time,

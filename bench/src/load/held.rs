@@ -53,6 +53,8 @@ struct HeldRun {
     cold: Option<bool>,
     connect_time: Option<Duration>,
     sent_at: Option<Instant>,
+    /// When the generator took the request up (before any wait for a connection).
+    began_at: Instant,
     opened_at: Option<Instant>,
     first_message_at: Option<Instant>,
     ended_at: Instant,
@@ -70,6 +72,7 @@ impl HeldRun {
             cold: None,
             connect_time: None,
             sent_at: None,
+            began_at: Instant::now(),
             opened_at: None,
             first_message_at: None,
             ended_at: Instant::now(),
@@ -119,11 +122,7 @@ impl HeldRun {
                 .sent_at
                 .map(|sent| done_at.saturating_duration_since(sent)),
             connect_time: self.connect_time,
-            send_lag: self
-                .sent_at
-                .unwrap_or(done_at)
-                .saturating_duration_since(intended_at)
-                .saturating_sub(self.connect_time.unwrap_or_default()),
+            send_lag: self.began_at.saturating_duration_since(intended_at),
             cold: self.cold,
             request_index,
             failure: self.cause,

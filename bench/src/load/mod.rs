@@ -61,11 +61,7 @@ impl LoadContext {
                 .sent_at
                 .map(|sent| exchange.done_at.saturating_duration_since(sent)),
             connect_time: exchange.connect_time,
-            send_lag: exchange
-                .sent_at
-                .unwrap_or(exchange.done_at)
-                .saturating_duration_since(intended_at)
-                .saturating_sub(exchange.connect_time.unwrap_or_default()),
+            send_lag: exchange.began_at.saturating_duration_since(intended_at),
             cold: exchange.cold,
             request_index,
             failure: exchange.failure.as_ref().and_then(Failure::cause),

@@ -155,6 +155,9 @@ pub enum FailureCause {
     Malformed,
     /// Any other I/O failure.
     OtherIo,
+    /// This machine ran out of something the connection needed (open files, ports, memory):
+    /// the generator's failure, not the target's.
+    LocalResources,
 }
 
 words_with_names!(FailureCause {
@@ -171,10 +174,11 @@ words_with_names!(FailureCause {
     ClosedEarly => "closed_early",
     Malformed => "malformed",
     OtherIo => "other_io",
+    LocalResources => "local_resources",
 });
 
 impl FailureCause {
-    pub const ALL: [FailureCause; 13] = [
+    pub const ALL: [FailureCause; 14] = [
         FailureCause::Refused,
         FailureCause::ConnectTimeout,
         FailureCause::Unreachable,
@@ -188,6 +192,7 @@ impl FailureCause {
         FailureCause::ClosedEarly,
         FailureCause::Malformed,
         FailureCause::OtherIo,
+        FailureCause::LocalResources,
     ];
 
     /// Position in [`FailureCause::ALL`]: an index into per-cause counters.
@@ -220,6 +225,11 @@ impl FailureCause {
             FailureCause::ClosedEarly => "connection closed before the whole response arrived",
             FailureCause::Malformed => "the answer was not readable HTTP",
             FailureCause::OtherIo => "I/O error on the connection",
+            FailureCause::LocalResources => {
+                "this machine ran out of open files, ports or memory for the connection: the \
+                 generator's limit, not the target's — raise `ulimit -n` or lower \
+                 max_connections"
+            }
         }
     }
 }

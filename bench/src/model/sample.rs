@@ -18,7 +18,9 @@ pub struct Sample {
     pub service_time: Option<Duration>,
     /// Time to open the connection when this request opened one.
     pub connect_time: Option<Duration>,
-    /// Actual send minus intended send time (open model; zero in the closed model).
+    /// The generator's own delay: from the intended send time to the moment the client took
+    /// the request up, before any wait for a free connection (`max_connections`) or connect,
+    /// which are the target's share of the latency (open model; zero in the closed model).
     pub send_lag: Duration,
     /// From the `x-coldfront-cold` response header, when present.
     pub cold: Option<bool>,

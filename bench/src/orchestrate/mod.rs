@@ -137,6 +137,8 @@ async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit>
         }
         if outcome.thresholds_failed {
             exit = Exit::ThresholdFailed;
+        } else if outcome.thresholds_inconclusive && exit == Exit::Success {
+            exit = Exit::Inconclusive;
         }
     }
     Ok(exit)

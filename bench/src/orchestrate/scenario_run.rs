@@ -25,7 +25,7 @@ use crate::resultset::io::StreamedFile;
 use crate::resultset::series;
 use crate::resultset::{
     self, Manifest, PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord,
-    TargetSummary, SCHEMA_VERSION,
+    TargetSummary, ThresholdVerdict, SCHEMA_VERSION,
 };
 use crate::scenario::{Phase, PhaseLoad, Plan, Rate};
 use crate::thresholds;
@@ -37,6 +37,8 @@ pub(crate) struct ScenarioOutcome {
     pub dir: PathBuf,
     pub interrupted: bool,
     pub thresholds_failed: bool,
+    /// Some verdict was inconclusive (a generator-limited target).
+    pub thresholds_inconclusive: bool,
 }
 
 pub(crate) async fn run_scenario(
@@ -71,9 +73,9 @@ pub(crate) async fn run_scenario(
     for (name, target_summary) in &mut targets {
         target_summary.thresholds = thresholds::evaluate(&plan.thresholds, name, target_summary);
     }
-    let thresholds_failed = targets
-        .values()
-        .any(|t| t.thresholds.iter().any(|v| !v.passed));
+    let verdicts = || targets.values().flat_map(|t| &t.thresholds);
+    let thresholds_failed = verdicts().any(ThresholdVerdict::failed);
+    let thresholds_inconclusive = verdicts().any(|v| v.inconclusive);
     let summary = Summary {
         schema_version: SCHEMA_VERSION,
         scenario: plan.name.clone(),
@@ -94,11 +96,20 @@ pub(crate) async fn run_scenario(
         println!("\n{} → {}", plan.name, dir.display());
         let order = manifest.scenario.targets.iter().map(|t| t.name.as_str());
         print!("{}", progress::summary_table(&summary, order));
+    } else {
+        // Quiet runs print no table, but a number that is the generator's must still be said.
+        for (name, target) in &summary.targets {
+            let warning = target.generator.as_ref();
+            if let Some(warning) = warning.and_then(|g| progress::generator_warning(name, g)) {
+                eprintln!("{warning}");
+            }
+        }
     }
     Ok(ScenarioOutcome {
         dir,
         interrupted,
         thresholds_failed,
+        thresholds_inconclusive,
     })
 }
 
@@ -231,8 +242,13 @@ async fn run_target(
             gauges: gauges.clone(),
             start,
             start_wall,
+            generator_cpus: environment::generator_cpus(),
         },
-        TickerOutputs { series, hlog },
+        TickerOutputs {
+            series,
+            hlog,
+            cpu: Default::default(),
+        },
         move |tick| view.on_tick(tick),
         stop,
     ));
@@ -255,6 +271,7 @@ async fn run_target(
         connections: ctx.client.stats().snapshot(),
         db_connections_max: gauges.db_connections.overall(),
         db_max_connections: gauges.db_max_connections.get().copied(),
+        cpu: outputs.cpu,
     };
     let mut target_summary = summary::target_summary(&recorder.totals(), &facts);
     target_summary.target_metrics = target_metrics;

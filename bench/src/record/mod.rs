@@ -1,9 +1,10 @@
 //! Recording: histograms and counters on the hot path, connection accounting, the per-second
-//! ticker that streams the series and interval log into the result set, and the summary of a
-//! target's run. What it writes is defined by [`crate::resultset`].
+//! ticker that streams the series and interval log into the result set, the generator's
+//! measure of itself, and the summary of a target's run. What it writes is defined by [`crate::resultset`].
 
 pub(crate) mod connections;
 pub(crate) mod gauges;
+pub(crate) mod generator;
 pub(crate) mod recorder;
 pub(crate) mod summary;
 pub(crate) mod ticker;

@@ -1,8 +1,8 @@
 //! The per-target recorder: the hot path every finished request goes through. It keeps whole-run
 //! HdrHistograms (latency, service time, connect time, send lag; latency and service time also
 //! split cold/warm) and the current one-second interval, which the per-second ticker takes.
-//! A sample is recorded once: latency, service time and cold/warm latency go into the interval
-//! only, and each interval is added to the whole-run histograms when it is taken.
+//! A sample is recorded once: latency, service time, send lag and cold/warm latency go into the
+//! interval only, and each interval is added to the whole-run histograms when it is taken.
 //! Memory is fixed at creation: nothing grows with the length of the run.
 //! Held requests (SSE, WebSocket) also add to [`HeldTotals`] and the held-open gauge.
 
@@ -13,6 +13,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
+use super::generator::LATE_AFTER;
 use crate::model::{FailureCause, HeldEnd, HeldSample, Outcome, Sample};
 use crate::resultset::hlog::{new_histogram, HIGHEST_US, LOWEST_US};
 
@@ -82,6 +83,10 @@ pub struct Interval {
     pub warm_latency: Histogram<u64>,
     pub outcomes: OutcomeCounts,
     pub cold_starts: u64,
+    /// The generator's own delay in sending the requests that completed in the interval.
+    pub send_lag: Histogram<u64>,
+    /// Of those, the ones sent more than [`LATE_AFTER`] late.
+    pub late: u64,
     /// Requests dispatched (intended send times reached) in the interval.
     pub sent: u64,
 }
@@ -93,6 +98,8 @@ impl Interval {
             service_time: new_histogram(),
             cold_latency: new_histogram(),
             warm_latency: new_histogram(),
+            send_lag: new_histogram(),
+            late: 0,
             outcomes: OutcomeCounts::default(),
             cold_starts: 0,
             sent: 0,
@@ -104,6 +111,8 @@ impl Interval {
         self.service_time.reset();
         self.cold_latency.reset();
         self.warm_latency.reset();
+        self.send_lag.reset();
+        self.late = 0;
         self.outcomes = OutcomeCounts::default();
         self.cold_starts = 0;
         self.sent = 0;
@@ -169,6 +178,8 @@ struct State {
     outcomes: OutcomeCounts,
     /// Failures before a status, by cause (indexed by [`FailureCause::index`]).
     failures: [u64; FailureCause::ALL.len()],
+    /// Requests sent more than [`LATE_AFTER`] late.
+    late: u64,
     cold_starts: u64,
     cold_known: bool,
     interval: Interval,
@@ -204,6 +215,7 @@ impl Recorder {
                 totals: Distributions::new(),
                 outcomes: OutcomeCounts::default(),
                 failures: [0; FailureCause::ALL.len()],
+                late: 0,
                 cold_starts: 0,
                 cold_known: false,
                 interval: Interval::new(),
@@ -296,6 +308,7 @@ impl Recorder {
                 .filter(|&(_, n)| n > 0)
                 .collect(),
             cold_starts: state.cold_known.then_some(state.cold_starts),
+            late: state.late,
             sent: self.sent.load(Ordering::Relaxed),
             held: state.held.clone().map(|mut held| {
                 held.max_open = self.held_max_open.load(Ordering::Relaxed).max(0) as u64;
@@ -306,13 +319,15 @@ impl Recorder {
 }
 
 /// Adds an interval's histograms to the whole-run ones it shares with them (latency, service
-/// time, cold and warm latency), so the hot path records each of those once, per interval.
+/// time, send lag, cold and warm latency), so the hot path records each of those once, per
+/// interval.
 fn fold_interval(totals: &mut Distributions, interval: &Interval) {
     for (total, part) in [
         (&mut totals.latency, &interval.latency),
         (&mut totals.service_time, &interval.service_time),
         (&mut totals.cold_latency, &interval.cold_latency),
         (&mut totals.warm_latency, &interval.warm_latency),
+        (&mut totals.send_lag, &interval.send_lag),
     ] {
         if !part.is_empty() {
             total.add(part).expect("same bounds");
@@ -327,7 +342,11 @@ fn record_sample(state: &mut State, sample: &Sample) {
         state.failures[cause.index()] += 1;
     }
     let totals = &mut state.totals;
-    record_duration(&mut totals.send_lag, sample.send_lag);
+    record_duration(&mut state.interval.send_lag, sample.send_lag);
+    if sample.send_lag > LATE_AFTER {
+        state.late += 1;
+        state.interval.late += 1;
+    }
     if let Some(service_time) = sample.service_time {
         record_duration(&mut state.interval.service_time, service_time);
     }
@@ -367,6 +386,8 @@ pub(crate) struct Totals {
     pub failures: BTreeMap<FailureCause, u64>,
     /// `None` when no response carried `x-coldfront-cold`.
     pub cold_starts: Option<u64>,
+    /// Requests sent more than [`LATE_AFTER`] late.
+    pub late: u64,
     pub sent: u64,
     /// `None` when the run has no held requests.
     pub held: Option<HeldTotals>,

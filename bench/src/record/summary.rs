@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::connections::ConnectionCounts;
+use super::generator::{self, CpuUse};
 use super::recorder::{HeldTotals, Totals};
 use crate::model::{HeldEnd, Outcome};
 use crate::resultset::{
@@ -20,6 +21,8 @@ pub(crate) struct RunFacts {
     pub db_connections_max: Option<u64>,
     /// The database server's `max_connections`, when read.
     pub db_max_connections: Option<u64>,
+    /// The generator's CPU use during the run.
+    pub cpu: CpuUse,
 }
 
 pub(crate) fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary {
@@ -91,6 +94,7 @@ pub(crate) fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary
             ceiling: facts.db_max_connections,
         }),
         thresholds: Vec::new(),
+        generator: Some(generator::assess(totals, facts.cpu)),
         target_metrics: None,
         held: totals.held.as_ref().map(held_summary),
     }
@@ -131,6 +135,7 @@ mod tests {
             connections: ConnectionCounts::default(),
             db_connections_max: None,
             db_max_connections: None,
+            cpu: CpuUse::default(),
         }
     }
 

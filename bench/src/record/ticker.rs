@@ -1,6 +1,7 @@
 //! The per-second ticker of one target's run: every second it takes the recorder's interval,
-//! writes one `.hlog` interval and one `timeseries.csv` row, and reports to the progress view.
-//! It runs beside the load and ends with a last, possibly shorter, interval.
+//! measures the generator's CPU use, writes one `.hlog` interval and one `timeseries.csv` row,
+//! and reports to the progress view. It runs beside the load and ends with a last, possibly
+//! shorter, interval.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -9,9 +10,12 @@ use tokio::sync::oneshot;
 
 use super::connections::{ConnectionCounts, ConnectionStats};
 use super::gauges::TargetGauges;
+use super::generator::{CpuMeter, CpuUse};
 use super::recorder::{Interval, Recorder};
 use crate::model::Outcome;
-use crate::resultset::hlog::{HlogWriter, TAG_COLD_LATENCY, TAG_SERVICE_TIME, TAG_WARM_LATENCY};
+use crate::resultset::hlog::{
+    HlogWriter, TAG_COLD_LATENCY, TAG_SEND_LAG, TAG_SERVICE_TIME, TAG_WARM_LATENCY,
+};
 use crate::resultset::io::StreamedFile;
 use crate::resultset::series::SeriesRow;
 
@@ -26,10 +30,12 @@ pub(crate) struct Tick {
     pub p99_ms: Option<f64>,
 }
 
-/// Where the ticker writes.
+/// Where the ticker writes, and what it measured of the generator.
 pub(crate) struct TickerOutputs {
     pub series: StreamedFile,
     pub hlog: StreamedFile,
+    /// Filled in when the ticker ends.
+    pub cpu: CpuUse,
 }
 
 pub(crate) struct TickerInputs {
@@ -39,6 +45,8 @@ pub(crate) struct TickerInputs {
     pub gauges: Arc<TargetGauges>,
     pub start: Instant,
     pub start_wall: SystemTime,
+    /// CPUs the generator may run on.
+    pub generator_cpus: usize,
 }
 
 /// Runs until `stop` fires, then writes the last interval and returns the outputs.
@@ -53,6 +61,7 @@ pub(crate) async fn run(
     let mut last_opened = 0;
     let mut last_tick = inputs.start;
     let mut second = 0u64;
+    let mut cpu = CpuMeter::start(inputs.generator_cpus);
     loop {
         let next = inputs.start + Duration::from_secs(second + 1);
         let stopping = tokio::select! {
@@ -62,6 +71,7 @@ pub(crate) async fn run(
         let now = if stopping { Instant::now() } else { next };
         let length = now.saturating_duration_since(last_tick);
         inputs.recorder.take_interval(second, &mut interval);
+        let cpu_share = cpu.lap(length);
         // On stop, an empty sliver of a second adds nothing worth a row.
         let worth_a_row = !stopping || interval.completed() + interval.sent > 0;
         if worth_a_row {
@@ -78,12 +88,14 @@ pub(crate) async fn run(
                 &inputs.gauges,
             );
             row.held_open = inputs.recorder.held_open();
+            row.generator_cpu = Some(cpu_share);
             last_opened = connections.opened;
             row.write_csv(outputs.series.writer())?;
             let start_offset = last_tick.saturating_duration_since(inputs.start);
             let mut histograms = vec![
                 (None, &interval.latency),
                 (Some(TAG_SERVICE_TIME), &interval.service_time),
+                (Some(TAG_SEND_LAG), &interval.send_lag),
             ];
             if cold_known {
                 histograms.push((Some(TAG_COLD_LATENCY), &interval.cold_latency));
@@ -104,6 +116,7 @@ pub(crate) async fn run(
         }
         last_tick = now;
         if stopping {
+            outputs.cpu = cpu.total();
             return Ok(outputs);
         }
     }
@@ -142,5 +155,9 @@ fn series_row(
         client_timeouts: outcomes.get(Outcome::ClientTimeout),
         function_timeouts: outcomes.get(Outcome::FunctionTimeout),
         held_open: None,
+        late: interval.late,
+        send_lag_p99_ms: (!interval.send_lag.is_empty())
+            .then(|| interval.send_lag.value_at_quantile(0.99) as f64 / 1000.0),
+        generator_cpu: None,
     }
 }

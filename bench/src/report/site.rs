@@ -162,11 +162,13 @@ fn index_page(published: &[Published]) -> String {
             let _ = write!(page, "<td>{}</td>", escape(&target.name));
             match &target.summary {
                 Some(s) => {
-                    let failed = s.thresholds.iter().filter(|v| !v.passed).count();
-                    let verdict = match (s.thresholds.len(), failed) {
-                        (0, _) => "—".to_string(),
-                        (n, 0) => format!("<span class=\"pass\">{n} passed</span>"),
-                        (n, f) => format!("<span class=\"fail\">{f} of {n} failed</span>"),
+                    let failed = s.thresholds.iter().filter(|v| v.failed()).count();
+                    let inconclusive = s.thresholds.iter().filter(|v| v.inconclusive).count();
+                    let verdict = match (s.thresholds.len(), failed, inconclusive) {
+                        (0, _, _) => "—".to_string(),
+                        (n, 0, 0) => format!("<span class=\"pass\">{n} passed</span>"),
+                        (n, 0, i) => format!("<span class=\"warn\">{i} of {n} inconclusive</span>"),
+                        (n, f, _) => format!("<span class=\"fail\">{f} of {n} failed</span>"),
                     };
                     let _ = writeln!(
                         page,

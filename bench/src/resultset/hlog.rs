@@ -40,6 +40,9 @@ pub const TAG_SERVICE_TIME: &str = "service_time";
 pub(crate) const TAG_COLD_LATENCY: &str = "cold_latency";
 /// Tag of the corrected latency of warm responses.
 pub(crate) const TAG_WARM_LATENCY: &str = "warm_latency";
+/// Tag of the generator's own send lag (from the intended time to the send, less any wait
+/// for a free connection and the connect).
+pub(crate) const TAG_SEND_LAG: &str = "send_lag";
 
 /// Writes interval lines; the caller owns the output (a streamed file).
 pub(crate) struct HlogWriter {

@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 
 pub use reader::{ResultSet, TargetData};
 pub use schema::{
-    ConnectionSummary, DbConnectionSummary, HeldSummary, HostInfo, LatencyStats, Manifest,
-    PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord, TargetSummary,
+    ConnectionSummary, DbConnectionSummary, GeneratorSummary, HeldSummary, HostInfo, LatencyStats,
+    Manifest, PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord, TargetSummary,
     ThresholdVerdict, TlsSummary,
 };
 

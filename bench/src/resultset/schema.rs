@@ -175,6 +175,10 @@ pub struct TargetSummary {
     /// `null` when not sampled (external targets).
     pub db_connections: Option<DbConnectionSummary>,
     pub thresholds: Vec<ThresholdVerdict>,
+    /// What the generator measured of itself, and whether this target's numbers include its
+    /// own delay; `null` in result sets written before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<GeneratorSummary>,
     /// The built-in target's own counters at the end of the run (its `/__coldfront/metrics`
     /// document: instances, cold starts, throttles, kills, pool), `null` for external targets.
     #[serde(default)]
@@ -286,6 +290,31 @@ impl LatencyStats {
     }
 }
 
+/// The generator's measure of itself for one target's run (see `record::generator`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorSummary {
+    /// The target's latency and throughput include the generator's own delay: verdicts on
+    /// them are inconclusive.
+    pub limited: bool,
+    /// Why, in words; `null` when not limited.
+    pub reason: Option<String>,
+    /// Requests sent more than 1 ms after their intended time.
+    pub late: u64,
+    /// `late` as a share of the requests that reached an outcome.
+    pub late_share: f64,
+    /// Connections that failed because this machine ran out of open files, ports or memory.
+    pub local_failures: u64,
+    pub send_lag_p50_ms: f64,
+    pub send_lag_p99_ms: f64,
+    pub send_lag_max_ms: f64,
+    /// CPUs the generator could run on.
+    pub cpus: u64,
+    /// Mean share of those CPUs the generator kept busy (0–1).
+    pub cpu_busy: f64,
+    /// The busiest second's share.
+    pub cpu_busy_max: f64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionSummary {
     pub opened: u64,
@@ -335,6 +364,10 @@ pub struct ThresholdVerdict {
     #[serde(default)]
     pub unit: Unit,
     pub passed: bool,
+    /// The target was generator-limited and the metric is one the generator's delay distorts:
+    /// the verdict neither passes nor fails (`passed` then only says how the value compared).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inconclusive: bool,
     /// Why the threshold failed without a measurement (`actual` is `null`), when there is more
     /// to say than "not measured": `"no successful response"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -342,6 +375,20 @@ pub struct ThresholdVerdict {
 }
 
 impl ThresholdVerdict {
+    /// Failed, and not inconclusive: what makes a run exit 1.
+    pub fn failed(&self) -> bool {
+        !self.passed && !self.inconclusive
+    }
+
+    /// "PASS", "FAIL" or "INCONCLUSIVE".
+    pub fn word(&self) -> &'static str {
+        match (self.inconclusive, self.passed) {
+            (true, _) => "INCONCLUSIVE",
+            (false, true) => "PASS",
+            (false, false) => "FAIL",
+        }
+    }
+
     /// `actual` for people: "12.30 ms", "0.5%", "950.0 req/s", "3", or "not measured".
     pub fn actual_text(&self) -> String {
         match (self.actual, &self.reason) {

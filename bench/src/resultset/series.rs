@@ -2,12 +2,16 @@
 //!
 //! Columns: `target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,
 //! connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,
-//! client_timeouts,function_timeouts,held_open`. `second` counts from the start of that target's
-//! load (1 = the first second). `errors` counts every outcome but ok; `timeouts` is client plus
-//! function timeouts; `held_open` is the held streams (SSE, WebSocket) open at the end of the
-//! second. A value that is not known for that target (no cold-start header, no database
-//! sampler, no completed request that second, no held requests) is empty, not zero. Files
-//! written before `held_open` existed (one column fewer) still read, with `held_open` unknown.
+//! client_timeouts,function_timeouts,held_open,late,send_lag_p99_ms,generator_cpu`. `second`
+//! counts from the start of that target's load (1 = the first second). `errors` counts every
+//! outcome but ok; `timeouts` is client plus function timeouts; `held_open` is the held streams
+//! (SSE, WebSocket) open at the end of the second. The generator's own columns: `late` counts
+//! the requests completed that second that were sent more than 1 ms after their intended time,
+//! `send_lag_p99_ms` is their send lag's p99, and `generator_cpu` the share of the generator's
+//! CPUs it kept busy that second (0–1). A value that is not known for that target (no
+//! cold-start header, no database sampler, no completed request that second, no held requests)
+//! is empty, not zero. Files written before `held_open` or the generator's columns existed
+//! still read, with those values unknown.
 
 use std::io::Write;
 
@@ -33,9 +37,18 @@ pub struct SeriesRow {
     pub function_timeouts: u64,
     /// Held streams open at the end of the second; `None` without held requests.
     pub held_open: Option<u64>,
+    /// Requests completed this second that were sent more than 1 ms late.
+    pub late: u64,
+    /// p99 of the send lag of the requests completed this second.
+    pub send_lag_p99_ms: Option<f64>,
+    /// Share of the generator's CPUs busy this second (0–1); `None` in older result sets.
+    pub generator_cpu: Option<f64>,
 }
 
-pub(crate) const HEADER: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open";
+pub(crate) const HEADER: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open,late,send_lag_p99_ms,generator_cpu";
+
+/// The header before the generator's own columns were added; still read.
+const HEADER_WITHOUT_GENERATOR: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open";
 
 /// The header before `held_open` was added; still read.
 const HEADER_WITHOUT_HELD_OPEN: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts";
@@ -53,7 +66,7 @@ impl SeriesRow {
     pub(crate) fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.target,
             self.second,
             self.sent,
@@ -72,6 +85,11 @@ impl SeriesRow {
             self.client_timeouts,
             self.function_timeouts,
             opt(self.held_open),
+            self.late,
+            opt(self.send_lag_p99_ms),
+            opt(self
+                .generator_cpu
+                .map(|share| (share * 1000.0).round() / 1000.0)),
         )
     }
 }
@@ -91,7 +109,9 @@ pub enum FormatError {
 pub fn parse_csv(text: &str) -> Result<Vec<SeriesRow>, FormatError> {
     let mut lines = text.lines().enumerate();
     let columns = match lines.next() {
-        Some((_, header)) if header == HEADER || header == HEADER_WITHOUT_HELD_OPEN => {
+        Some((_, header))
+            if [HEADER, HEADER_WITHOUT_GENERATOR, HEADER_WITHOUT_HELD_OPEN].contains(&header) =>
+        {
             header.split(',').count()
         }
         Some((_, header)) => return Err(FormatError::Header(header.to_string())),
@@ -155,6 +175,9 @@ fn parse_row(line: &str, columns: usize) -> Result<SeriesRow, String> {
         client_timeouts: int(15)?,
         function_timeouts: int(16)?,
         held_open: if columns > 17 { opt_int(17)? } else { None },
+        late: if columns > 18 { int(18)? } else { 0 },
+        send_lag_p99_ms: if columns > 19 { opt_float(19)? } else { None },
+        generator_cpu: if columns > 20 { opt_float(20)? } else { None },
     })
 }
 
@@ -208,12 +231,37 @@ mod tests {
         let mut text = format!("{HEADER}\n").into_bytes();
         row.write_csv(&mut text).unwrap();
         let text = String::from_utf8(text).unwrap();
-        assert!(text.lines().nth(1).unwrap().ends_with(",0,0,7"), "{text}");
+        assert!(
+            text.lines().nth(1).unwrap().ends_with(",0,0,7,0,,"),
+            "{text}"
+        );
         assert_eq!(parse_csv(&text).unwrap(), [row]);
         let old = format!("{HEADER_WITHOUT_HELD_OPEN}\na,1,0,0,0,0,0,0,,0,0,,,,,0,0\n");
         let rows = parse_csv(&old).unwrap();
         assert_eq!(rows[0].held_open, None);
         assert_eq!(rows[0].target, "a");
         assert!(parse_csv(&format!("{HEADER}\na,1,0,0,0,0,0,0,,0,0,,,,,0,0\n")).is_err());
+        let before_generator =
+            format!("{HEADER_WITHOUT_GENERATOR}\na,1,0,0,0,0,0,0,,0,0,,,,,0,0,3\n");
+        let rows = parse_csv(&before_generator).unwrap();
+        assert_eq!((rows[0].held_open, rows[0].late), (Some(3), 0));
+        assert_eq!(rows[0].generator_cpu, None);
+    }
+
+    #[test]
+    fn the_generators_columns_round_trip() {
+        let row = SeriesRow {
+            target: "a".into(),
+            second: 2,
+            late: 12,
+            send_lag_p99_ms: Some(3.5),
+            generator_cpu: Some(0.875),
+            ..Default::default()
+        };
+        let mut text = format!("{HEADER}\n").into_bytes();
+        row.write_csv(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.ends_with(",12,3.5,0.875\n"), "{text}");
+        assert_eq!(parse_csv(&text).unwrap(), [row]);
     }
 }

@@ -17,6 +17,7 @@ mod frame;
 mod latency_time;
 mod outcomes;
 mod scales;
+mod send_lag;
 mod spectrum;
 mod style;
 mod summary;
@@ -39,8 +40,8 @@ pub struct Chart {
     pub png: Vec<u8>,
 }
 
-/// The six charts of a result set, in this order: latency spectrum, latency over time,
-/// outcomes, cold starts, connections, summary.
+/// The seven charts of a result set, in this order: latency spectrum, latency over time,
+/// outcomes, cold starts, connections, summary, the generator's send lag.
 pub fn render_all(run: &ResultSet) -> anyhow::Result<Vec<Chart>> {
     Ok(vec![
         spectrum::latency_spectrum(run)?,
@@ -49,6 +50,7 @@ pub fn render_all(run: &ResultSet) -> anyhow::Result<Vec<Chart>> {
         cold_starts::cold_starts(run)?,
         connections::connections(run)?,
         summary::summary(run)?,
+        send_lag::send_lag(run)?,
     ])
 }
 

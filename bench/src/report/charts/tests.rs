@@ -2,17 +2,18 @@
 
 use super::fixtures;
 
-const IDS: [&str; 6] = [
+const IDS: [&str; 7] = [
     "latency-spectrum",
     "latency-over-time",
     "outcomes",
     "cold-starts",
     "connections",
     "summary",
+    "send-lag",
 ];
 
 #[test]
-fn render_all_draws_the_six_charts_in_order() {
+fn render_all_draws_the_seven_charts_in_order() {
     let charts = super::render_all(&fixtures::sample()).unwrap();
     let ids: Vec<&str> = charts.iter().map(|c| c.id).collect();
     assert_eq!(ids, IDS);
@@ -73,5 +74,9 @@ fn write_puts_an_svg_and_a_png_per_chart_in_a_new_directory() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 12, "no temporary file left behind: {names:?}");
+    assert_eq!(
+        names.len(),
+        2 * IDS.len(),
+        "no temporary file left behind: {names:?}"
+    );
 }

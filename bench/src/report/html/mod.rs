@@ -66,6 +66,7 @@ p.lede { color:var(--muted); margin:4px 0 14px; white-space:pre-wrap; }
 .badge.complete { background:var(--ok); } .badge.interrupted { background:var(--warn); }
 .badge.failed, .badge.running { background:var(--bad); }
 .pass { color:var(--ok); font-weight:600; } .fail { color:var(--bad); font-weight:600; }
+.warn { color:var(--warn); font-weight:600; }
 table { border-collapse:collapse; margin:6px 0 10px; font-size:14px; }
 th, td { border:1px solid var(--line); padding:4px 9px; text-align:left; vertical-align:top; }
 th { background:var(--panel); font-weight:600; }
@@ -81,6 +82,26 @@ pre { background:var(--panel); padding:10px 12px; overflow-x:auto; font-size:13p
 a { color:#0b5cad; }
 footer { margin-top:40px; color:var(--muted); font-size:13px; }
 "#;
+
+/// A banner for each target whose numbers include the generator's own delay: the first thing
+/// a reader must know before reading its latency as the target's.
+fn generator_banners(page: &mut String, run: &ResultSet) {
+    for target in &run.targets {
+        let generator = target.summary.as_ref().and_then(|s| s.generator.as_ref());
+        let Some(warning) =
+            generator.and_then(|g| crate::progress::generator_warning(&target.name, g))
+        else {
+            continue;
+        };
+        let text = warning.trim_start_matches("warning: ");
+        let _ = writeln!(
+            page,
+            "<p class=\"error generator\"><strong>Generator-limited:</strong> {} See the \
+             send-lag chart.</p>",
+            escape(text)
+        );
+    }
+}
 
 /// The page of one result set, with `charts` embedded; their files are expected in `charts/`
 /// beside the page. `index_href` links back to a site's index.
@@ -136,6 +157,7 @@ pub fn result_page(run: &ResultSet, charts: &[Chart], index_href: Option<&str>) 
             "<p class=\"error\">The run was interrupted: the numbers cover only what ran.</p>\n",
         );
     }
+    generator_banners(&mut page, run);
 
     page.push_str("<h2>Summary</h2>\n");
     tables::summary_table(&mut page, run);
