@@ -4,6 +4,7 @@ mod browser;
 mod builtin;
 mod command_targets;
 mod compare;
+mod generator;
 mod held;
 mod http_client;
 mod load;
