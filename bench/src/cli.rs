@@ -109,6 +109,10 @@ pub struct RunArgs {
     /// Generator on CPU 0, built-in targets on CPU 1.
     #[arg(long)]
     pub pin: bool,
+    /// The CPUs the generator runs on, one worker pinned to each (`0`, `0,2`, `1-3`); by
+    /// default one worker per CPU the process may use, unpinned.
+    #[arg(long, value_name = "LIST", conflicts_with = "pin")]
+    pub generator_cpus: Option<String>,
     /// Extra trusted CA certificates (PEM file) for https:// targets; a self-signed
     /// certificate given here is also accepted as the server's own.
     #[arg(long, value_name = "FILE")]

@@ -313,18 +313,25 @@ pub(super) struct ConnectionSlot {
 
 impl Client {
     pub fn new(endpoint: Endpoint, policy: ConnectionPolicy, max_connections: usize) -> Self {
+        Self::counting_into(endpoint, policy, max_connections, Arc::default())
+    }
+
+    /// A client whose connections are counted in `stats`, which other clients (the other
+    /// workers' of the same target) may share, so opens at once are counted across them.
+    pub(crate) fn counting_into(
+        endpoint: Endpoint,
+        policy: ConnectionPolicy,
+        max_connections: usize,
+        stats: Arc<ConnectionStats>,
+    ) -> Self {
         Client {
             policy,
             permits: Arc::new(Semaphore::new(max_connections.max(1))),
             idle: Mutex::new(Vec::new()),
-            stats: Arc::new(ConnectionStats::default()),
+            stats,
             own_tls: endpoint.tls.as_ref().map(TlsSettings::http1_only),
             endpoint,
         }
-    }
-
-    pub(crate) fn stats(&self) -> &Arc<ConnectionStats> {
-        &self.stats
     }
 
     /// Sends one request and reads the whole response, giving up at `deadline`.

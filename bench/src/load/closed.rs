@@ -1,6 +1,6 @@
-//! The closed model: per phase, `concurrency` workers loop send → wait for the answer → think,
-//! until the phase ends (a think time running past the phase's end is cut there). Latency is
-//! measured from each request's actual start.
+//! The closed model: per phase, this segment's share of `concurrency` workers loop send → wait
+//! for the answer → think, until the phase ends (a think time running past the phase's end is
+//! cut there). Latency is measured from each request's actual start.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -8,10 +8,16 @@ use std::time::Instant;
 
 use tokio::task::JoinSet;
 
+use super::schedule::Segment;
 use super::{DriveReport, LoadContext, INTERRUPT_GRACE};
 use crate::scenario::{LoadPlan, PhaseLoad};
 
-pub(super) async fn drive(plan: &LoadPlan, ctx: Arc<LoadContext>, start: Instant) -> DriveReport {
+pub(super) async fn drive(
+    plan: &LoadPlan,
+    segment: Segment,
+    ctx: Arc<LoadContext>,
+    start: Instant,
+) -> DriveReport {
     let next_seq = Arc::new(AtomicU64::new(0));
     let mut workers = JoinSet::new();
     let mut phase_start = start;
@@ -25,12 +31,12 @@ pub(super) async fn drive(plan: &LoadPlan, ctx: Arc<LoadContext>, start: Instant
             if !wait_until(phase_start, &ctx).await {
                 break;
             }
-            for _ in 0..count {
+            for _ in 0..segment.share(count as u64) {
                 let ctx = ctx.clone();
                 let next_seq = next_seq.clone();
                 workers.spawn(async move {
                     while Instant::now() < phase_end && !ctx.cancel.is_cancelled() {
-                        let seq = next_seq.fetch_add(1, Ordering::Relaxed);
+                        let seq = segment.seq(next_seq.fetch_add(1, Ordering::Relaxed));
                         let started = Instant::now();
                         ctx.recorder.record_sent((started - start).as_secs());
                         ctx.send_and_record(seq, started, started + ctx.timeout)

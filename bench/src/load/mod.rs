@@ -1,5 +1,7 @@
 //! The load generator: turns a [`LoadPlan`] into requests on the wire and one [`Sample`] per
 //! request, under one of two models that share everything else (client, mix, recorder).
+//! It runs as one worker per generator CPU ([`workers`]), each sending its [`Segment`] of the
+//! schedule.
 //!
 //! - Open model ([`open`]): a dispatcher thread releases each request at its intended send
 //!   time from the [`schedule`]; latency counts from that time, so a slow target cannot slow
@@ -19,6 +21,7 @@ pub(crate) mod mix;
 mod open;
 pub mod schedule;
 pub(crate) mod tls;
+pub(crate) mod workers;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use client::{Client, Endpoint, Failure, PreparedRequest};
 pub use mix::RequestMix;
+pub use schedule::Segment;
 
 use crate::model::{LoadModel, Sample};
 use crate::record::Recorder;
@@ -71,7 +75,7 @@ impl LoadContext {
 }
 
 /// How the drive ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct DriveReport {
     /// Cancelled before the schedule ended.
     pub interrupted: bool,
@@ -79,15 +83,17 @@ pub(crate) struct DriveReport {
     pub abandoned: u64,
 }
 
-/// Runs every phase of `plan` against the context's target, starting at `start`.
+/// Runs `segment` of every phase of `plan` against the context's target, starting at
+/// `start`: one worker's part (see [`workers`]).
 pub(crate) async fn drive(
     plan: &LoadPlan,
     seed: u64,
+    segment: Segment,
     ctx: Arc<LoadContext>,
     start: Instant,
 ) -> DriveReport {
     match plan.model {
-        LoadModel::Open => open::drive(plan, plan.arrivals, seed, ctx, start).await,
-        LoadModel::Closed => closed::drive(plan, ctx, start).await,
+        LoadModel::Open => open::drive(plan, seed, segment, ctx, start).await,
+        LoadModel::Closed => closed::drive(plan, segment, ctx, start).await,
     }
 }

@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Notify};
 
-use super::schedule::ArrivalSchedule;
+use super::schedule::{ArrivalSchedule, Segment, SegmentSchedule};
 use super::{DriveReport, LoadContext, INTERRUPT_GRACE};
-use crate::model::Arrivals;
 use crate::scenario::LoadPlan;
 
 /// Requests dispatched but not finished.
@@ -45,12 +44,13 @@ impl InFlight {
 
 pub(super) async fn drive(
     plan: &LoadPlan,
-    arrivals: Arrivals,
     seed: u64,
+    segment: Segment,
     ctx: Arc<LoadContext>,
     start: Instant,
 ) -> DriveReport {
-    let schedule = ArrivalSchedule::new(&plan.phases, arrivals, seed);
+    let whole = ArrivalSchedule::new(&plan.phases, plan.arrivals, seed);
+    let schedule = SegmentSchedule::new(whole, segment);
     let in_flight = Arc::new(InFlight::default());
     let (due, released) = mpsc::unbounded_channel();
     let dispatcher = {
@@ -94,7 +94,7 @@ struct Due {
 /// The dispatcher thread: releases each request at its intended time. It only hands the
 /// request over; the runtime side spawns it, so one wake-up of the runtime can carry many.
 fn dispatch(
-    schedule: ArrivalSchedule,
+    schedule: SegmentSchedule,
     start: Instant,
     ctx: &LoadContext,
     in_flight: &InFlight,

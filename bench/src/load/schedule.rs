@@ -147,6 +147,85 @@ impl Iterator for ArrivalSchedule {
     }
 }
 
+/// A segment of a schedule: the requests whose `seq mod count == index`, at their original
+/// intended times. Segments `0..count` of one schedule are disjoint and together are exactly
+/// the schedule, so N workers (or N machines) each sending one segment send what one would.
+/// A segment splits again into finer segments of itself ([`Segment::split`]), so a machine's
+/// segment can be shared among its cores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Segment {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Segment {
+    /// The whole schedule.
+    pub const WHOLE: Segment = Segment { index: 0, count: 1 };
+
+    /// Segment `index` of `count`; `None` unless `index < count`.
+    pub fn new(index: u64, count: u64) -> Option<Segment> {
+        (index < count).then_some(Segment { index, count })
+    }
+
+    /// Whether request `seq` belongs to this segment.
+    pub fn contains(self, seq: u64) -> bool {
+        seq % self.count == self.index
+    }
+
+    /// This segment cut into `parts` finer segments (`index + count·j` of `count·parts`),
+    /// which together are exactly this one.
+    pub fn split(self, parts: u64) -> impl Iterator<Item = Segment> {
+        let parts = parts.max(1);
+        (0..parts).map(move |j| Segment {
+            index: self.index + self.count * j,
+            count: self.count * parts,
+        })
+    }
+
+    /// This segment's whole-number share of `total` things dealt out in turn (workers,
+    /// connections): the shares of segments `0..count` differ by at most one and add up to
+    /// `total`.
+    pub fn share(self, total: u64) -> u64 {
+        total / self.count + u64::from(self.index < total % self.count)
+    }
+
+    /// The `k`th request of this segment's own numbering (0, 1, …) in the schedule's
+    /// numbering: how a closed-model worker of a segment numbers what it sends.
+    pub fn seq(self, k: u64) -> u64 {
+        self.index + self.count * k
+    }
+}
+
+impl std::fmt::Display for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// The arrivals of one [`Segment`] of a schedule. The whole schedule is still computed (a
+/// Poisson schedule's random stream is one sequence), and only this segment's arrivals are
+/// yielded.
+#[derive(Debug, Clone)]
+pub struct SegmentSchedule {
+    whole: ArrivalSchedule,
+    segment: Segment,
+}
+
+impl SegmentSchedule {
+    pub fn new(whole: ArrivalSchedule, segment: Segment) -> Self {
+        SegmentSchedule { whole, segment }
+    }
+}
+
+impl Iterator for SegmentSchedule {
+    type Item = Arrival;
+
+    fn next(&mut self) -> Option<Arrival> {
+        let segment = self.segment;
+        self.whole.find(|arrival| segment.contains(arrival.seq))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +351,63 @@ mod tests {
         let arrivals: Vec<_> = ArrivalSchedule::new(&phases, Arrivals::Poisson, 3).collect();
         assert!(arrivals.windows(2).all(|w| w[0].at <= w[1].at));
         assert!(arrivals.iter().all(|a| a.at < Duration::from_secs(4)));
+    }
+
+    /// N segments together are exactly the whole schedule, at the same intended times, for
+    /// uniform, Poisson and ramp schedules; and a segment split again is exactly itself.
+    #[test]
+    fn segments_together_are_exactly_the_whole_schedule() {
+        let ramp = Rate::Ramp {
+            from: 10.0,
+            to: 900.0,
+        };
+        let phases = [phase(3, Rate::Constant(250.0)), phase(2, ramp)];
+        for arrivals in [Arrivals::Uniform, Arrivals::Poisson] {
+            let whole: Vec<Arrival> = ArrivalSchedule::new(&phases, arrivals, 9).collect();
+            for n in [1, 2, 3, 7] {
+                let mut merged: Vec<Arrival> = Segment::WHOLE
+                    .split(n)
+                    .flat_map(|segment| {
+                        let parts = SegmentSchedule::new(
+                            ArrivalSchedule::new(&phases, arrivals, 9),
+                            segment,
+                        );
+                        parts.inspect(move |a| assert!(segment.contains(a.seq)))
+                    })
+                    .collect();
+                merged.sort_by_key(|a| a.seq);
+                assert_eq!(merged, whole, "{arrivals:?} in {n} segments");
+            }
+            // Segment 1/2 shared by three cores: 1/6, 3/6, 5/6.
+            let half = Segment::new(1, 2).unwrap();
+            let mut cores: Vec<Arrival> = half
+                .split(3)
+                .flat_map(|s| SegmentSchedule::new(ArrivalSchedule::new(&phases, arrivals, 9), s))
+                .collect();
+            cores.sort_by_key(|a| a.seq);
+            let direct: Vec<Arrival> =
+                SegmentSchedule::new(ArrivalSchedule::new(&phases, arrivals, 9), half).collect();
+            assert_eq!(cores, direct);
+        }
+    }
+
+    #[test]
+    fn shares_are_whole_numbers_that_add_up() {
+        for count in 1..9u64 {
+            for total in [0u64, 1, 5, 32, 1001] {
+                let shares: Vec<u64> = Segment::WHOLE
+                    .split(count)
+                    .map(|s| s.share(total))
+                    .collect();
+                assert_eq!(shares.iter().sum::<u64>(), total, "{total} over {count}");
+                let (lo, hi) = (shares.iter().min().unwrap(), shares.iter().max().unwrap());
+                assert!(hi - lo <= 1, "{shares:?}");
+            }
+        }
+        assert_eq!(Segment::new(3, 3), None);
+        assert_eq!(Segment::new(0, 0), None);
+        let s = Segment::new(2, 3).unwrap();
+        assert_eq!((s.seq(0), s.seq(1), s.seq(4)), (2, 5, 14));
+        assert_eq!(s.to_string(), "2/3");
     }
 }

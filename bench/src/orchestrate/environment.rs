@@ -23,6 +23,61 @@ pub(crate) fn generator_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// The CPUs this process may run on, by number (its affinity mask).
+pub(crate) fn affinity_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity fills it and CPU_ISSET
+    // only reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return (0..generator_cpus()).collect();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .collect()
+    }
+}
+
+/// `--generator-cpus LIST`: CPU numbers and ranges as `taskset -c` takes them (`0`, `0,2`,
+/// `1-3`), each one this process may run on, none twice.
+pub(crate) fn parse_cpu_list(list: &str, allowed: &[usize]) -> Result<Vec<usize>, String> {
+    let mut cpus = Vec::new();
+    for item in list.split(',').map(str::trim) {
+        let number = |text: &str| {
+            text.parse::<usize>()
+                .map_err(|_| format!("`{item}` is not a CPU number or a range like 2-3"))
+        };
+        let (first, last) = match item.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => (number(item)?, number(item)?),
+        };
+        if first > last {
+            return Err(format!("`{item}`: a range runs from low to high"));
+        }
+        for cpu in first..=last {
+            if !allowed.contains(&cpu) {
+                return Err(format!(
+                    "CPU {cpu} is not one this process may run on ({})",
+                    cpu_list_text(allowed)
+                ));
+            }
+            if cpus.contains(&cpu) {
+                return Err(format!("CPU {cpu} is listed twice"));
+            }
+            cpus.push(cpu);
+        }
+    }
+    Ok(cpus)
+}
+
+/// `0-3,6` for people.
+fn cpu_list_text(cpus: &[usize]) -> String {
+    cpus.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 fn online_cpus() -> usize {
     // SAFETY: sysconf has no memory-safety preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
 use crate::progress;
+use crate::load::workers::GeneratorCpus;
 use crate::scenario::{self, Plan};
 use crate::Exit;
 
@@ -31,6 +32,8 @@ pub(crate) struct RunOptions {
     pub duration_scale: f64,
     pub progress: progress::Mode,
     pub command: Vec<String>,
+    /// Where the generator's workers run.
+    pub generator: GeneratorCpus,
 }
 
 pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
@@ -56,7 +59,7 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         ),
         None => None,
     };
-    let options = RunOptions {
+    let mut options = RunOptions {
         out: args.out.clone(),
         targets: args.targets.clone(),
         launch: LaunchOptions {
@@ -74,6 +77,10 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         duration_scale: args.duration_scale,
         progress: progress::Mode::detect(args.quiet),
         command: std::env::args().collect(),
+        generator: GeneratorCpus {
+            cpus: Vec::new(),
+            pinned: false,
+        },
     };
     let plans: Vec<Plan> = plans
         .into_iter()
@@ -86,6 +93,18 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         }
         pin_current_thread(0).context("--pin: pinning the generator to CPU 0")?;
     }
+    let allowed = environment::affinity_cpus();
+    options.generator = match &args.generator_cpus {
+        Some(list) => GeneratorCpus {
+            cpus: environment::parse_cpu_list(list, &allowed)
+                .map_err(|problem| anyhow::anyhow!("--generator-cpus {list}: {problem}"))?,
+            pinned: true,
+        },
+        None => GeneratorCpus {
+            cpus: allowed,
+            pinned: false,
+        },
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(environment::generator_cpus())

@@ -14,17 +14,18 @@ use super::environment;
 use super::sampler;
 use super::targets::{self, RunningTarget};
 use super::RunOptions;
-use crate::load::{self, Client, LoadContext, PreparedRequest, RequestMix};
+use crate::load::workers::{self, WorkerPart};
+use crate::load::{Client, LoadContext, PreparedRequest, RequestMix, Segment};
 use crate::model::{LoadModel, RunStatus};
 use crate::progress::{self, TargetProgress};
 use crate::record::gauges::TargetGauges;
 use crate::record::summary::{self, RunFacts};
 use crate::record::ticker::{self, TickerInputs, TickerOutputs};
-use crate::record::Recorder;
+use crate::record::{ConnectionStats, Recorder, Recorders};
 use crate::resultset::io::StreamedFile;
 use crate::resultset::series;
 use crate::resultset::{
-    self, Manifest, PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord,
+    self, HostInfo, Manifest, PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord,
     TargetSummary, ThresholdVerdict, SCHEMA_VERSION,
 };
 use crate::scenario::{Phase, PhaseLoad, Plan, Rate};
@@ -179,36 +180,50 @@ async fn run_targets(
     Ok(targets)
 }
 
-/// What every request of one target's run shares: the prepared requests, a client for the
-/// target, the mix and a recorder (with held-request accounting when the scenario has any).
-fn load_context(
+/// What every request of one target's run shares: the prepared requests, the mix, the
+/// timeout; and per generator worker, its segment, a client for the target (its share of
+/// `max_connections`, counted with the others') and its recorder (with held-request accounting
+/// when the scenario has any).
+fn worker_parts(
     plan: &Plan,
     running: &RunningTarget,
+    workers: usize,
     cancel: &CancellationToken,
-) -> anyhow::Result<Arc<LoadContext>> {
+) -> anyhow::Result<(Vec<WorkerPart>, Recorders, Arc<ConnectionStats>)> {
     let requests = plan
         .requests
         .iter()
         .map(|t| PreparedRequest::new(t, &running.endpoint))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let has_held = plan.requests.iter().any(|r| r.wire.held().is_some());
-    let recorder = Arc::new(if has_held {
+    let first = if has_held {
         Recorder::with_held_requests()
     } else {
         Recorder::new()
-    });
-    Ok(Arc::new(LoadContext {
-        client: Client::new(
-            running.endpoint.clone(),
-            plan.load.connections,
-            plan.load.max_connections,
-        ),
-        requests,
-        mix: RequestMix::new(plan.requests.iter().map(|r| r.weight), plan.seed),
-        recorder,
-        timeout: plan.load.timeout,
-        cancel: cancel.clone(),
-    }))
+    };
+    let recorders = Recorders::new(first, workers);
+    let stats = Arc::new(ConnectionStats::default());
+    let parts = Segment::WHOLE
+        .split(workers as u64)
+        .enumerate()
+        .map(|(index, segment)| WorkerPart {
+            segment,
+            ctx: Arc::new(LoadContext {
+                client: Client::counting_into(
+                    running.endpoint.clone(),
+                    plan.load.connections,
+                    segment.share(plan.load.max_connections as u64) as usize,
+                    stats.clone(),
+                ),
+                requests: requests.clone(),
+                mix: RequestMix::new(plan.requests.iter().map(|r| r.weight), plan.seed),
+                recorder: recorders.part(index).clone(),
+                timeout: plan.load.timeout,
+                cancel: cancel.clone(),
+            }),
+        })
+        .collect();
+    Ok((parts, recorders, stats))
 }
 
 async fn run_target(
@@ -220,8 +235,9 @@ async fn run_target(
     options: &RunOptions,
     cancel: &CancellationToken,
 ) -> anyhow::Result<(TargetSummary, StreamedFile)> {
-    let ctx = load_context(plan, running, cancel)?;
-    let recorder = ctx.recorder.clone();
+    let workers = options.generator.workers_for(&plan.load);
+    let (parts, recorders, connections) = worker_parts(plan, running, workers, cancel)?;
+    let clients: Vec<Arc<LoadContext>> = parts.iter().map(|p| p.ctx.clone()).collect();
     let start = Instant::now() + START_LEAD;
     let start_wall = SystemTime::now() + START_LEAD;
     let hlog = StreamedFile::create(&dir.join(resultset::hlog_file(name)))?;
@@ -237,12 +253,12 @@ async fn run_target(
     let ticker = tokio::spawn(ticker::run(
         TickerInputs {
             target: name.to_string(),
-            recorder: recorder.clone(),
-            connections: ctx.client.stats().clone(),
+            recorders: recorders.clone(),
+            connections: connections.clone(),
             gauges: gauges.clone(),
             start,
             start_wall,
-            generator_cpus: environment::generator_cpus(),
+            generator_cpus: options.generator.cpus.len(),
         },
         TickerOutputs {
             series,
@@ -252,9 +268,11 @@ async fn run_target(
         move |tick| view.on_tick(tick),
         stop,
     ));
-    let report = load::drive(&plan.load, plan.seed, ctx.clone(), start).await;
+    let report = workers::drive(&plan.load, plan.seed, parts, &options.generator, start).await;
     let elapsed = start.elapsed();
-    ctx.client.close_idle();
+    for ctx in &clients {
+        ctx.client.close_idle();
+    }
     stop_sampler.cancel();
     let target_metrics = sampler.await.unwrap_or_default();
     let _ = stop_ticker.send(());
@@ -268,12 +286,12 @@ async fn run_target(
     }
     let facts = RunFacts {
         duration: elapsed,
-        connections: ctx.client.stats().snapshot(),
+        connections: connections.snapshot(),
         db_connections_max: gauges.db_connections.overall(),
         db_max_connections: gauges.db_max_connections.get().copied(),
         cpu: outputs.cpu,
     };
-    let mut target_summary = summary::target_summary(&recorder.totals(), &facts);
+    let mut target_summary = summary::target_summary(&recorders.totals(), &facts);
     target_summary.target_metrics = target_metrics;
     Ok((target_summary, outputs.series))
 }
@@ -300,7 +318,10 @@ fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
         scenario: scenario_record(plan, options.duration_scale),
         coldfront_version: env!("CARGO_PKG_VERSION").to_string(),
         git_revision: environment::git_revision(),
-        host: environment::host_info(),
+        host: HostInfo {
+            generator_cpus: options.generator.cpus.len(),
+            ..environment::host_info()
+        },
         started_at: environment::rfc3339(SystemTime::now()),
         ended_at: None,
         error: None,

@@ -6,8 +6,10 @@ pub(crate) mod connections;
 pub(crate) mod gauges;
 pub(crate) mod generator;
 pub(crate) mod recorder;
+pub(crate) mod recorders;
 pub(crate) mod summary;
 pub(crate) mod ticker;
 
 pub(crate) use connections::{ConnectionStats, Negotiated};
 pub use recorder::Recorder;
+pub use recorders::Recorders;

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -69,6 +70,12 @@ impl OutcomeCounts {
     pub(crate) fn errors(&self) -> u64 {
         self.total() - self.get(Outcome::Ok)
     }
+
+    pub(crate) fn add(&mut self, other: &OutcomeCounts) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine += theirs;
+        }
+    }
 }
 
 /// What happened during one interval (normally one second).
@@ -120,6 +127,26 @@ impl Interval {
 
     pub fn completed(&self) -> u64 {
         self.outcomes.total()
+    }
+
+    /// Adds another worker's interval of the same second: histograms and counts add without
+    /// loss.
+    pub(crate) fn add(&mut self, other: &Interval) {
+        for (mine, theirs) in [
+            (&mut self.latency, &other.latency),
+            (&mut self.service_time, &other.service_time),
+            (&mut self.cold_latency, &other.cold_latency),
+            (&mut self.warm_latency, &other.warm_latency),
+            (&mut self.send_lag, &other.send_lag),
+        ] {
+            if !theirs.is_empty() {
+                mine.add(theirs).expect("same bounds");
+            }
+        }
+        self.outcomes.add(&other.outcomes);
+        self.late += other.late;
+        self.cold_starts += other.cold_starts;
+        self.sent += other.sent;
     }
 }
 
@@ -195,9 +222,16 @@ pub struct Recorder {
     /// request due exactly at a second boundary counts in its own second whatever the ticker's
     /// wake-up jitter.
     sent_by_second: [AtomicU64; SENT_SLOTS],
-    /// Held streams open now, and the most at once.
-    held_open: AtomicI64,
-    held_max_open: AtomicI64,
+    /// Held streams open now and the most at once, shared by the recorders of one target's
+    /// workers so the most at once is exact across them.
+    held_gauge: Arc<OpenGauge>,
+}
+
+/// A count of things open now and the most open at once.
+#[derive(Debug, Default)]
+struct OpenGauge {
+    open: AtomicI64,
+    max: AtomicI64,
 }
 
 const SENT_SLOTS: usize = 4;
@@ -223,8 +257,7 @@ impl Recorder {
             }),
             sent: AtomicU64::new(0),
             sent_by_second: Default::default(),
-            held_open: AtomicI64::new(0),
-            held_max_open: AtomicI64::new(0),
+            held_gauge: Arc::default(),
         }
     }
 
@@ -236,6 +269,39 @@ impl Recorder {
         recorder
     }
 
+    /// Another recorder of the same target (a worker's own), with the same kind of totals and
+    /// sharing this one's held-stream gauge.
+    pub(crate) fn sibling(&self) -> Self {
+        let sibling = Self::new();
+        sibling.state.lock().held = self.state.lock().held.as_ref().map(|_| HeldTotals::new());
+        Recorder {
+            held_gauge: self.held_gauge.clone(),
+            ..sibling
+        }
+    }
+
+    /// Requests given up before they were sent because their deadline had passed: `count`
+    /// client timeouts recorded at once (one histogram update each, not one per request), each
+    /// with latency `timeout`; `late` says whether the generator's own delay lost them.
+    pub(crate) fn record_expired(&self, count: u64, timeout: Duration, late: bool) {
+        if count == 0 {
+            return;
+        }
+        let us = (timeout.as_micros() as u64).clamp(LOWEST_US, HIGHEST_US);
+        let mut state = self.state.lock();
+        let state = &mut *state;
+        let index = Outcome::ClientTimeout.index();
+        state.outcomes.0[index] += count;
+        state.interval.outcomes.0[index] += count;
+        let _ = state.interval.latency.record_n(us, count);
+        let lag = if late { us } else { LOWEST_US };
+        let _ = state.interval.send_lag.record_n(lag, count);
+        if late {
+            state.late += count;
+            state.interval.late += count;
+        }
+    }
+
     /// A held request finished: its sample (counted like any request) and how it held.
     pub(crate) fn record_held(&self, sample: &Sample, held: &HeldSample) {
         let mut state = self.state.lock();
@@ -245,19 +311,19 @@ impl Recorder {
 
     /// A held stream opened (its 200 or 101 arrived).
     pub(crate) fn held_stream_opened(&self) {
-        let now_open = self.held_open.fetch_add(1, Ordering::Relaxed) + 1;
-        self.held_max_open.fetch_max(now_open, Ordering::Relaxed);
+        let now_open = self.held_gauge.open.fetch_add(1, Ordering::Relaxed) + 1;
+        self.held_gauge.max.fetch_max(now_open, Ordering::Relaxed);
     }
 
     /// A held stream ended.
     pub(crate) fn held_stream_closed(&self) {
-        self.held_open.fetch_sub(1, Ordering::Relaxed);
+        self.held_gauge.open.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Held streams open now; `None` when this run has no held requests.
     pub(crate) fn held_open(&self) -> Option<u64> {
         let has_held = self.state.lock().held.is_some();
-        has_held.then(|| self.held_open.load(Ordering::Relaxed).max(0) as u64)
+        has_held.then(|| self.held_gauge.open.load(Ordering::Relaxed).max(0) as u64)
     }
 
     /// A request was sent; `second` is the second of the run it is due in (0 = the first).
@@ -311,7 +377,7 @@ impl Recorder {
             late: state.late,
             sent: self.sent.load(Ordering::Relaxed),
             held: state.held.clone().map(|mut held| {
-                held.max_open = self.held_max_open.load(Ordering::Relaxed).max(0) as u64;
+                held.max_open = self.held_gauge.max.load(Ordering::Relaxed).max(0) as u64;
                 held
             }),
         }

@@ -12,6 +12,7 @@ use super::connections::{ConnectionCounts, ConnectionStats};
 use super::gauges::TargetGauges;
 use super::generator::{CpuMeter, CpuUse};
 use super::recorder::{Interval, Recorder};
+use super::recorders::Recorders;
 use crate::model::Outcome;
 use crate::resultset::hlog::{
     HlogWriter, TAG_COLD_LATENCY, TAG_SEND_LAG, TAG_SERVICE_TIME, TAG_WARM_LATENCY,
@@ -40,7 +41,8 @@ pub(crate) struct TickerOutputs {
 
 pub(crate) struct TickerInputs {
     pub target: String,
-    pub recorder: Arc<Recorder>,
+    /// The target's recorders, one per generator worker.
+    pub recorders: Recorders,
     pub connections: Arc<ConnectionStats>,
     pub gauges: Arc<TargetGauges>,
     pub start: Instant,
@@ -58,6 +60,7 @@ pub(crate) async fn run(
 ) -> std::io::Result<TickerOutputs> {
     let mut hlog = HlogWriter::begin(outputs.hlog.writer(), inputs.start_wall)?;
     let mut interval = Recorder::empty_interval();
+    let mut scratch = Recorder::empty_interval();
     let mut last_opened = 0;
     let mut last_tick = inputs.start;
     let mut second = 0u64;
@@ -70,14 +73,16 @@ pub(crate) async fn run(
         };
         let now = if stopping { Instant::now() } else { next };
         let length = now.saturating_duration_since(last_tick);
-        inputs.recorder.take_interval(second, &mut interval);
+        inputs
+            .recorders
+            .take_interval(second, &mut interval, &mut scratch);
         let cpu_share = cpu.lap(length);
         // On stop, an empty sliver of a second adds nothing worth a row.
         let worth_a_row = !stopping || interval.completed() + interval.sent > 0;
         if worth_a_row {
             second += 1;
             let connections = inputs.connections.snapshot();
-            let cold_known = inputs.recorder.reports_cold_starts();
+            let cold_known = inputs.recorders.reports_cold_starts();
             let mut row = series_row(
                 &inputs.target,
                 second,
@@ -87,7 +92,7 @@ pub(crate) async fn run(
                 last_opened,
                 &inputs.gauges,
             );
-            row.held_open = inputs.recorder.held_open();
+            row.held_open = inputs.recorders.held_open();
             row.generator_cpu = Some(cpu_share);
             last_opened = connections.opened;
             row.write_csv(outputs.series.writer())?;
