@@ -87,6 +87,17 @@ impl PreparedRequest {
         })
     }
 
+    /// The request serialised for the HTTP/1.1 fast path (`Connection: close` when `close`).
+    pub(crate) fn request_bytes(&self, close: bool) -> super::http1::RequestBytes {
+        let host = self
+            .headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let path = self.uri_origin.path_and_query().map_or("/", |p| p.as_str());
+        super::http1::RequestBytes::new(&self.method, path, host, &self.headers, &self.body, close)
+    }
+
     /// What the request does on the wire: one exchange, or a held stream.
     pub(crate) fn wire(&self) -> Wire {
         self.wire
@@ -203,6 +214,7 @@ pub struct Exchange {
 pub struct Client {
     endpoint: Endpoint,
     policy: ConnectionPolicy,
+    max_connections: usize,
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<Sender>>,
     stats: Arc<ConnectionStats>,
@@ -326,12 +338,30 @@ impl Client {
     ) -> Self {
         Client {
             policy,
+            max_connections: max_connections.max(1),
             permits: Arc::new(Semaphore::new(max_connections.max(1))),
             idle: Mutex::new(Vec::new()),
             stats,
             own_tls: endpoint.tls.as_ref().map(TlsSettings::http1_only),
             endpoint,
         }
+    }
+
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    pub(crate) fn policy(&self) -> ConnectionPolicy {
+        self.policy
+    }
+
+    /// Connections this client may have open at once.
+    pub(crate) fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
+    pub(crate) fn connection_stats(&self) -> &Arc<ConnectionStats> {
+        &self.stats
     }
 
     /// Sends one request and reads the whole response, giving up at `deadline`.

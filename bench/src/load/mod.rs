@@ -15,11 +15,13 @@
 
 pub mod client;
 mod closed;
+mod fast;
 mod held;
 pub(crate) mod http1;
 pub(crate) mod mix;
 mod open;
 pub mod schedule;
+mod timer;
 pub(crate) mod tls;
 pub(crate) mod workers;
 
@@ -92,6 +94,9 @@ pub(crate) async fn drive(
     ctx: Arc<LoadContext>,
     start: Instant,
 ) -> DriveReport {
+    if fast::applies(&ctx) {
+        return fast::drive(plan, seed, segment, ctx, start).await;
+    }
     match plan.model {
         LoadModel::Open => open::drive(plan, seed, segment, ctx, start).await,
         LoadModel::Closed => closed::drive(plan, segment, ctx, start).await,

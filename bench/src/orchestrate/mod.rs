@@ -16,8 +16,8 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
-use crate::progress;
 use crate::load::workers::GeneratorCpus;
+use crate::progress;
 use crate::scenario::{self, Plan};
 use crate::Exit;
 

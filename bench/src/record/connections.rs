@@ -11,6 +11,9 @@ pub(crate) struct ConnectionStats {
     pub closed: AtomicU64,
     pub failed: AtomicU64,
     pub reused: AtomicU64,
+    /// Reused keep-alive connections found closed by the server before any answer, whose
+    /// request was retried on a new connection.
+    pub stale: AtomicU64,
     open: AtomicI64,
     max_open: AtomicI64,
     tls: [AtomicU64; 6],
@@ -45,6 +48,7 @@ pub(crate) struct ConnectionCounts {
     pub closed: u64,
     pub failed: u64,
     pub reused: u64,
+    pub stale: u64,
     pub open: u64,
     pub max_open: u64,
     pub tls: TlsCounts,
@@ -57,6 +61,7 @@ impl ConnectionStats {
             closed: self.closed.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             reused: self.reused.load(Ordering::Relaxed),
+            stale: self.stale.load(Ordering::Relaxed),
             open: self.open.load(Ordering::Relaxed).max(0) as u64,
             max_open: self.max_open.load(Ordering::Relaxed).max(0) as u64,
             tls: {

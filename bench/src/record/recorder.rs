@@ -332,6 +332,12 @@ impl Recorder {
         self.sent_by_second[second as usize % SENT_SLOTS].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// `count` requests due in `second` were dispatched (or given up) at once.
+    pub(crate) fn record_sent_n(&self, second: u64, count: u64) {
+        self.sent.fetch_add(count, Ordering::Relaxed);
+        self.sent_by_second[second as usize % SENT_SLOTS].fetch_add(count, Ordering::Relaxed);
+    }
+
     /// A request finished.
     pub fn record(&self, sample: &Sample) {
         record_sample(&mut self.state.lock(), sample);

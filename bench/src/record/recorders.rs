@@ -113,7 +113,10 @@ impl HeldTotals {
         self.messages_sent += other.messages_sent;
         self.max_open = self.max_open.max(other.max_open);
         for (mine, theirs) in [
-            (&mut self.time_to_first_message, &other.time_to_first_message),
+            (
+                &mut self.time_to_first_message,
+                &other.time_to_first_message,
+            ),
             (&mut self.held_for, &other.held_for),
         ] {
             if !theirs.is_empty() {
@@ -174,7 +177,10 @@ mod tests {
         assert_eq!(ta.distributions.latency, tb.distributions.latency);
         assert_eq!(ta.distributions.service_time, tb.distributions.service_time);
         assert_eq!(ta.outcomes, tb.outcomes);
-        assert_eq!((ta.cold_starts, ta.late, ta.sent), (tb.cold_starts, tb.late, tb.sent));
+        assert_eq!(
+            (ta.cold_starts, ta.late, ta.sent),
+            (tb.cold_starts, tb.late, tb.sent)
+        );
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub(crate) fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary
             closed: facts.connections.closed,
             failed: facts.connections.failed,
             reused: facts.connections.reused,
+            stale: facts.connections.stale,
             max_open: facts.connections.max_open,
             tls: {
                 let tls = facts.connections.tls;

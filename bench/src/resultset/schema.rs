@@ -323,6 +323,10 @@ pub struct ConnectionSummary {
     pub failed: u64,
     /// Requests sent on an already open connection.
     pub reused: u64,
+    /// Kept-alive connections the server had closed before the answer began, whose
+    /// (idempotent) request was retried once on a new connection; 0 in older result sets.
+    #[serde(default)]
+    pub stale: u64,
     pub max_open: u64,
     /// What the TLS handshakes of an `https://` target negotiated; absent for plain HTTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,9 +6,6 @@
 //! size (bodies never grow it; only a head larger than 16 KiB does, up to 64 KiB). No timers,
 //! counters, retries or spawned tasks: deadlines and connection accounting belong to the caller.
 
-// Unused until the event-loop client wires this path in.
-#![allow(dead_code)]
-
 use std::io;
 
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
@@ -100,6 +97,7 @@ impl RequestBytes {
     }
 
     /// The request as written to the wire.
+    #[cfg(test)]
     pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -232,11 +230,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Http1Connection<S> {
     /// keep-alive, and no exchange was abandoned midway).
     pub(crate) fn reusable(&self) -> bool {
         self.reusable
-    }
-
-    /// The stream, for shutdown or inspection.
-    pub(crate) fn into_inner(self) -> S {
-        self.io
     }
 
     /// The read buffer's capacity, to check that bodies do not grow it.
