@@ -324,8 +324,8 @@ pub struct ConnectionSummary {
     /// Requests sent on an already open connection.
     pub reused: u64,
     /// Kept-alive connections the server had closed before the answer began, whose
-    /// (idempotent) request was retried once on a new connection; 0 in older result sets.
-    #[serde(default)]
+    /// (idempotent) request was retried once on a new connection; absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub stale: u64,
     pub max_open: u64,
     /// What the TLS handshakes of an `https://` target negotiated; absent for plain HTTP.
@@ -425,4 +425,8 @@ impl TargetSummary {
             })
             .collect()
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::support::*;
 
 /// Chart images a result set's page embeds.
-const CHARTS_PER_PAGE: usize = 6;
+const CHARTS_PER_PAGE: usize = 7;
 
 #[test]
 fn report_and_site_render_in_chromium_without_errors() {
