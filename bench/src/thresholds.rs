@@ -8,7 +8,8 @@
 //! `latency.p99 < 50ms` measured at 40 ms holds however late the generator was (the target's
 //! own p99 is lower still), while measured at 60 ms it might be the generator's.
 
-use crate::resultset::{LatencyStats, TargetSummary, ThresholdVerdict};
+use crate::record::generator::CPU_SATURATED;
+use crate::resultset::{GeneratorSummary, LatencyStats, TargetSummary, ThresholdVerdict};
 
 use crate::model::{HeldEnd, Metric};
 use crate::scenario::{Operator, TargetSelector, Threshold};
@@ -26,7 +27,6 @@ pub(crate) fn evaluate(
             TargetSelector::Named(name) => name == target,
         })
         .map(|t| {
-            let limited = summary.generator.as_ref().is_some_and(|g| g.limited);
             let unanswered = summary.ok == 0 && needs_an_answer(t.metric);
             let actual = (!unanswered)
                 .then(|| metric_value(t.metric, summary))
@@ -38,9 +38,12 @@ pub(crate) fn evaluate(
                 actual,
                 unit: t.metric.unit(),
                 passed,
-                inconclusive: limited
-                    && actual.is_some()
-                    && decided_by_the_generator(t.metric, t.operator, passed),
+                inconclusive: match (&summary.generator, actual) {
+                    (Some(generator), Some(value)) if generator.limited => {
+                        decided_by_the_generator(t, passed, value, generator)
+                    }
+                    _ => false,
+                },
                 reason: unanswered.then(|| NO_ANSWER.to_string()),
             }
         })
@@ -89,19 +92,45 @@ enum Bias {
     Down,
 }
 
-/// Whether a biased generator could have produced this verdict: a verdict in the direction
-/// the bias pushes (failing an upper bound on a metric it raises, passing a lower bound on
-/// it, and the mirror for a metric it lowers).
-fn decided_by_the_generator(metric: Metric, operator: Operator, passed: bool) -> bool {
-    let Some(bias) = generator_bias(metric) else {
+/// Whether a limited generator could have produced this verdict. Only a verdict in the
+/// direction the bias pushes can be its doing (failing an upper bound on a metric it raises,
+/// passing a lower bound on it, and the mirror for a metric it lowers). When the generator was
+/// only late (its CPUs not saturated, no local failure), the target's own latency is known:
+/// each request's latency less its send lag (`latency_net_ms`); a verdict that holds for it
+/// too stands. The times from the actual send hold none of the delay and are judged as
+/// measured.
+fn decided_by_the_generator(
+    threshold: &Threshold,
+    passed: bool,
+    actual: f64,
+    generator: &GeneratorSummary,
+) -> bool {
+    let Some(bias) = generator_bias(threshold.metric) else {
         return false;
     };
-    let upper_bound = matches!(operator, Operator::Less | Operator::LessOrEqual);
-    if (bias == Bias::Up) == upper_bound {
+    let upper_bound = matches!(threshold.operator, Operator::Less | Operator::LessOrEqual);
+    let pushed = if (bias == Bias::Up) == upper_bound {
         !passed
     } else {
         passed
+    };
+    let only_late = generator.local_failures == 0 && generator.cpu_busy < CPU_SATURATED;
+    if !pushed || !only_late {
+        return pushed;
     }
+    let net = |stats: &Option<LatencyStats>, stat| stats.as_ref().map(|l| l.stat(stat));
+    let net_value = match threshold.metric {
+        Metric::ServiceTime(_) | Metric::ConnectTime(_) => return false,
+        Metric::Latency(stat) => net(&generator.latency_net_ms, stat),
+        Metric::ColdLatency(stat) => net(&generator.cold_latency_net_ms, stat),
+        Metric::WarmLatency(stat) => net(&generator.warm_latency_net_ms, stat),
+        // No net figure: the target's own is at least the measured less the largest lag.
+        Metric::HeldFirstMessage(_) => Some(actual - generator.send_lag_max_ms),
+        _ => return true,
+    };
+    // The verdict stands when the target's own value, net of the generator's delay, gives it
+    // too.
+    net_value.is_none_or(|value| holds(threshold.operator, value, threshold.limit) != passed)
 }
 
 fn holds(operator: Operator, value: f64, limit: f64) -> bool {
@@ -172,6 +201,7 @@ mod tests {
         summary.ok = 100;
         summary.latency_ms.count = 100;
         summary.latency_ms.p99 = 80.0;
+        summary.service_time_ms = summary.latency_ms;
         summary.send_lag_ms.count = 100;
         summary.send_lag_ms.p99 = 30.0;
         summary.generator = Some(GeneratorSummary {
@@ -186,6 +216,12 @@ mod tests {
             cpus: 1,
             cpu_busy: 0.5,
             cpu_busy_max: 0.5,
+            latency_net_ms: Some(LatencyStats {
+                p99: 40.0,
+                ..summary.latency_ms
+            }),
+            cold_latency_net_ms: None,
+            warm_latency_net_ms: None,
         });
         summary
     }
@@ -252,6 +288,48 @@ mod tests {
         assert_eq!(
             words,
             ["FAIL", "FAIL", "FAIL", "PASS", "PASS", "FAIL", "PASS"]
+        );
+    }
+
+    /// A generator that was only late leaves the target's own latency known (p99 40 ms net of
+    /// the delay, 80 ms measured): a verdict that holds for both stands, and service time
+    /// (from the actual send) is judged as measured. A saturated one could have done anything
+    /// in its direction.
+    #[test]
+    fn a_late_generators_verdicts_stand_when_the_targets_own_latency_gives_them_too() {
+        let thresholds = [
+            threshold(
+                "*.latency.p99",
+                Metric::Latency(Stat::P99),
+                Operator::Less,
+                30.0,
+            ),
+            threshold(
+                "*.latency.p99",
+                Metric::Latency(Stat::P99),
+                Operator::Less,
+                50.0,
+            ),
+            threshold(
+                "*.service_time.p99",
+                Metric::ServiceTime(Stat::P99),
+                Operator::Less,
+                1.0,
+            ),
+        ];
+        let words = |summary: &TargetSummary| -> Vec<&'static str> {
+            evaluate(&thresholds, "t", summary)
+                .iter()
+                .map(ThresholdVerdict::word)
+                .collect()
+        };
+        let late = summary(true);
+        assert_eq!(words(&late), ["FAIL", "INCONCLUSIVE", "FAIL"]);
+        let mut saturated = summary(true);
+        saturated.generator.as_mut().unwrap().cpu_busy = 0.95;
+        assert_eq!(
+            words(&saturated),
+            ["INCONCLUSIVE", "INCONCLUSIVE", "INCONCLUSIVE"]
         );
     }
 }

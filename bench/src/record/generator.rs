@@ -119,7 +119,9 @@ pub(crate) fn assess(totals: &Totals, cpu: CpuUse) -> GeneratorSummary {
         .get(&FailureCause::LocalResources)
         .copied()
         .unwrap_or(0);
-    let send_lag = LatencyStats::from_histogram(&totals.distributions.send_lag);
+    let d = &totals.distributions;
+    let send_lag = LatencyStats::from_histogram(&d.send_lag);
+    let cold_split = |h| totals.cold_starts.map(|_| LatencyStats::from_histogram(h));
     let mut reasons = Vec::new();
     if late_share > LATE_SHARE_LIMIT {
         reasons.push(format!(
@@ -157,6 +159,9 @@ pub(crate) fn assess(totals: &Totals, cpu: CpuUse) -> GeneratorSummary {
         cpus: cpu.cpus as u64,
         cpu_busy: cpu.busy,
         cpu_busy_max: cpu.busiest_second,
+        latency_net_ms: Some(LatencyStats::from_histogram(&d.latency_net)),
+        cold_latency_net_ms: cold_split(&d.cold_latency_net),
+        warm_latency_net_ms: cold_split(&d.warm_latency_net),
     }
 }
 

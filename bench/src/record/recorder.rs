@@ -38,6 +38,11 @@ pub(crate) struct Distributions {
     pub warm_latency: Histogram<u64>,
     pub cold_service_time: Histogram<u64>,
     pub warm_service_time: Histogram<u64>,
+    /// Latency with each request's send lag taken out: what the target itself took, had
+    /// the generator been on time (all, cold, warm).
+    pub latency_net: Histogram<u64>,
+    pub cold_latency_net: Histogram<u64>,
+    pub warm_latency_net: Histogram<u64>,
 }
 
 impl Distributions {
@@ -51,6 +56,9 @@ impl Distributions {
             warm_latency: new_histogram(),
             cold_service_time: new_histogram(),
             warm_service_time: new_histogram(),
+            latency_net: new_histogram(),
+            cold_latency_net: new_histogram(),
+            warm_latency_net: new_histogram(),
         }
     }
 }
@@ -295,6 +303,8 @@ impl Recorder {
         state.interval.outcomes.0[index] += count;
         let _ = state.interval.latency.record_n(us, count);
         let lag = if late { us } else { LOWEST_US };
+        let net = if late { LOWEST_US } else { us };
+        let _ = state.totals.latency_net.record_n(net, count);
         let _ = state.interval.send_lag.record_n(lag, count);
         if late {
             state.late += count;
@@ -415,6 +425,8 @@ fn record_sample(state: &mut State, sample: &Sample) {
     }
     let totals = &mut state.totals;
     record_duration(&mut state.interval.send_lag, sample.send_lag);
+    let net = sample.latency.saturating_sub(sample.send_lag);
+    record_duration(&mut totals.latency_net, net);
     if sample.send_lag > LATE_AFTER {
         state.late += 1;
         state.interval.late += 1;
@@ -431,6 +443,7 @@ fn record_sample(state: &mut State, sample: &Sample) {
             state.cold_starts += 1;
             state.interval.cold_starts += 1;
             record_duration(&mut state.interval.cold_latency, sample.latency);
+            record_duration(&mut totals.cold_latency_net, net);
             if let Some(service_time) = sample.service_time {
                 record_duration(&mut totals.cold_service_time, service_time);
             }
@@ -438,6 +451,7 @@ fn record_sample(state: &mut State, sample: &Sample) {
         Some(false) => {
             state.cold_known = true;
             record_duration(&mut state.interval.warm_latency, sample.latency);
+            record_duration(&mut totals.warm_latency_net, net);
             if let Some(service_time) = sample.service_time {
                 record_duration(&mut totals.warm_service_time, service_time);
             }

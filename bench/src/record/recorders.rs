@@ -92,6 +92,9 @@ impl Distributions {
             (&mut self.warm_latency, &other.warm_latency),
             (&mut self.cold_service_time, &other.cold_service_time),
             (&mut self.warm_service_time, &other.warm_service_time),
+            (&mut self.latency_net, &other.latency_net),
+            (&mut self.cold_latency_net, &other.cold_latency_net),
+            (&mut self.warm_latency_net, &other.warm_latency_net),
         ] {
             if !theirs.is_empty() {
                 mine.add(theirs).expect("same bounds");

@@ -313,6 +313,15 @@ pub struct GeneratorSummary {
     pub cpu_busy: f64,
     /// The busiest second's share.
     pub cpu_busy_max: f64,
+    /// Latency with each request's send lag taken out: the target's own latency, had the
+    /// generator been on time (all requests, cold and warm ones; the last two `null` when
+    /// the target does not report cold starts). Absent in older result sets.
+    #[serde(default)]
+    pub latency_net_ms: Option<LatencyStats>,
+    #[serde(default)]
+    pub cold_latency_net_ms: Option<LatencyStats>,
+    #[serde(default)]
+    pub warm_latency_net_ms: Option<LatencyStats>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
