@@ -7,7 +7,9 @@
 #   CONNECTIONS=64 DURATION=5s bench/scripts/throughput-vs-wrk.sh
 #
 # Generator on CPU 0 (taskset -c 0), target on CPU 1 (loopback_target --threads 1).
-# Goal: coldfront/wrk >= 1.0x; below 0.8x is a defect.
+# Goal: coldfront/wrk >= 1.0x and CPU per request at or below wrk's; below 0.8x is a defect.
+# CPU per request: wrk's whole process (bash `time`); coldfront's generator during the load
+# (summary.json generator.cpu_busy × cpus × duration).
 set -euo pipefail
 
 CONNECTIONS="${CONNECTIONS:-32}"
@@ -43,13 +45,25 @@ taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d1s "$URL/" >/dev/null
 
 WRK_RPS=()
 WRK_LAT=()
+WRK_CPU=()
+CF_CPU=()
 CF_RPS=()
 CF_LAT=()
 CF_ERR=()
 for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS: wrk ..." >&2
-    run_child taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$URL/" >"$WORK/wrk-$round.txt"
+    # bash's `time` gives wrk's own CPU seconds (user + system) on stderr.
+    run_child bash -c 'TIMEFORMAT="%U %S"; time "$@"' _ \
+        taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$URL/" \
+        >"$WORK/wrk-$round.txt" 2>"$WORK/wrk-$round.cpu"
     WRK_RPS+=("$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk-$round.txt")")
+    WRK_CPU+=("$(python3 - "$WORK/wrk-$round.txt" "$WORK/wrk-$round.cpu" <<'PY'
+import re, sys
+requests = int(re.search(r"(\d+) requests in", open(sys.argv[1]).read()).group(1))
+user, system = map(float, open(sys.argv[2]).read().split()[-2:])
+print(f"{(user + system) / requests * 1e6:.2f}")
+PY
+)")
     WRK_LAT+=("$(awk '$1 == "50%" {p50=$2} $1 == "99%" {p99=$2} END {print p50 " / " p99}' "$WORK/wrk-$round.txt")")
     if grep -q "Non-2xx\|Socket errors" "$WORK/wrk-$round.txt"; then
         echo "warning: wrk reported errors in round $round:" >&2
@@ -59,13 +73,18 @@ for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS: coldfront ..." >&2
     out="$WORK/cf-$round"
     run_child taskset -c 0 "$COLDFRONT" run --quiet --out "$out" "$WORK/max-throughput.toml"
-    read -r rps lat errs < <(python3 - "$out/max-throughput/summary.json" <<'PY'
+    # The generator's own CPU during the load (summary.generator), not setup or the report.
+    read -r rps lat errs cpu < <(python3 - "$out/max-throughput/summary.json" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))["targets"]["target"]
 lat = t["latency_ms"]
-print(f'{t["throughput_rps"]:.1f}', f'{lat["p50"]:.3f}ms/{lat["p99"]:.3f}ms', sum(t["errors"].values()))
+g = t["generator"]
+cpu_s = g["cpu_busy"] * g["cpus"] * t["duration_s"]
+print(f'{t["throughput_rps"]:.1f}', f'{lat["p50"]:.3f}ms/{lat["p99"]:.3f}ms', sum(t["errors"].values()),
+      f'{cpu_s / t["requests"] * 1e6:.2f}')
 PY
 )
+    CF_CPU+=("$cpu")
     CF_RPS+=("$rps")
     CF_LAT+=("${lat/\// / }")
     CF_ERR+=("$errs")
@@ -82,4 +101,5 @@ printf '%-22s %12s %12s %12s   %s\n' "tool" "run 1 req/s" "run 2 req/s" "best re
 printf '%-22s %12s %12s %12s   %s\n' "wrk -t1" "${WRK_RPS[0]}" "${WRK_RPS[1]}" "$WRK_BEST" "${WRK_LAT[0]} | ${WRK_LAT[1]}"
 printf '%-22s %12s %12s %12s   %s\n' "coldfront (closed)" "${CF_RPS[0]}" "${CF_RPS[1]}" "$CF_BEST" "${CF_LAT[0]} | ${CF_LAT[1]}"
 echo "coldfront errors per run: ${CF_ERR[*]}"
+echo "CPU per request (µs, per run): wrk ${WRK_CPU[*]}; coldfront ${CF_CPU[*]}"
 echo "ratio coldfront/wrk: ${RATIO}x   (goal: >= 1.0x; below 0.8x is a defect)"

@@ -40,7 +40,7 @@ pub(crate) fn evaluate(
                 passed,
                 inconclusive: match (&summary.generator, actual) {
                     (Some(generator), Some(value)) if generator.limited => {
-                        decided_by_the_generator(t, passed, value, generator)
+                        decided_by_the_generator(t, passed, value, summary, generator)
                     }
                     _ => false,
                 },
@@ -95,14 +95,16 @@ enum Bias {
 /// Whether a limited generator could have produced this verdict. Only a verdict in the
 /// direction the bias pushes can be its doing (failing an upper bound on a metric it raises,
 /// passing a lower bound on it, and the mirror for a metric it lowers). When the generator was
-/// only late (its CPUs not saturated, no local failure), the target's own latency is known:
-/// each request's latency less its send lag (`latency_net_ms`); a verdict that holds for it
-/// too stands. The times from the actual send hold none of the delay and are judged as
-/// measured.
+/// only late (its CPUs not saturated, no local failure), the target's own figures are known:
+/// each request's latency less its send lag (`latency_net_ms`), the rates less the late
+/// requests that timed out; a verdict that holds for them too stands. The times from the
+/// actual send, and the counts (lateness sends every request, only later), hold none of the
+/// delay and are judged as measured.
 fn decided_by_the_generator(
     threshold: &Threshold,
     passed: bool,
     actual: f64,
+    summary: &TargetSummary,
     generator: &GeneratorSummary,
 ) -> bool {
     let Some(bias) = generator_bias(threshold.metric) else {
@@ -119,8 +121,20 @@ fn decided_by_the_generator(
         return pushed;
     }
     let net = |stats: &Option<LatencyStats>, stat| stats.as_ref().map(|l| l.stat(stat));
+    // Timeouts the delay may have caused: the late requests that timed out.
+    let spared = generator.late_timeouts as f64;
+    let requests = summary.requests.max(1) as f64;
     let net_value = match threshold.metric {
-        Metric::ServiceTime(_) | Metric::ConnectTime(_) => return false,
+        // Lateness sends every request, only later: counts and throughput are the target's.
+        Metric::ServiceTime(_)
+        | Metric::ConnectTime(_)
+        | Metric::ThroughputRps
+        | Metric::Requests => return false,
+        Metric::TimeoutRate => Some(summary.timeout_rate - spared / requests),
+        Metric::ErrorRate => Some(summary.error_rate - spared / requests),
+        Metric::OkRps => {
+            (summary.duration_s > 0.0).then(|| (summary.ok as f64 + spared) / summary.duration_s)
+        }
         Metric::Latency(stat) => net(&generator.latency_net_ms, stat),
         Metric::ColdLatency(stat) => net(&generator.cold_latency_net_ms, stat),
         Metric::WarmLatency(stat) => net(&generator.warm_latency_net_ms, stat),
@@ -209,6 +223,7 @@ mod tests {
             reason: limited.then(|| "late".into()),
             late: 0,
             late_share: 0.0,
+            late_timeouts: 0,
             local_failures: 0,
             send_lag_p50_ms: 0.0,
             send_lag_p99_ms: 30.0,
@@ -256,14 +271,13 @@ mod tests {
                 Operator::Greater,
                 60.0,
             ),
-            // Too little got through: perhaps the generator sent too little.
+            // A late generator still sends every request: counts are the target's.
             threshold(
                 "*.requests",
                 Metric::Requests,
                 Operator::GreaterOrEqual,
                 1e6,
             ),
-            // Few enough got through whatever the generator did... or it sent too few.
             threshold("*.requests", Metric::Requests, Operator::Less, 1e6),
         ];
         let limited = evaluate(&thresholds, "t", &summary(true));
@@ -277,8 +291,8 @@ mod tests {
                 "FAIL",
                 "PASS",
                 "INCONCLUSIVE",
-                "INCONCLUSIVE",
-                "INCONCLUSIVE"
+                "FAIL",
+                "PASS"
             ]
         );
         assert!(!limited[0].failed() && limited[1].failed());

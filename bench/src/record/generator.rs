@@ -152,6 +152,7 @@ pub(crate) fn assess(totals: &Totals, cpu: CpuUse) -> GeneratorSummary {
         reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
         late: totals.late,
         late_share,
+        late_timeouts: totals.late_timeouts,
         local_failures,
         send_lag_p50_ms: send_lag.p50,
         send_lag_p99_ms: send_lag.p99,

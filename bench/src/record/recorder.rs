@@ -215,6 +215,8 @@ struct State {
     failures: [u64; FailureCause::ALL.len()],
     /// Requests sent more than [`LATE_AFTER`] late.
     late: u64,
+    /// Of those, the ones that ended as client timeouts.
+    late_timeouts: u64,
     cold_starts: u64,
     cold_known: bool,
     interval: Interval,
@@ -258,6 +260,7 @@ impl Recorder {
                 outcomes: OutcomeCounts::default(),
                 failures: [0; FailureCause::ALL.len()],
                 late: 0,
+                late_timeouts: 0,
                 cold_starts: 0,
                 cold_known: false,
                 interval: Interval::new(),
@@ -308,6 +311,7 @@ impl Recorder {
         let _ = state.interval.send_lag.record_n(lag, count);
         if late {
             state.late += count;
+            state.late_timeouts += count;
             state.interval.late += count;
         }
     }
@@ -391,6 +395,7 @@ impl Recorder {
                 .collect(),
             cold_starts: state.cold_known.then_some(state.cold_starts),
             late: state.late,
+            late_timeouts: state.late_timeouts,
             sent: self.sent.load(Ordering::Relaxed),
             held: state.held.clone().map(|mut held| {
                 held.max_open = self.held_gauge.max.load(Ordering::Relaxed).max(0) as u64;
@@ -430,6 +435,9 @@ fn record_sample(state: &mut State, sample: &Sample) {
     if sample.send_lag > LATE_AFTER {
         state.late += 1;
         state.interval.late += 1;
+        if sample.outcome == Outcome::ClientTimeout {
+            state.late_timeouts += 1;
+        }
     }
     if let Some(service_time) = sample.service_time {
         record_duration(&mut state.interval.service_time, service_time);
@@ -474,6 +482,8 @@ pub(crate) struct Totals {
     pub cold_starts: Option<u64>,
     /// Requests sent more than [`LATE_AFTER`] late.
     pub late: u64,
+    /// Of those, the ones that ended as client timeouts.
+    pub late_timeouts: u64,
     pub sent: u64,
     /// `None` when the run has no held requests.
     pub held: Option<HeldTotals>,

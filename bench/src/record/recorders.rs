@@ -74,6 +74,7 @@ impl Totals {
             (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
         };
         self.late += other.late;
+        self.late_timeouts += other.late_timeouts;
         self.sent += other.sent;
         if let (Some(mine), Some(theirs)) = (&mut self.held, &other.held) {
             mine.add(theirs);

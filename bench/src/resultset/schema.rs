@@ -302,6 +302,10 @@ pub struct GeneratorSummary {
     pub late: u64,
     /// `late` as a share of the requests that reached an outcome.
     pub late_share: f64,
+    /// Late requests that ended as client timeouts: the most timeouts (and errors) the
+    /// generator's delay can account for. Absent (0) in older result sets.
+    #[serde(default)]
+    pub late_timeouts: u64,
     /// Connections that failed because this machine ran out of open files, ports or memory.
     pub local_failures: u64,
     pub send_lag_p50_ms: f64,
