@@ -87,6 +87,23 @@ impl Pool {
         }
     }
 
+    /// A new connection, once there is room for one (an idle one gives way if need be).
+    async fn connect_when_free(&self) -> Result<(Connection, Option<Duration>), Failure> {
+        loop {
+            if self.open.get() < self.cap {
+                return self.connect().await.map(|(c, t)| (c, Some(t)));
+            }
+            let idle = self.idle.borrow_mut().pop();
+            match idle {
+                Some(idle) => {
+                    drop(idle);
+                    self.closed();
+                }
+                None => self.freed.notified().await,
+            }
+        }
+    }
+
     async fn connect(&self) -> Result<(Connection, Duration), Failure> {
         self.open.set(self.open.get() + 1);
         let began = Instant::now();
@@ -211,11 +228,16 @@ impl Worker {
     ) -> Result<ResponseHead, Failed> {
         let mut retried = false;
         loop {
-            let (mut connection, connect_time) =
-                self.pool.checkout().await.map_err(|f| Failed {
-                    outcome: f.outcome(),
-                    cause: f.cause(),
-                })?;
+            // A retry takes a new connection: other idle ones may be as stale as the last.
+            let checkout = if retried {
+                self.pool.connect_when_free().await
+            } else {
+                self.pool.checkout().await
+            };
+            let (mut connection, connect_time) = checkout.map_err(|f| Failed {
+                outcome: f.outcome(),
+                cause: f.cause(),
+            })?;
             if connect_time.is_some() {
                 sample.connect_time = connect_time;
             }
