@@ -8,8 +8,9 @@
 //! - **The open model's schedule is pulled.** A free lane takes the next request whose
 //!   intended time has come. One idle lane sleeps on a [`PreciseTimer`] until the next
 //!   intended time; the others wait their turn. A request no lane was free for is taken the
-//!   moment one frees, so the wait for a connection is the target's, and the send lag is only
-//!   the generator's own delay (from the intended time, or from when the lane freed, if later).
+//!   moment one frees. When every connection the cap allows was busy, that wait is the
+//!   target's and the send lag runs from when the lane freed; otherwise the generator could
+//!   have used another connection, and the send lag runs from the intended time.
 //! - **Far behind, in bulk.** Requests whose deadline passed before any lane could take them
 //!   are counted as client timeouts in bulk, one histogram update per run of them, so memory
 //!   stays constant however far behind the generator is.
@@ -326,6 +327,13 @@ struct OpenSchedule {
     lanes: Cell<usize>,
 }
 
+/// A request whose intended time has come, as a lane takes it.
+struct Due {
+    arrival: Arrival,
+    /// Every connection the worker's cap allows was open and busy when it was taken.
+    every_connection_busy: bool,
+}
+
 /// How many requests the bulk expiry handles between looks at Ctrl-C.
 const EXPIRE_BATCH: u64 = 65_536;
 
@@ -333,7 +341,7 @@ impl OpenSchedule {
     /// The next request for a free lane, once its intended time has come; `None` when the
     /// schedule is done or the run is cancelled. Spawns another lane when more are due and
     /// none is free.
-    async fn next_due(&self, worker: &Rc<Worker>, lanes: &Rc<LaneSet>) -> Option<Arrival> {
+    async fn next_due(&self, worker: &Rc<Worker>, lanes: &Rc<LaneSet>) -> Option<Due> {
         let ctx = &worker.ctx;
         loop {
             if ctx.cancel.is_cancelled() {
@@ -356,8 +364,12 @@ impl OpenSchedule {
             }
             self.schedule.borrow_mut().next();
             ctx.recorder.record_sent(next.at.as_secs());
+            let every_connection_busy = self.lanes.get() >= worker.pool.cap;
             self.after_taking(worker, lanes);
-            return Some(next);
+            return Some(Due {
+                arrival: next,
+                every_connection_busy,
+            });
         }
     }
 
@@ -484,9 +496,17 @@ impl LaneSet {
 async fn open_lane(worker: Rc<Worker>, schedule: Rc<OpenSchedule>, lanes: Rc<LaneSet>) {
     let mut alarm = Alarm::new();
     let mut free_since = Instant::now();
-    while let Some(arrival) = schedule.next_due(&worker, &lanes).await {
+    while let Some(due) = schedule.next_due(&worker, &lanes).await {
+        let arrival = due.arrival;
         let intended_at = worker.start + arrival.at;
-        let send_lag = Instant::now().saturating_duration_since(intended_at.max(free_since));
+        // Waiting for this lane to free is the target's share only when the cap allowed no
+        // other connection; with room for one, any wait was the generator's own.
+        let waited_from = if due.every_connection_busy {
+            intended_at.max(free_since)
+        } else {
+            intended_at
+        };
+        let send_lag = Instant::now().saturating_duration_since(waited_from);
         worker
             .send(arrival.seq, intended_at, send_lag, &mut alarm)
             .await;
