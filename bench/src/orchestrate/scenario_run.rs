@@ -19,6 +19,7 @@ use crate::load::{Client, LoadContext, PreparedRequest, RequestMix, Segment};
 use crate::model::{LoadModel, RunStatus};
 use crate::progress::{self, TargetProgress};
 use crate::record::gauges::TargetGauges;
+use crate::record::generator::CpuUse;
 use crate::record::summary::{self, RunFacts};
 use crate::record::ticker::{self, TickerInputs, TickerOutputs};
 use crate::record::{ConnectionStats, Recorder, Recorders};
@@ -289,7 +290,11 @@ async fn run_target(
         connections: connections.snapshot(),
         db_connections_max: gauges.db_connections.overall(),
         db_max_connections: gauges.db_max_connections.get().copied(),
-        cpu: outputs.cpu,
+        cpu: CpuUse {
+            may_hide_delay: plan.load.model == LoadModel::Closed
+                || connections.snapshot().max_open >= plan.load.max_connections as u64,
+            ..outputs.cpu
+        },
     };
     let mut target_summary = summary::target_summary(&recorders.totals(), &facts);
     target_summary.target_metrics = target_metrics;

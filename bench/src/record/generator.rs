@@ -6,8 +6,9 @@
 //!   intended time (send lag counts the generator's delay only: not a wait for a free
 //!   connection under `max_connections`, nor the connect);
 //! - a connection failed for lack of local resources (open files, ports, memory);
-//! - its CPUs were at least [`CPU_SATURATED`] busy over the run (then throughput is a lower
-//!   bound, and latency includes time responses waited to be read).
+//! - its CPUs were at least [`CPU_SATURATED`] busy over the run, where that could hide its
+//!   delay (see [`CpuUse::may_hide_delay`]): then throughput is a lower bound, and latency
+//!   includes time responses waited to be read.
 //!
 //! Verdicts on latency and throughput of a limited target are inconclusive (see
 //! [`crate::thresholds`]).
@@ -81,6 +82,7 @@ impl CpuMeter {
     /// What was measured over the whole run.
     pub(crate) fn total(&self) -> CpuUse {
         CpuUse {
+            may_hide_delay: true,
             cpus: self.cpus,
             busy: busy_share(self.busy, self.wall, self.cpus),
             busiest_second: self.busiest,
@@ -98,6 +100,12 @@ fn busy_share(used: Duration, wall: Duration, cpus: usize) -> f64 {
 /// The generator's CPU use over one target's run.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct CpuUse {
+    /// Whether busy CPUs could hide the generator's delay: always in the closed model (its
+    /// pace is the generator's), in the open model only when every connection the cap allows
+    /// was in use (a request waiting for one is counted as the target's wait, which a slow
+    /// generator also makes). Otherwise every delay is in the send lag, and a busy CPU may be
+    /// the open model turning its loop for a request due in microseconds.
+    pub may_hide_delay: bool,
     pub cpus: usize,
     /// Mean share of the CPUs kept busy (0–1).
     pub busy: f64,
@@ -108,6 +116,7 @@ pub(crate) struct CpuUse {
 /// The `generator` entry of a target's summary: what the generator measured of itself and
 /// whether the target's numbers include its delay.
 pub(crate) fn assess(totals: &Totals, cpu: CpuUse) -> GeneratorSummary {
+    let cpu_counts = cpu.may_hide_delay;
     let completed = totals.outcomes.total();
     let late_share = if completed == 0 {
         0.0
@@ -139,7 +148,7 @@ pub(crate) fn assess(totals: &Totals, cpu: CpuUse) -> GeneratorSummary {
             if local_failures == 1 { "" } else { "s" }
         ));
     }
-    if cpu.busy >= CPU_SATURATED {
+    if cpu_counts && cpu.busy >= CPU_SATURATED {
         reasons.push(format!(
             "its {} CPU{} were {} busy (throughput is a lower bound)",
             cpu.cpus,
@@ -191,6 +200,7 @@ mod tests {
 
     fn idle() -> CpuUse {
         CpuUse {
+            may_hide_delay: true,
             cpus: 2,
             busy: 0.2,
             busiest_second: 0.3,
@@ -245,6 +255,7 @@ mod tests {
         let recorder = Recorder::new();
         recorder.record(&sample(0, None));
         let busy = CpuUse {
+            may_hide_delay: true,
             cpus: 1,
             busy: 0.95,
             busiest_second: 1.0,
