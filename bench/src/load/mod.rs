@@ -20,6 +20,7 @@ mod held;
 pub(crate) mod http1;
 pub(crate) mod mix;
 mod open;
+mod request;
 pub mod schedule;
 mod timer;
 pub(crate) mod tls;
@@ -30,8 +31,9 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-pub use client::{Client, Endpoint, Failure, PreparedRequest};
+pub use client::{Client, Failure};
 pub use mix::RequestMix;
+pub use request::{Endpoint, PreparedRequest};
 pub use schedule::Segment;
 
 use crate::model::{LoadModel, Sample};

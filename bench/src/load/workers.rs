@@ -90,7 +90,7 @@ fn run_worker(
     start: Instant,
 ) -> DriveReport {
     if let Some(cpu) = pin {
-        if let Err(error) = crate::orchestrate::pin_current_thread(cpu) {
+        if let Err(error) = pin_current_thread(cpu) {
             eprintln!("warning: generator worker not pinned to CPU {cpu}: {error}");
         }
     }
@@ -105,4 +105,17 @@ fn run_worker(
         }
     };
     runtime.block_on(super::drive(plan, seed, part.segment, part.ctx, start))
+}
+
+/// Restricts the calling thread (and the threads and processes it creates later) to `cpu`.
+pub(crate) fn pin_current_thread(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes inside it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }

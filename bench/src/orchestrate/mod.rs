@@ -91,20 +91,10 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         if environment::generator_cpus() < 2 {
             anyhow::bail!("--pin needs 2 CPUs (generator on CPU 0, target on CPU 1)");
         }
-        pin_current_thread(0).context("--pin: pinning the generator to CPU 0")?;
+        crate::load::workers::pin_current_thread(0)
+            .context("--pin: pinning the generator to CPU 0")?;
     }
-    let allowed = environment::affinity_cpus();
-    options.generator = match &args.generator_cpus {
-        Some(list) => GeneratorCpus {
-            cpus: environment::parse_cpu_list(list, &allowed)
-                .map_err(|problem| anyhow::anyhow!("--generator-cpus {list}: {problem}"))?,
-            pinned: true,
-        },
-        None => GeneratorCpus {
-            cpus: allowed,
-            pinned: false,
-        },
-    };
+    options.generator = generator_cpus(args.generator_cpus.as_deref())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(environment::generator_cpus())
@@ -233,17 +223,21 @@ pub(crate) fn selected_targets<'a>(
         .filter(move |t| filter.is_empty() || filter.contains(&t.name))
 }
 
-/// Restricts the calling thread (and the threads and processes it creates later) to `cpu`.
-pub(crate) fn pin_current_thread(cpu: usize) -> std::io::Result<()> {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes inside it.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
+/// Where the generator's workers run: `--generator-cpus LIST`, pinned, or every CPU this
+/// process may use (after `--pin`, CPU 0 only), unpinned.
+fn generator_cpus(list: Option<&str>) -> anyhow::Result<GeneratorCpus> {
+    let allowed = environment::affinity_cpus();
+    Ok(match list {
+        Some(list) => GeneratorCpus {
+            cpus: environment::parse_cpu_list(list, &allowed)
+                .map_err(|problem| anyhow::anyhow!("--generator-cpus {list}: {problem}"))?,
+            pinned: true,
+        },
+        None => GeneratorCpus {
+            cpus: allowed,
+            pinned: false,
+        },
+    })
 }
 
 fn check_target_filter(plans: &[Plan], filter: &[String]) -> anyhow::Result<()> {

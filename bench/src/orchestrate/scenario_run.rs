@@ -285,14 +285,15 @@ async fn run_target(
             report.abandoned
         );
     }
+    let connections = connections.snapshot();
     let facts = RunFacts {
         duration: elapsed,
-        connections: connections.snapshot(),
+        connections,
         db_connections_max: gauges.db_connections.overall(),
         db_max_connections: gauges.db_max_connections.get().copied(),
         cpu: CpuUse {
             may_hide_delay: plan.load.model == LoadModel::Closed
-                || connections.snapshot().max_open >= plan.load.max_connections as u64,
+                || connections.max_open >= plan.load.max_connections as u64,
             ..outputs.cpu
         },
     };

@@ -11,16 +11,14 @@
 //!   includes time responses waited to be read.
 //!
 //! Verdicts on latency and throughput of a limited target are inconclusive (see
-//! [`crate::thresholds`]).
+//! the thresholds module).
 
 use std::time::Duration;
 
-use super::recorder::Totals;
+use super::recorder::{Totals, LATE_AFTER};
 use crate::model::{percent, FailureCause};
 use crate::resultset::{GeneratorSummary, LatencyStats};
 
-/// A request sent later than this after its intended time is late.
-pub(crate) const LATE_AFTER: Duration = Duration::from_millis(1);
 /// More than this share of late requests marks the target generator-limited.
 pub(crate) const LATE_SHARE_LIMIT: f64 = 0.01;
 /// A mean busy share of the generator's CPUs at least this high marks it saturated.

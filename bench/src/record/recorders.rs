@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::recorder::{Distributions, HeldTotals, Interval, Recorder, Totals};
+use super::recorder::{add_histograms, Distributions, HeldTotals, Interval, Recorder, Totals};
 
 /// The recorders of one target's workers, read as one.
 #[derive(Clone)]
@@ -84,7 +84,7 @@ impl Totals {
 
 impl Distributions {
     fn add(&mut self, other: &Distributions) {
-        for (mine, theirs) in [
+        add_histograms([
             (&mut self.latency, &other.latency),
             (&mut self.service_time, &other.service_time),
             (&mut self.connect_time, &other.connect_time),
@@ -96,11 +96,7 @@ impl Distributions {
             (&mut self.latency_net, &other.latency_net),
             (&mut self.cold_latency_net, &other.cold_latency_net),
             (&mut self.warm_latency_net, &other.warm_latency_net),
-        ] {
-            if !theirs.is_empty() {
-                mine.add(theirs).expect("same bounds");
-            }
-        }
+        ]);
     }
 }
 
@@ -116,17 +112,13 @@ impl HeldTotals {
         self.messages += other.messages;
         self.messages_sent += other.messages_sent;
         self.max_open = self.max_open.max(other.max_open);
-        for (mine, theirs) in [
+        add_histograms([
             (
                 &mut self.time_to_first_message,
                 &other.time_to_first_message,
             ),
             (&mut self.held_for, &other.held_for),
-        ] {
-            if !theirs.is_empty() {
-                mine.add(theirs).expect("same bounds");
-            }
-        }
+        ]);
     }
 }
 

@@ -249,7 +249,7 @@ fn set_child_guards(command: &mut Command, pin: bool) {
                 0,
             );
             if pin {
-                super::super::pin_current_thread(1)?;
+                crate::load::workers::pin_current_thread(1)?;
             }
             Ok(())
         });

@@ -12,10 +12,10 @@ use std::time::Duration;
 use coldfront_targets::settings;
 use http::Uri;
 
-use crate::load::client::{Endpoint, Failure};
 use crate::load::tls::TlsSettings;
 pub(crate) use crate::load::tls::Verification;
 use crate::load::Client;
+use crate::load::{Endpoint, Failure};
 use crate::model::TargetKind;
 use crate::model::{ConnectionPolicy, FailureCause};
 use crate::scenario::{DatabasePlan, TargetPlan, TargetSetup};

@@ -12,7 +12,7 @@ use super::scales;
 use super::spectrum::FLOOR_MS;
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
-use crate::record::generator::LATE_AFTER;
+use crate::record::recorder::LATE_AFTER;
 use crate::resultset::series::SeriesRow;
 use crate::resultset::ResultSet;
 
