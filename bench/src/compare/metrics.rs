@@ -119,9 +119,10 @@ impl Found<'_> {
                 b.interval_phases(b_intervals),
             );
             let quantiles: Vec<f64> = percentiles.iter().map(|p| p.1).collect();
+            let (a_histograms, b_histograms) = (histograms(a_intervals), histograms(b_intervals));
             let estimates = stats::quantiles(
-                Side::phased(&histograms(a_intervals), &a_phases),
-                Side::phased(&histograms(b_intervals), &b_phases),
+                Side::phased(&a_histograms.iter().collect::<Vec<_>>(), &a_phases),
+                Side::phased(&b_histograms.iter().collect::<Vec<_>>(), &b_phases),
                 &quantiles,
                 &self.keyed(family),
             );
@@ -212,8 +213,8 @@ fn log<'t>(target: &'t TargetData, family: &str) -> &'t [HlogInterval] {
     }
 }
 
-fn histograms(intervals: &[HlogInterval]) -> Vec<&Histogram<u64>> {
-    intervals.iter().map(|i| &i.histogram).collect()
+fn histograms(intervals: &[HlogInterval]) -> Vec<Histogram<u64>> {
+    intervals.iter().map(HlogInterval::histogram).collect()
 }
 
 /// Microseconds (as recorded) to milliseconds.

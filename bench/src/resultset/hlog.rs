@@ -98,20 +98,68 @@ impl HlogWriter {
     }
 }
 
-/// One interval read back.
+/// One interval read back. Its histogram stays in the log's compressed encoding (some 150 bytes
+/// for a second of load, against up to 200 KB decoded with coldfront's bounds) and is decoded
+/// when asked for, so reading a long run's logs holds kilobytes per second of it, not a full
+/// histogram per interval.
 #[derive(Debug, Clone)]
 pub struct HlogInterval {
     /// `None` for corrected latency, else one of the `TAG_*` names.
     pub tag: Option<String>,
     pub start: Duration,
     pub length: Duration,
-    pub histogram: Histogram<u64>,
+    /// A V2 compressed histogram with coldfront's bounds (checked when it was read or made).
+    encoded: Vec<u8>,
 }
 
 impl HlogInterval {
+    /// An interval holding `histogram`, which must have coldfront's bounds.
+    pub fn new(
+        tag: Option<&str>,
+        start: Duration,
+        length: Duration,
+        histogram: &Histogram<u64>,
+    ) -> HlogInterval {
+        let mut encoded = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(histogram, &mut encoded)
+            .expect("a histogram serialises into memory");
+        let interval = HlogInterval {
+            tag: tag.map(str::to_string),
+            start,
+            length,
+            encoded,
+        };
+        assert!(
+            interval.decoded(0).is_ok(),
+            "an interval histogram has coldfront's bounds"
+        );
+        interval
+    }
+
     /// The interval as `(start, length)` in seconds from the log's base time.
     pub(crate) fn span_s(&self) -> (f64, f64) {
         (self.start.as_secs_f64(), self.length.as_secs_f64())
+    }
+
+    /// The interval's histogram, decoded.
+    pub fn histogram(&self) -> Histogram<u64> {
+        self.decoded(0)
+            .expect("an interval's histogram was checked when it was read or made")
+    }
+
+    fn decoded(&self, entry: usize) -> Result<Histogram<u64>, FormatError> {
+        let inner = bounded_v2(&self.encoded, entry)?;
+        let histogram: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut inner.as_slice())
+            .map_err(|cause| FormatError::Histogram { entry, cause })?;
+        let ours = new_histogram();
+        if (histogram.low(), histogram.high(), histogram.sigfig())
+            != (ours.low(), ours.high(), ours.sigfig())
+        {
+            return Err(FormatError::Bounds { entry });
+        }
+        Ok(histogram)
     }
 }
 
@@ -200,7 +248,6 @@ pub fn read(path: &Path) -> Result<Vec<HlogInterval>, ReadError> {
 
 /// The intervals of an interval log's bytes, in order.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<HlogInterval>, FormatError> {
-    let mut deserializer = Deserializer::new();
     let mut intervals = Vec::new();
     for entry in IntervalLogIterator::new(bytes) {
         let entry = entry.map_err(|error| {
@@ -213,37 +260,25 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<HlogInterval>, FormatError> {
         })?;
         if let LogEntry::Interval(interval) = entry {
             let number = intervals.len() + 1;
-            intervals.push(decode(&mut deserializer, &interval, number)?);
+            intervals.push(decode(&interval, number)?);
         }
     }
     Ok(intervals)
 }
 
-fn decode(
-    deserializer: &mut Deserializer,
-    interval: &IntervalLogHistogram,
-    entry: usize,
-) -> Result<HlogInterval, FormatError> {
+fn decode(interval: &IntervalLogHistogram, entry: usize) -> Result<HlogInterval, FormatError> {
     use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
+    let encoded = base64::engine::general_purpose::STANDARD
         .decode(interval.encoded_histogram())
         .map_err(|cause| FormatError::Base64 { entry, cause })?;
-    let inner = bounded_v2(&bytes, entry)?;
-    let histogram: Histogram<u64> = deserializer
-        .deserialize(&mut inner.as_slice())
-        .map_err(|cause| FormatError::Histogram { entry, cause })?;
-    let ours = new_histogram();
-    if (histogram.low(), histogram.high(), histogram.sigfig())
-        != (ours.low(), ours.high(), ours.sigfig())
-    {
-        return Err(FormatError::Bounds { entry });
-    }
-    Ok(HlogInterval {
+    let decoded = HlogInterval {
         tag: interval.tag().map(|tag| tag.as_str().to_string()),
         start: interval.start_timestamp(),
         length: interval.duration(),
-        histogram,
-    })
+        encoded,
+    };
+    decoded.decoded(entry)?;
+    Ok(decoded)
 }
 
 /// The intervals with `tag` (`None`: corrected latency), in file order.
@@ -260,7 +295,7 @@ pub fn with_tag<'a>(
 pub fn merged<'a>(intervals: impl IntoIterator<Item = &'a HlogInterval>) -> Histogram<u64> {
     let mut total = new_histogram();
     for interval in intervals {
-        total.add(&interval.histogram).expect("same bounds");
+        total.add(interval.histogram()).expect("same bounds");
     }
     total
 }

@@ -188,12 +188,8 @@ pub fn summarize(rows: &[SeriesRow], latency: &Histogram<u64>, cold: Option<u64>
 }
 
 fn interval(tag: Option<&str>, second: u64, histogram: Histogram<u64>) -> HlogInterval {
-    HlogInterval {
-        tag: tag.map(str::to_string),
-        start: Duration::from_secs(second - 1),
-        length: Duration::from_secs(1),
-        histogram,
-    }
+    let (start, length) = (Duration::from_secs(second - 1), Duration::from_secs(1));
+    HlogInterval::new(tag, start, length, &histogram)
 }
 
 /// One target of `shape`: per-second series, interval logs (latency, service time, cold and
@@ -463,8 +459,14 @@ pub fn write(run: &ResultSet, dir: &std::path::Path) -> std::io::Result<()> {
                 &target.warm_latency,
             ];
             for interval in logs.iter().filter_map(|l| l.get(k)) {
-                let (tag, histogram) = (interval.tag.as_deref(), &interval.histogram);
-                writer.write_interval(&mut log, tag, histogram, interval.start, interval.length)?;
+                let (tag, histogram) = (interval.tag.as_deref(), interval.histogram());
+                writer.write_interval(
+                    &mut log,
+                    tag,
+                    &histogram,
+                    interval.start,
+                    interval.length,
+                )?;
             }
         }
         std::fs::write(dir.join(resultset::hlog_file(&target.name)), log)?;

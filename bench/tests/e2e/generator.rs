@@ -269,3 +269,57 @@ fn a_run_far_beyond_the_generators_capacity_stays_small_and_stops_on_ctrl_c() {
         "every request accounted for"
     );
 }
+
+/// Two workers (`--generator-cpus 0,1`) send exactly what one (`--generator-cpus 0`) sends:
+/// request `seq` goes to worker `seq mod 2` at its own intended time, so every second of the
+/// run holds the same number of sends, for uniform and Poisson arrivals, at a constant rate
+/// and on a ramp. `sent` is counted by the second a request was due in, not the one it left
+/// in, so a busy machine cannot move a request across a boundary.
+#[test]
+fn two_workers_send_exactly_the_per_second_counts_of_one() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    for arrivals in ["uniform", "poisson"] {
+        let name = format!("split-{arrivals}");
+        let scenario = write_scenario(
+            dir.path(),
+            &name,
+            &ScenarioText::new(&name)
+                .target_url("t", &server.url())
+                .load(&format!(
+                    "model = \"open\"\narrivals = \"{arrivals}\"\nmax_connections = 8"
+                ))
+                .phase("duration = \"2s\"\nrate = 150")
+                .phase("duration = \"2s\"\nrate = { from = 50, to = 350 }")
+                .request("path = \"/ok\""),
+        );
+        let mut sent_by = Vec::new();
+        for cpus in ["0", "0,1"] {
+            let out = dir.path().join(format!("out-{arrivals}-{}", cpus.len()));
+            let output = run_coldfront_with(&out, &[&scenario], &["--generator-cpus", cpus]);
+            assert_exit(&output, 0);
+            let set = out.join(&name);
+            let manifest: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(set.join("manifest.json")).unwrap())
+                    .unwrap();
+            assert_eq!(
+                manifest["host"]["generator_cpus"],
+                cpus.split(',').count(),
+                "{cpus}"
+            );
+            let summary = read_summary(&set);
+            assert_eq!(summary.targets["t"].ok, summary.targets["t"].requests);
+            let sent: Vec<(u64, u64)> = read_series(&set)
+                .iter()
+                .map(|row| (row.second, row.sent))
+                .filter(|&(_, sent)| sent > 0)
+                .collect();
+            sent_by.push(sent);
+        }
+        assert_eq!(sent_by[0], sent_by[1], "{arrivals}: one worker, then two");
+        let total: u64 = sent_by[0].iter().map(|&(_, sent)| sent).sum();
+        if arrivals == "uniform" {
+            assert_eq!(total, 300 + 400, "150/s for 2 s, then 50 to 350/s for 2 s");
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! all-zero latency).
 
 use crate::model::RunStatus;
+use crate::resultset::hlog::HlogInterval;
 use crate::resultset::ResultSet;
 use crate::testing::synthetic::{phase, quickstart_phases, quickstart_rate, run, summarize};
 pub(super) use crate::testing::synthetic::{sample, target, Shape};
@@ -43,9 +44,12 @@ pub(super) fn interrupted() -> ResultSet {
 pub(super) fn zero_latency() -> ResultSet {
     let mut t = target("persistent", 1, &Shape::persistent(3, |_| 10));
     for interval in t.latency.iter_mut().chain(t.service_time.iter_mut()) {
-        let n = interval.histogram.len();
-        interval.histogram.reset();
-        interval.histogram.record_n(0, n).unwrap();
+        let mut histogram = interval.histogram();
+        let n = histogram.len();
+        histogram.reset();
+        histogram.record_n(0, n).unwrap();
+        let tag = interval.tag.clone();
+        *interval = HlogInterval::new(tag.as_deref(), interval.start, interval.length, &histogram);
     }
     for row in &mut t.series {
         row.p50_ms = Some(0.0);

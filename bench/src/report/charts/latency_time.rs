@@ -37,7 +37,7 @@ fn windowed(intervals: &[HlogInterval], window: u64) -> [Vec<Vec<(f64, f64)>>; 2
         let k = (interval.start.as_secs_f64() / window as f64 + 1e-6).floor() as u64;
         let merged = windows.entry(k).or_insert_with(new_histogram);
         // Intervals share coldfront's bounds; one that does not is left out, not fatal.
-        let _ = merged.add(&interval.histogram);
+        let _ = merged.add(interval.histogram());
     }
     let mut lines: [Vec<Vec<(f64, f64)>>; 2] = [Vec::new(), Vec::new()];
     let mut previous = None;
