@@ -30,6 +30,10 @@ pub enum Command {
     /// Compare two result sets of one scenario: per metric, the change and whether it is
     /// significant (block bootstrap over per-second intervals).
     Compare(CompareArgs),
+    /// Merge the result sets of a sharded run (`run --shard I/N`) into one, exactly.
+    Merge(MergeArgs),
+    /// Write the Kubernetes manifests of a sharded run: an Indexed Job of shards, a merge Job.
+    K8s(K8sArgs),
     /// Serve a built-in target (for wrk, k6, a browser), provisioning PostgreSQL if needed.
     #[command(subcommand)]
     Serve(ServeCommand),
@@ -121,9 +125,96 @@ pub struct RunArgs {
     /// its report).
     #[arg(long)]
     pub insecure: bool,
+    /// Run shard I (0-based) of N of every scenario: the requests with `seq mod N == I`, at
+    /// their original intended times; N shards together send the whole schedule (external
+    /// targets only).
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<crate::load::Segment>,
+    /// Begin the first target's load at this wall-clock time (RFC 3339 or Unix seconds), so
+    /// shards on several machines start together; one missed by more than a second refuses.
+    #[arg(long, value_name = "TIME", value_parser = crate::shard::parse_start_at)]
+    pub start_at: Option<std::time::SystemTime>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also write every scenario's threshold verdicts, per target, as JUnit XML to FILE (its
+    /// directory must exist; written whatever the exit code).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' result sets (each `OUT/<scenario>` of a `run --shard I/N`), every shard
+    /// 0..N-1 of one run once.
+    #[arg(required = true, value_name = "SHARD_SET")]
+    pub sets: Vec<PathBuf>,
+    /// Directory that receives the merged result set (`DIR/<scenario>`, which must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Merge shards that did not complete (interrupted or failed); the merged set is marked
+    /// `interrupted` and names them.
+    #[arg(long)]
+    pub allow_partial: bool,
+}
+
+impl MergeArgs {
+    /// The request `merge` runs.
+    pub(crate) fn request(&self) -> crate::merge::MergeRequest {
+        crate::merge::MergeRequest {
+            sets: self.sets.clone(),
+            out: self.out.clone(),
+            allow_partial: self.allow_partial,
+            command: std::env::args().collect(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct K8sArgs {
+    /// The scenario file (its targets external URLs the cluster can reach).
+    pub scenario: PathBuf,
+    /// Number of shards: pods of the Indexed Job, each sending every N-th request.
+    #[arg(long, value_name = "N")]
+    pub shards: u64,
+    /// Container image with coldfront on its PATH (see the Dockerfile).
+    #[arg(long)]
+    pub image: String,
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Time from writing the manifests to the shards' common start.
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = parse_duration)]
+    pub start_in: std::time::Duration,
+    /// Size of the shared results volume (a ReadWriteMany PersistentVolumeClaim).
+    #[arg(long, default_value = "1Gi")]
+    pub storage: String,
+    /// Storage class of the results volume (the cluster's default when left out).
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
+    /// The manifests' file.
+    #[arg(long, default_value = "coldfront-k8s.yaml", value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+impl K8sArgs {
+    /// The request `k8s` runs.
+    pub(crate) fn request(&self) -> crate::k8s::K8sRequest {
+        crate::k8s::K8sRequest {
+            scenario: self.scenario.clone(),
+            shards: self.shards,
+            image: self.image.clone(),
+            namespace: self.namespace.clone(),
+            start_in: self.start_in,
+            storage: self.storage.clone(),
+            storage_class: self.storage_class.clone(),
+            out: self.out.clone(),
+        }
+    }
+}
+
+/// A duration as scenario files write them (`60s`, `2m`).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::scenario::parse_duration(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +264,9 @@ pub struct CompareArgs {
     /// Also draw A's and B's latency spectra overlaid, per target, into this file (.svg or .png).
     #[arg(long, value_name = "PATH", value_parser = compare::parse_chart_path)]
     pub chart: Option<PathBuf>,
+    /// Also write a JUnit XML test case per metric --fail-on-regression judges to FILE.
+    #[arg(long, value_name = "FILE", requires = "fail_on_regression")]
+    pub junit: Option<PathBuf>,
 }
 
 impl CompareArgs {
@@ -190,6 +284,7 @@ impl CompareArgs {
             fail_on_regression: self.fail_on_regression,
             tolerance: self.tolerance,
             chart: self.chart.clone(),
+            junit: self.junit.clone(),
         }
     }
 }

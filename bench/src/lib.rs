@@ -3,13 +3,16 @@
 //! Pipeline: scenario file → [`scenario`] (validated [`scenario::Plan`]) → [`orchestrate`]
 //! (targets) → [`load`] (schedule, connections, one [`model::Sample`] per request) →
 //! [`record`] (histograms, per-second intervals) → [`resultset`] (the files on disk) ←
-//! [`report`], [`compare`]. Every layer speaks the words of [`model`], which depends on
-//! nothing; dependencies run one way, down this list. The public surface is what the binary,
+//! [`report`], [`compare`], `junit` (verdicts as JUnit XML for CI). Every layer speaks the
+//! words of [`model`], which depends on nothing; dependencies run one way, down this list. The public surface is what the binary,
 //! the tests, the benches and the examples use; everything else is `pub(crate)`.
 
 pub mod cli;
 pub mod compare;
+pub(crate) mod junit;
+pub mod k8s;
 pub mod load;
+pub mod merge;
 pub mod model;
 pub mod orchestrate;
 pub(crate) mod progress;
@@ -18,6 +21,7 @@ pub mod report;
 pub mod resultset;
 pub mod rng;
 pub mod scenario;
+pub(crate) mod shard;
 // Helpers for the tests (the scenario-text builder, `assert_exit`, synthetic result sets).
 // Always compiled, so the integration tests link the very library and binary the main build
 // made (a feature of its own would make `cargo test --release` compile both again).
@@ -55,6 +59,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Exit> {
         cli::Command::Validate(args) => Ok(validate(&args)),
         cli::Command::Report(args) => report_command(&args),
         cli::Command::Compare(args) => compare::command(&args.request()),
+        cli::Command::Merge(args) => merge::command(&args.request()),
+        cli::Command::K8s(args) => k8s::command(&args.request()),
         cli::Command::Run(args) => orchestrate::run_command(&args),
         cli::Command::Serve(command) => orchestrate::serve::serve_command(&command),
         cli::Command::Instance => {
@@ -97,7 +103,9 @@ fn report_command(args: &cli::ReportArgs) -> anyhow::Result<Exit> {
         }
         None => {
             for dir in &sets {
-                let page = report::write_in_place(dir)?;
+                let run = resultset::ResultSet::read(dir)?;
+                resultset::hgrm::write_set(&run)?;
+                let page = report::write_page(&run, dir, None)?;
                 println!("report: {}", page.display());
             }
         }

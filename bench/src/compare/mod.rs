@@ -88,6 +88,8 @@ pub(crate) struct CompareRequest {
     pub tolerance: f64,
     /// `--chart PATH` (.svg or .png).
     pub chart: Option<PathBuf>,
+    /// `--junit FILE`: a JUnit test case per metric `--fail-on-regression` judges.
+    pub junit: Option<PathBuf>,
 }
 
 /// How the comparison is printed.
@@ -230,6 +232,10 @@ fn run_info(run: &ResultSet) -> RunInfo {
 /// `coldfront compare`: prints the comparison; exit 1 only with `--fail-on-regression` and a
 /// significant regression beyond the tolerance.
 pub(crate) fn command(args: &CompareRequest) -> anyhow::Result<Exit> {
+    let started = std::time::Instant::now();
+    if let Some(path) = &args.junit {
+        crate::junit::check_path(path)?;
+    }
     let b_dir = args.b.as_deref().unwrap_or(&args.a);
     let (mut a, mut b) = load(&args.a, b_dir)?;
     if let Some(phase) = &args.phase {
@@ -254,6 +260,10 @@ pub(crate) fn command(args: &CompareRequest) -> anyhow::Result<Exit> {
         .failures()
         .map(|(t, m)| render::failure_line(t, m))
         .collect();
+    if let Some(path) = &args.junit {
+        let suite = junit_suite(&comparison, started.elapsed().as_secs_f64());
+        crate::junit::write(path, &[suite])?;
+    }
     if args.fail_on_regression && !failures.is_empty() {
         eprintln!(
             "regressed beyond the {} tolerance:",
@@ -265,6 +275,41 @@ pub(crate) fn command(args: &CompareRequest) -> anyhow::Result<Exit> {
         return Ok(Exit::ThresholdFailed);
     }
     Ok(Exit::Success)
+}
+
+/// `--junit`: a case per compared metric (`classname` `scenario.target`), failed when it
+/// regressed significantly beyond the tolerance, skipped when a side had too few seconds.
+fn junit_suite(comparison: &Comparison, time_s: f64) -> crate::junit::Suite {
+    use crate::junit::{Case, CaseResult};
+    let tolerance = crate::model::percent(comparison.tolerance);
+    let cases = comparison
+        .metrics()
+        .map(|(target, metric)| Case {
+            classname: format!("{}.{}", comparison.scenario, target.name),
+            name: format!("{} not regressed beyond {tolerance}", metric.metric),
+            result: if metric.beyond_tolerance {
+                CaseResult::Failed {
+                    kind: "regression",
+                    message: format!("regressed: {}", render::failure_line(target, metric)),
+                    detail: render::failure_line(target, metric),
+                }
+            } else if metric.verdict == stats::Verdict::InsufficientData {
+                CaseResult::Skipped {
+                    message: format!(
+                        "insufficient data: fewer than {} informative seconds on a side",
+                        comparison.method.min_seconds
+                    ),
+                }
+            } else {
+                CaseResult::Passed
+            },
+        })
+        .collect();
+    crate::junit::Suite {
+        name: format!("compare: {}", comparison.scenario),
+        time_s: Some(time_s),
+        cases,
+    }
 }
 
 /// Draws A's and B's latency spectra overlaid into `path`, SVG or PNG by its extension.

@@ -26,10 +26,11 @@ pub(crate) struct GeneratorCpus {
 }
 
 impl GeneratorCpus {
-    /// How many workers a plan gets: one per CPU, but no more than its connections (a worker
-    /// with no connection could send nothing).
-    pub(crate) fn workers_for(&self, plan: &LoadPlan) -> usize {
-        self.cpus.len().clamp(1, plan.max_connections.max(1))
+    /// How many workers `shard` of a plan gets: one per CPU, but no more than its share of
+    /// the connections (a worker with no connection could send nothing).
+    pub(crate) fn workers_for(&self, plan: &LoadPlan, shard: Segment) -> usize {
+        let connections = shard.share(plan.max_connections as u64) as usize;
+        self.cpus.len().clamp(1, connections.max(1))
     }
 
     /// The CPU worker `index` is pinned to, when pinned.

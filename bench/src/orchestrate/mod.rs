@@ -34,6 +34,10 @@ pub(crate) struct RunOptions {
     pub command: Vec<String>,
     /// Where the generator's workers run.
     pub generator: GeneratorCpus,
+    /// The part of every schedule this process sends, and when (`--shard`, `--start-at`).
+    pub sharding: crate::shard::Sharding,
+    /// `--junit FILE`: the threshold verdicts as JUnit XML, rewritten after each scenario.
+    pub junit: Option<PathBuf>,
 }
 
 pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
@@ -52,6 +56,9 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
             "--duration-scale must be a positive number, got {}",
             args.duration_scale
         );
+    }
+    if let Some(path) = &args.junit {
+        crate::junit::check_path(path)?;
     }
     let ca_pem = match &args.ca_cert {
         Some(path) => Some(
@@ -81,6 +88,11 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
             cpus: Vec::new(),
             pinned: false,
         },
+        sharding: crate::shard::Sharding {
+            segment: args.shard.unwrap_or(crate::load::Segment::WHOLE),
+            start_at: args.start_at,
+        },
+        junit: args.junit.clone(),
     };
     let plans: Vec<Plan> = plans
         .into_iter()
@@ -123,6 +135,10 @@ async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit>
             return Ok(Exit::UsageOrInput);
         }
     }
+    if let Some(problem) = sharding_problem(plans, options) {
+        eprintln!("error: {problem}");
+        return Ok(Exit::UsageOrInput);
+    }
     // A scenario that cannot start (remote target, unresolvable host) fails before any load.
     for plan in plans {
         for target in selected_targets(plan, &options.targets) {
@@ -135,8 +151,13 @@ async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit>
     let cancel = CancellationToken::new();
     spawn_interrupt_handler(cancel.clone());
     let mut exit = Exit::Success;
+    let mut suites = Vec::new();
     for plan in plans {
         let outcome = scenario_run::run_scenario(plan, options, &cancel).await?;
+        if let Some(path) = &options.junit {
+            suites.push(outcome.junit);
+            crate::junit::write(path, &suites)?;
+        }
         if outcome.interrupted {
             eprintln!(
                 "interrupted: result set marked `interrupted` in {}",
@@ -237,6 +258,30 @@ fn generator_cpus(list: Option<&str>) -> anyhow::Result<GeneratorCpus> {
             cpus: allowed,
             pinned: false,
         },
+    })
+}
+
+/// Why `--shard` or `--start-at` cannot be kept for `plans`, before any load.
+fn sharding_problem(plans: &[Plan], options: &RunOptions) -> Option<String> {
+    let sharding = &options.sharding;
+    if let Some(start_at) = sharding.start_at {
+        if let Some(missed) = crate::shard::missed(start_at, std::time::SystemTime::now()) {
+            return Some(missed);
+        }
+        if plans.len() > 1 {
+            return Some(format!(
+                "--start-at: give one scenario per run ({} given), so every shard computes the \
+                 same start for each target",
+                plans.len()
+            ));
+        }
+    }
+    plans.iter().find_map(|plan| {
+        let selected: Vec<&str> = selected_targets(plan, &options.targets)
+            .map(|t| t.name.as_str())
+            .collect();
+        let problem = sharding.problem(plan, &selected)?;
+        Some(format!("{}: {problem}", plan.source.display()))
     })
 }
 

@@ -22,7 +22,9 @@ use crate::record::gauges::TargetGauges;
 use crate::record::generator::CpuUse;
 use crate::record::summary::{self, RunFacts};
 use crate::record::ticker::{self, TickerInputs, TickerOutputs};
+use crate::record::totals_log;
 use crate::record::{ConnectionStats, Recorder, Recorders};
+use crate::resultset::hgrm;
 use crate::resultset::io::StreamedFile;
 use crate::resultset::series;
 use crate::resultset::{
@@ -30,6 +32,7 @@ use crate::resultset::{
     TargetSummary, ThresholdVerdict, SCHEMA_VERSION,
 };
 use crate::scenario::{Phase, PhaseLoad, Plan, Rate};
+use crate::shard;
 use crate::thresholds;
 
 /// Time between setting up a target's load and its first intended send.
@@ -41,6 +44,8 @@ pub(crate) struct ScenarioOutcome {
     pub thresholds_failed: bool,
     /// Some verdict was inconclusive (a generator-limited target).
     pub thresholds_inconclusive: bool,
+    /// The verdicts as a JUnit test suite (`--junit`).
+    pub junit: crate::junit::Suite,
 }
 
 pub(crate) async fn run_scenario(
@@ -48,6 +53,7 @@ pub(crate) async fn run_scenario(
     options: &RunOptions,
     cancel: &CancellationToken,
 ) -> anyhow::Result<ScenarioOutcome> {
+    let started = Instant::now();
     let dir = options.out.join(&plan.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut manifest = new_manifest(plan, options);
@@ -72,8 +78,14 @@ pub(crate) async fn run_scenario(
     } else {
         RunStatus::Complete
     };
-    for (name, target_summary) in &mut targets {
-        target_summary.thresholds = thresholds::evaluate(&plan.thresholds, name, target_summary);
+    // A shard's numbers are a part of the run's: its thresholds are judged on the merged set.
+    if !options.sharding.is_sharded() {
+        for (name, target_summary) in &mut targets {
+            target_summary.thresholds =
+                thresholds::evaluate(&plan.thresholds, name, target_summary);
+        }
+    } else if !plan.thresholds.is_empty() && options.progress != progress::Mode::Quiet {
+        println!("thresholds: judged by `coldfront merge` on the merged shards, not per shard");
     }
     let verdicts = || targets.values().flat_map(|t| &t.thresholds);
     let thresholds_failed = verdicts().any(ThresholdVerdict::failed);
@@ -107,11 +119,13 @@ pub(crate) async fn run_scenario(
             }
         }
     }
+    let junit = crate::junit::threshold_suite(&summary, Some(started.elapsed().as_secs_f64()));
     Ok(ScenarioOutcome {
         dir,
         interrupted,
         thresholds_failed,
         thresholds_inconclusive,
+        junit,
     })
 }
 
@@ -164,13 +178,20 @@ async fn run_targets(
         writeln!(series.writer(), "{}", series::HEADER)?;
     }
     let mut targets = BTreeMap::new();
-    for target in super::selected_targets(plan, &options.targets) {
+    for (position, target) in super::selected_targets(plan, &options.targets).enumerate() {
         if cancel.is_cancelled() {
             break;
         }
         let log = dir.join(format!("{}.log", target.name));
         let running = targets::start(target, &options.launch, &plan.database, &log).await?;
         record_target_url(manifest, dir, &target.name, &running);
+        if let Some(common) = options.sharding.target_start(plan, position) {
+            let late = wait_for_common_start(common, cancel).await;
+            let late_ms = late.context("--start-at")?.as_secs_f64() * 1000.0;
+            if let Some(shard) = manifest.shard.as_mut() {
+                shard.start_late_ms.insert(target.name.clone(), late_ms);
+            }
+        }
         let result = run_target(plan, &target.name, &running, series, dir, options, cancel).await;
         running.stop().await;
         let (summary, returned) = result?;
@@ -181,6 +202,28 @@ async fn run_targets(
     Ok(targets)
 }
 
+/// Sleeps until `START_LEAD` before `common`, the moment this process would have started its
+/// load on its own, and returns how late it woke; an error when `common` passed more than
+/// [`shard::MISSED_BY_AT_MOST`] ago (an earlier target overran), or on an interruption.
+async fn wait_for_common_start(
+    common: SystemTime,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Duration> {
+    if let Some(missed) = shard::missed(common, SystemTime::now()) {
+        anyhow::bail!("{missed}");
+    }
+    let wake = common - START_LEAD;
+    if let Ok(ahead) = wake.duration_since(SystemTime::now()) {
+        tokio::select! {
+            () = tokio::time::sleep(ahead) => {}
+            () = cancel.cancelled() => anyhow::bail!("interrupted while waiting for the start"),
+        }
+    }
+    Ok(SystemTime::now()
+        .duration_since(wake)
+        .unwrap_or(Duration::ZERO))
+}
+
 /// What every request of one target's run shares: the prepared requests, the mix, the
 /// timeout; and per generator worker, its segment, a client for the target (its share of
 /// `max_connections`, counted with the others') and its recorder (with held-request accounting
@@ -188,7 +231,7 @@ async fn run_targets(
 fn worker_parts(
     plan: &Plan,
     running: &RunningTarget,
-    workers: usize,
+    (shard, workers): (Segment, usize),
     cancel: &CancellationToken,
 ) -> anyhow::Result<(Vec<WorkerPart>, Recorders, Arc<ConnectionStats>)> {
     let requests = plan
@@ -204,7 +247,7 @@ fn worker_parts(
     };
     let recorders = Recorders::new(first, workers);
     let stats = Arc::new(ConnectionStats::default());
-    let parts = Segment::WHOLE
+    let parts = shard
         .split(workers as u64)
         .enumerate()
         .map(|(index, segment)| WorkerPart {
@@ -236,8 +279,9 @@ async fn run_target(
     options: &RunOptions,
     cancel: &CancellationToken,
 ) -> anyhow::Result<(TargetSummary, StreamedFile)> {
-    let workers = options.generator.workers_for(&plan.load);
-    let (parts, recorders, connections) = worker_parts(plan, running, workers, cancel)?;
+    let shard = options.sharding.segment;
+    let workers = options.generator.workers_for(&plan.load, shard);
+    let (parts, recorders, connections) = worker_parts(plan, running, (shard, workers), cancel)?;
     let clients: Vec<Arc<LoadContext>> = parts.iter().map(|p| p.ctx.clone()).collect();
     let start = Instant::now() + START_LEAD;
     let start_wall = SystemTime::now() + START_LEAD;
@@ -297,7 +341,11 @@ async fn run_target(
             ..outputs.cpu
         },
     };
-    let mut target_summary = summary::target_summary(&recorders.totals(), &facts);
+    let totals = recorders.totals();
+    let whole_run = &totals.distributions;
+    hgrm::write(dir, name, &whole_run.latency, &whole_run.service_time)?;
+    totals_log::write(&totals_log::path(dir, name), &totals, start_wall, elapsed)?;
+    let mut target_summary = summary::target_summary(&totals, &facts);
     target_summary.target_metrics = target_metrics;
     Ok((target_summary, outputs.series))
 }
@@ -318,10 +366,13 @@ fn record_target_url(manifest: &mut Manifest, dir: &Path, name: &str, running: &
 }
 
 fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
+    let scenario = scenario_record(plan, options.duration_scale);
+    let selected: Vec<&str> = super::selected_targets(plan, &options.targets)
+        .map(|t| t.name.as_str())
+        .collect();
     Manifest {
         schema_version: SCHEMA_VERSION,
         status: RunStatus::Running,
-        scenario: scenario_record(plan, options.duration_scale),
         coldfront_version: env!("CARGO_PKG_VERSION").to_string(),
         git_revision: environment::git_revision(),
         host: HostInfo {
@@ -332,6 +383,14 @@ fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
         ended_at: None,
         error: None,
         command: options.command.clone(),
+        shard: options.sharding.record(shard::fingerprint(
+            &scenario.source_text,
+            options.duration_scale,
+            &selected,
+            options.sharding.segment.count,
+        )),
+        scenario,
+        merged: None,
     }
 }
 

@@ -9,6 +9,7 @@ pub(crate) mod recorder;
 pub(crate) mod recorders;
 pub(crate) mod summary;
 pub(crate) mod ticker;
+pub(crate) mod totals_log;
 
 pub(crate) use connections::{ConnectionStats, Negotiated};
 pub use recorder::Recorder;

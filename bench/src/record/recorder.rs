@@ -58,7 +58,7 @@ pub(crate) struct Distributions {
 }
 
 impl Distributions {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Distributions {
             latency: new_histogram(),
             service_time: new_histogram(),
@@ -184,7 +184,7 @@ pub(crate) struct HeldTotals {
 }
 
 impl HeldTotals {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         HeldTotals {
             ends: [0; HeldEnd::ALL.len()],
             refused_by_status: BTreeMap::new(),

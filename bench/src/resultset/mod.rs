@@ -10,12 +10,15 @@
 //!   milliseconds, with threshold verdicts. Fields that could not be measured are `null`.
 //! - `<target>.hlog` — HdrHistogram interval log (V2 compressed, base64), corrected latency in
 //!   microseconds, one interval per second; see [`hlog`].
+//! - `<target>.hgrm`, `<target>.service_time.hgrm` — the whole run's corrected latency and
+//!   service time as HdrHistogram's percentile distribution text, in milliseconds; see [`hgrm`].
 //! - `timeseries.csv` — one row per second and target; see [`series`].
 //!
 //! Files still being streamed carry a `.partial` suffix until they are complete ([`io`]).
 //! The enums in the JSON (`status`, `model`, `kind`, outcome names, units) are the
 //! [`model`](crate::model) words, serialized as the strings documented there.
 
+pub(crate) mod hgrm;
 pub mod hlog;
 pub(crate) mod io;
 mod reader;
@@ -29,8 +32,8 @@ use serde::{Deserialize, Serialize};
 pub use reader::{ResultSet, TargetData};
 pub use schema::{
     ConnectionSummary, DbConnectionSummary, GeneratorSummary, HeldSummary, HostInfo, LatencyStats,
-    Manifest, PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord, TargetSummary,
-    ThresholdVerdict, TlsSummary,
+    Manifest, MergedRecord, MergedShard, PhaseRecord, RequestRecord, ScenarioRecord, ShardRecord,
+    Summary, TargetRecord, TargetSummary, ThresholdVerdict, TlsSummary,
 };
 
 /// Bumped on any incompatible change of the files above.

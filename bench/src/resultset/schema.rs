@@ -29,6 +29,60 @@ pub struct Manifest {
     pub error: Option<String>,
     /// The command line, for reproduction.
     pub command: Vec<String>,
+    /// The shard this run was (`run --shard I/N`); absent for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+    /// The shards this set was merged from (`coldfront merge`); absent for a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<MergedRecord>,
+}
+
+/// What a merged result set was made of.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergedRecord {
+    /// Shards of the run (all of them are merged).
+    pub count: u64,
+    /// The shards' common fingerprint ([`ShardRecord::fingerprint`]).
+    pub fingerprint: String,
+    /// Their common start (`--start-at`), RFC 3339.
+    #[serde(default)]
+    pub start_at: Option<String>,
+    /// Some shard was not complete (merged with `--allow-partial`); the set is `interrupted`.
+    pub partial: bool,
+    pub shards: Vec<MergedShard>,
+}
+
+/// One shard of a merged set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergedShard {
+    pub index: u64,
+    /// The shard's result set, as given to `merge`.
+    pub source: PathBuf,
+    pub status: RunStatus,
+    pub hostname: String,
+    /// How late it began against the common start, per target ([`ShardRecord::start_late_ms`]).
+    #[serde(default)]
+    pub start_late_ms: BTreeMap<String, f64>,
+}
+
+/// One shard of a sharded run: which, of what, and when it began against the common start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardRecord {
+    /// 0-based: this shard sent the requests with `seq mod count == index`.
+    pub index: u64,
+    pub count: u64,
+    /// SHA-256 of the scenario file's text, the duration scale, the targets run and the shard
+    /// count: the shards of one run share it.
+    pub fingerprint: String,
+    /// `--start-at`, RFC 3339; absent when the shard started on its own.
+    #[serde(default)]
+    pub start_at: Option<String>,
+    /// The clock the common start was read on.
+    pub clock: String,
+    /// Per target: how late this shard's load began against the common start computed for it
+    /// (milliseconds, measured on [`ShardRecord::clock`]); empty without `--start-at`.
+    #[serde(default)]
+    pub start_late_ms: BTreeMap<String, f64>,
 }
 
 /// The scenario as it was resolved and run.

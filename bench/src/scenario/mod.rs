@@ -17,6 +17,7 @@
 mod check;
 mod document;
 mod duration;
+pub(crate) use duration::parse as parse_duration;
 mod error;
 mod field;
 mod held;

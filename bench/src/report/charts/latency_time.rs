@@ -3,8 +3,6 @@
 //! a longer run is drawn per window of several seconds (each window's percentiles computed
 //! from its merged interval histograms, never averaged), which the axis says.
 
-use std::collections::BTreeMap;
-
 use hdrhistogram::Histogram;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -15,7 +13,6 @@ use super::scales;
 use super::spectrum::{FLOOR_MS, ZERO_LATENCY};
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
-use crate::resultset::hlog::new_histogram;
 use crate::resultset::hlog::HlogInterval;
 use crate::resultset::series::SeriesRow;
 use crate::resultset::ResultSet;
@@ -29,20 +26,17 @@ fn window_seconds(seconds: u64) -> u64 {
     seconds.div_ceil(MAX_POINTS).max(1)
 }
 
-/// p50 and p99 of each `window`-second window of `intervals`, at the window's middle, as
-/// segments that break at windows without a sample.
+/// p50 and p99 of each `window`-second window of `intervals` (in time order, as a log holds
+/// them), at the window's middle, as segments that break at windows without a sample. One
+/// window's histogram at a time: memory does not grow with the run's length.
 fn windowed(intervals: &[HlogInterval], window: u64) -> [Vec<Vec<(f64, f64)>>; 2] {
-    let mut windows: BTreeMap<u64, Histogram<u64>> = BTreeMap::new();
-    for interval in intervals {
-        let k = (interval.start.as_secs_f64() / window as f64 + 1e-6).floor() as u64;
-        let merged = windows.entry(k).or_insert_with(new_histogram);
-        // Intervals share coldfront's bounds; one that does not is left out, not fatal.
-        let _ = merged.add(interval.histogram());
-    }
     let mut lines: [Vec<Vec<(f64, f64)>>; 2] = [Vec::new(), Vec::new()];
     let mut previous = None;
-    for (k, histogram) in windows.iter().filter(|(_, h)| h.max() > 0) {
-        let x = (*k as f64 + 0.5) * window as f64;
+    let mut draw = |k: u64, histogram: &Histogram<u64>| {
+        if histogram.max() == 0 {
+            return;
+        }
+        let x = (k as f64 + 0.5) * window as f64;
         let adjacent = previous == Some(k.wrapping_sub(1));
         for (line, q) in lines.iter_mut().zip([0.5, 0.99]) {
             let point = (
@@ -54,7 +48,26 @@ fn windowed(intervals: &[HlogInterval], window: u64) -> [Vec<Vec<(f64, f64)>>; 2
                 _ => line.push(vec![point]),
             }
         }
-        previous = Some(*k);
+        previous = Some(k);
+    };
+    let mut current: Option<(u64, Histogram<u64>)> = None;
+    for interval in intervals {
+        let k = (interval.start.as_secs_f64() / window as f64 + 1e-6).floor() as u64;
+        match current.as_mut() {
+            Some((open, merged)) if *open == k => {
+                // Intervals share coldfront's bounds; one that does not is left out, not fatal.
+                let _ = merged.add(interval.histogram());
+            }
+            _ => {
+                if let Some((done, merged)) = current.take() {
+                    draw(done, &merged);
+                }
+                current = Some((k, interval.histogram()));
+            }
+        }
+    }
+    if let Some((done, merged)) = current {
+        draw(done, &merged);
     }
     lines
 }

@@ -1,0 +1,309 @@
+//! One target of a sharded run, combined: its per-second interval log (the shards' histograms
+//! of each second and tag added), its per-second series (counts added, percentiles read from
+//! the added histograms), its whole-run histograms (`<target>.totals.hlog`, added) and its
+//! summary, computed from those and the shards' counters by [`summary::target_summary`].
+//!
+//! Seconds are aligned by their place in the shards' schedules: shards started together
+//! (`--start-at`) send second k's requests in the same wall-clock second, give or take the
+//! start lateness each records. Connections open at once are the sum of the shards' (each
+//! machine's own); a sampled database count, which every shard reads from the same database,
+//! is the largest any shard saw.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
+use hdrhistogram::Histogram;
+
+use super::Shard;
+use crate::model::{HeldEnd, Outcome};
+use crate::record::connections::{ConnectionCounts, TlsCounts};
+use crate::record::generator::CpuUse;
+use crate::record::recorder::Totals;
+use crate::record::summary::{self, RunFacts};
+use crate::record::totals_log;
+use crate::resultset::hlog::{self, HlogWriter};
+use crate::resultset::series::{self, SeriesRow};
+use crate::resultset::{self, TargetSummary};
+
+pub(super) struct MergedTarget {
+    pub summary: TargetSummary,
+    pub rows: Vec<SeriesRow>,
+}
+
+/// Combines target `name` of every shard, writing its logs into `dir`.
+pub(super) fn target(shards: &[Shard], name: &str, dir: &Path) -> anyhow::Result<MergedTarget> {
+    let seconds = per_second_logs(shards, name, dir)?;
+    let rows = series_rows(shards, name, &seconds)?;
+    let summaries: Vec<&TargetSummary> = shards.iter().map(|s| &s.summary.targets[name]).collect();
+    let mut totals = totals_log::empty(summaries.iter().any(|s| s.held.is_some()));
+    for shard in shards {
+        let path = totals_log::path(&shard.dir, name);
+        totals_log::add_into(&path, &mut totals).with_context(|| {
+            format!(
+                "{}: the whole-run histograms of `{name}` (written by coldfront runs since \
+                 sharding; this set is older or damaged)",
+                shard.dir.display()
+            )
+        })?;
+    }
+    for s in &summaries {
+        add_counters(&mut totals, s);
+    }
+    let facts = run_facts(&summaries);
+    totals_log::write(
+        &totals_log::path(dir, name),
+        &totals,
+        common_start(shards),
+        facts.duration,
+    )?;
+    let mut merged = summary::target_summary(&totals, &facts);
+    carry_generator_limits(&mut merged, shards, name);
+    Ok(MergedTarget {
+        summary: merged,
+        rows,
+    })
+}
+
+/// The wall-clock time the shards' seconds count from: their common start, else the first
+/// shard's own.
+fn common_start(shards: &[Shard]) -> SystemTime {
+    let first = &shards[0];
+    let text = first
+        .record
+        .start_at
+        .as_deref()
+        .unwrap_or(&first.manifest.started_at);
+    humantime::parse_rfc3339_weak(text).unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// A second's merged histograms by tag (`None`: corrected latency), in the order the
+/// per-second log writes them.
+type Second = BTreeMap<Option<String>, Histogram<u64>>;
+
+/// Adds the shards' `<name>.hlog` intervals second by second and tag by tag, writes the merged
+/// log into `dir`, and returns the merged seconds.
+fn per_second_logs(
+    shards: &[Shard],
+    name: &str,
+    dir: &Path,
+) -> anyhow::Result<BTreeMap<u64, Second>> {
+    let mut seconds: BTreeMap<u64, Second> = BTreeMap::new();
+    for shard in shards {
+        let path = shard.dir.join(resultset::hlog_file(name));
+        for interval in hlog::read(&path)? {
+            let second = (interval.start.as_secs_f64() + 1e-6).floor() as u64;
+            let merged = seconds
+                .entry(second)
+                .or_default()
+                .entry(interval.tag.clone())
+                .or_insert_with(hlog::new_histogram);
+            merged
+                .add(interval.histogram())
+                .expect("histograms with coldfront's bounds add");
+        }
+    }
+    let mut out = Vec::new();
+    let mut writer = HlogWriter::begin(&mut out, common_start(shards))?;
+    for (second, tags) in &seconds {
+        for (tag, histogram) in tags {
+            let start = Duration::from_secs(*second);
+            let length = Duration::from_secs(1);
+            writer.write_interval(&mut out, tag.as_deref(), histogram, start, length)?;
+        }
+    }
+    resultset::io::write_atomic(&dir.join(resultset::hlog_file(name)), &out)?;
+    Ok(seconds)
+}
+
+/// The shards' rows of `name` added second by second; p50, p99 and the send lag's p99 from the
+/// merged histograms, the generator's CPU share the busiest shard's.
+fn series_rows(
+    shards: &[Shard],
+    name: &str,
+    seconds: &BTreeMap<u64, Second>,
+) -> anyhow::Result<Vec<SeriesRow>> {
+    let mut rows: BTreeMap<u64, SeriesRow> = BTreeMap::new();
+    for shard in shards {
+        let path = shard.dir.join(resultset::TIMESERIES_FILE);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let parsed =
+            series::parse_csv(&text).with_context(|| format!("reading {}", path.display()))?;
+        for row in parsed.into_iter().filter(|r| r.target == name) {
+            let merged = rows.entry(row.second).or_insert_with(|| SeriesRow {
+                target: name.to_string(),
+                second: row.second,
+                ..SeriesRow::default()
+            });
+            add_row(merged, &row);
+        }
+    }
+    let ms = |h: &Histogram<u64>, q: f64| {
+        (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
+    };
+    for (second, row) in rows.iter_mut() {
+        // Row `second` covers the interval that starts at `second - 1`.
+        let tags = second.checked_sub(1).and_then(|k| seconds.get(&k));
+        let latency = tags.and_then(|t| t.get(&None));
+        row.p50_ms = latency.and_then(|h| ms(h, 0.5));
+        row.p99_ms = latency.and_then(|h| ms(h, 0.99));
+        let lag = tags.and_then(|t| t.get(&Some(hlog::TAG_SEND_LAG.to_string())));
+        row.send_lag_p99_ms = lag.and_then(|h| ms(h, 0.99));
+    }
+    Ok(rows.into_values().collect())
+}
+
+fn add_row(into: &mut SeriesRow, row: &SeriesRow) {
+    let sum = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+    };
+    into.sent += row.sent;
+    into.completed += row.completed;
+    into.ok += row.ok;
+    into.errors += row.errors;
+    into.timeouts += row.timeouts;
+    into.throttled += row.throttled;
+    into.cold_starts = sum(into.cold_starts, row.cold_starts);
+    into.connections_open += row.connections_open;
+    into.connections_opened += row.connections_opened;
+    into.instances = sum(into.instances, row.instances);
+    into.db_connections = into.db_connections.max(row.db_connections);
+    into.client_timeouts += row.client_timeouts;
+    into.function_timeouts += row.function_timeouts;
+    into.held_open = sum(into.held_open, row.held_open);
+    into.late += row.late;
+    into.generator_cpu = match (into.generator_cpu, row.generator_cpu) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+}
+
+/// A shard's counters into the merged totals.
+fn add_counters(totals: &mut Totals, s: &TargetSummary) {
+    totals.outcomes.0[Outcome::Ok.index()] += s.ok;
+    for (outcome, n) in &s.errors {
+        totals.outcomes.0[outcome.index()] += n;
+    }
+    for (cause, n) in &s.failures {
+        *totals.failures.entry(*cause).or_default() += n;
+    }
+    if let Some(cold) = s.cold_starts {
+        totals.cold_starts = Some(totals.cold_starts.unwrap_or(0) + cold);
+    }
+    if let Some(generator) = &s.generator {
+        totals.late += generator.late;
+        totals.late_timeouts += generator.late_timeouts;
+    }
+    totals.sent += s.sent;
+    if let (Some(into), Some(held)) = (totals.held.as_mut(), &s.held) {
+        for (end, n) in [
+            (HeldEnd::Held, held.held),
+            (HeldEnd::Completed, held.completed),
+            (HeldEnd::Cut, held.cut),
+            (HeldEnd::Refused, held.refused),
+            (HeldEnd::Failed, held.failed),
+        ] {
+            into.ends[end.index()] += n;
+        }
+        for (status, n) in &held.refused_by_status {
+            if let Ok(status) = status.parse::<u16>() {
+                *into.refused_by_status.entry(status).or_default() += n;
+            }
+        }
+        into.messages += held.messages;
+        into.messages_sent += held.messages_sent;
+        into.max_open += held.max_open;
+    }
+}
+
+/// The shards ran side by side: the longest load, connections added, the database's highest
+/// sample, the generators' CPUs together.
+fn run_facts(summaries: &[&TargetSummary]) -> RunFacts {
+    let mut connections = ConnectionCounts::default();
+    let mut tls = TlsCounts::default();
+    for s in summaries {
+        let c = &s.connections;
+        connections.opened += c.opened;
+        connections.closed += c.closed;
+        connections.failed += c.failed;
+        connections.reused += c.reused;
+        connections.stale += c.stale;
+        connections.max_open += c.max_open;
+        if let Some(t) = &c.tls {
+            tls.handshakes += t.handshakes;
+            tls.tls13 += t.tls1_3;
+            tls.tls12 += t.tls1_2;
+            tls.h2 += t.alpn_h2;
+            tls.http1 += t.alpn_http1_1;
+            tls.resumed += t.resumed;
+        }
+    }
+    connections.tls = tls;
+    let generators: Vec<_> = summaries
+        .iter()
+        .filter_map(|s| s.generator.as_ref())
+        .collect();
+    let cpus: u64 = generators.iter().map(|g| g.cpus).sum();
+    let busy_cpus: f64 = generators.iter().map(|g| g.cpu_busy * g.cpus as f64).sum();
+    RunFacts {
+        duration: Duration::from_secs_f64(
+            summaries.iter().map(|s| s.duration_s).fold(0.0, f64::max),
+        ),
+        connections,
+        db_connections_max: summaries
+            .iter()
+            .filter_map(|s| s.db_connections.as_ref().map(|d| d.max))
+            .max(),
+        db_max_connections: summaries
+            .iter()
+            .find_map(|s| s.db_connections.as_ref().and_then(|d| d.ceiling)),
+        cpu: CpuUse {
+            // Whether each shard's busy CPUs could hide its delay was judged by that shard;
+            // its verdict carries over (see [`carry_generator_limits`]).
+            may_hide_delay: false,
+            cpus: cpus as usize,
+            busy: if cpus == 0 {
+                0.0
+            } else {
+                busy_cpus / cpus as f64
+            },
+            busiest_second: generators
+                .iter()
+                .map(|g| g.cpu_busy_max)
+                .fold(0.0, f64::max),
+        },
+    }
+}
+
+/// A shard whose generator was the bottleneck makes the merged target's numbers include its
+/// delay too: the merged target is limited, and its reason names those shards (each shard's
+/// own reason is in its set).
+fn carry_generator_limits(merged: &mut TargetSummary, shards: &[Shard], name: &str) {
+    let Some(generator) = merged.generator.as_mut() else {
+        return;
+    };
+    let limited: Vec<String> = shards
+        .iter()
+        .filter(|shard| {
+            let summary = &shard.summary.targets[name];
+            summary.generator.as_ref().is_some_and(|g| g.limited)
+        })
+        .map(|shard| shard.record.index.to_string())
+        .collect();
+    if limited.is_empty() {
+        return;
+    }
+    let shards_said = format!(
+        "limited on shard{} {} (each shard's set says why)",
+        if limited.len() == 1 { "" } else { "s" },
+        limited.join(", ")
+    );
+    generator.limited = true;
+    generator.reason = Some(match generator.reason.take() {
+        Some(own) => format!("{own}; {shards_said}"),
+        None => shards_said,
+    });
+}
