@@ -18,7 +18,7 @@ pub(super) fn write(out: &mut String, value: &Value) {
 fn mapping(out: &mut String, map: &serde_json::Map<String, Value>, indent: usize) {
     for (key, value) in map {
         out.push_str(&" ".repeat(indent));
-        out.push_str(&inline(&Value::String(key.clone())));
+        out.push_str(&key_text(key));
         out.push(':');
         nested(out, value, indent);
     }
@@ -39,7 +39,7 @@ fn sequence(out: &mut String, items: &[Value], indent: usize) {
                         out.push(' ');
                     }
                     first = false;
-                    out.push_str(&inline(&Value::String(key.clone())));
+                    out.push_str(&key_text(key));
                     out.push(':');
                     nested(out, value, indent + 2);
                 }
@@ -90,6 +90,24 @@ fn literal_safe(text: &str) -> bool {
         && text.chars().all(|c| c == '\n' || !c.is_control())
 }
 
+/// A key plain when YAML reads it back as the same string (`apiVersion`, `s.toml`,
+/// `app.kubernetes.io/name`), else double-quoted.
+fn key_text(key: &str) -> String {
+    const WORDS: [&str; 11] = [
+        "true", "false", "null", "yes", "no", "on", "off", "y", "n", "~", "",
+    ];
+    let plain = key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+        && !WORDS.contains(&key.to_ascii_lowercase().as_str());
+    if plain {
+        key.to_string()
+    } else {
+        inline(&Value::String(key.to_string()))
+    }
+}
+
 fn inline(value: &Value) -> String {
     match value {
         Value::Object(_) => "{}".to_string(),
@@ -110,24 +128,26 @@ mod tests {
             "kind": "Job",
             "spec": {"completions": 3, "list": [{"name": "a", "command": ["sh", "-c", "set -eu\necho \"hi\"\n"]}, "x"]},
             "empty": {},
+            "on": "1 2",
         });
         let mut out = String::new();
         write(&mut out, &value);
         // serde_json's maps keep their keys sorted.
         assert_eq!(
             out,
-            "\"empty\": {}\n\
-             \"kind\": \"Job\"\n\
-             \"spec\":\n\
-             \x20 \"completions\": 3\n\
-             \x20 \"list\":\n\
-             \x20   - \"command\":\n\
+            "empty: {}\n\
+             kind: \"Job\"\n\
+             \"on\": \"1 2\"\n\
+             spec:\n\
+             \x20 completions: 3\n\
+             \x20 list:\n\
+             \x20   - command:\n\
              \x20       - \"sh\"\n\
              \x20       - \"-c\"\n\
              \x20       - |\n\
              \x20         set -eu\n\
              \x20         echo \"hi\"\n\
-             \x20     \"name\": \"a\"\n\
+             \x20     name: \"a\"\n\
              \x20   - \"x\"\n"
         );
     }

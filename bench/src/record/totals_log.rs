@@ -14,13 +14,8 @@ use super::recorder::{Distributions, HeldTotals, Totals};
 use crate::resultset::hlog::{self, HlogWriter};
 use crate::resultset::ReadError;
 
-/// The file's name in a result set.
-pub(crate) fn file_name(target: &str) -> String {
-    format!("{target}.totals.hlog")
-}
-
 pub(crate) fn path(dir: &Path, target: &str) -> PathBuf {
-    dir.join(file_name(target))
+    dir.join(crate::resultset::totals_hlog_file(target))
 }
 
 /// A distribution's tag, and where it lives in [`Totals`]; `None`: untagged.

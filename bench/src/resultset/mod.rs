@@ -50,6 +50,11 @@ pub(crate) fn hlog_file(target: &str) -> String {
     format!("{target}.hlog")
 }
 
+/// `<target>.totals.hlog`: the whole run's histograms (see `record::totals_log`).
+pub(crate) fn totals_hlog_file(target: &str) -> String {
+    format!("{target}.totals.hlog")
+}
+
 /// Errors reading a result set: which file, and what is wrong with it. The cause's text is
 /// part of the message (and not chained as a source, which would print it twice).
 #[derive(Debug, thiserror::Error)]

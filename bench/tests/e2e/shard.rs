@@ -275,3 +275,143 @@ fn a_shard_that_cannot_be_kept_is_refused_before_any_load() {
     }
     assert_eq!(server.requests(), 0, "no load");
 }
+
+/// `coldfront k8s` writes manifests the Kubernetes API schema accepts (`kubernetes-validate
+/// --strict`), and their own commands run a sharded run: each shard pod's script with
+/// `JOB_COMPLETION_INDEX` and `HOSTNAME` set as Kubernetes sets them and the mounts
+/// (`/etc/coldfront`, `/results`) at directories of the test's, side by side, then the merge
+/// pod's script, which merges exactly the schedule. A second pod for a written index leaves
+/// that shard's set as it was.
+#[test]
+fn the_kubernetes_manifests_own_commands_run_a_sharded_run() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_scenario(
+        dir.path(),
+        "k8s-run",
+        &ScenarioText::new("k8s-run")
+            .target_url("t", &server.url())
+            .load("max_connections = 6")
+            .phase("duration = \"2s\"\nrate = 100")
+            .request("path = \"/ok\"")
+            .threshold("t.error_rate", "< 1%"),
+    );
+    let file = dir.path().join("k8s.yaml");
+    let output = assert_cmd::Command::cargo_bin("coldfront")
+        .unwrap()
+        .args([
+            "k8s",
+            "--shards",
+            "3",
+            "--image",
+            "coldfront:test",
+            "--start-in",
+            "4s",
+        ])
+        .arg("--out")
+        .arg(&file)
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let validated = std::process::Command::new("kubernetes-validate")
+        .args(["--strict", "--quiet"])
+        .arg(&file)
+        .output()
+        .expect("kubernetes-validate (pip install kubernetes-validate; .ci/run installs it)");
+    assert!(validated.status.success(), "{validated:?}");
+
+    let documents = yaml_documents(&file);
+    let kind = |kind: &str, name: &str| {
+        documents
+            .iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{kind} {name} in {documents:?}"))
+    };
+    let shards = &kind("Job", "coldfront-k8s-run-shards")["spec"];
+    assert_eq!(shards["completionMode"], "Indexed");
+    assert_eq!(
+        (&shards["completions"], &shards["parallelism"]),
+        (&3.into(), &3.into())
+    );
+    assert_eq!(shards["backoffLimitPerIndex"], 0);
+    let claim = &kind("PersistentVolumeClaim", "coldfront-k8s-run-results")["spec"];
+    assert_eq!(claim["accessModes"][0], "ReadWriteMany");
+    let config = &kind("ConfigMap", "coldfront-k8s-run-scenario")["data"]["k8s-run.toml"];
+    let mounts = dir.path().join("mounts");
+    let (etc, results) = (mounts.join("etc"), mounts.join("results"));
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(etc.join("k8s-run.toml"), config.as_str().unwrap()).unwrap();
+    let script = |job: &serde_json::Value| {
+        let command = &job["spec"]["template"]["spec"]["containers"][0]["command"];
+        assert_eq!((&command[0], &command[1]), (&"sh".into(), &"-c".into()));
+        command[2]
+            .as_str()
+            .unwrap()
+            .replace("/etc/coldfront", etc.to_str().unwrap())
+            .replace("/results", results.to_str().unwrap())
+    };
+    let pod = |script: &str, index: Option<u64>, hostname: &str| {
+        let bin = assert_cmd::cargo::cargo_bin("coldfront");
+        let path = format!(
+            "{}:{}",
+            bin.parent().unwrap().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut command = std::process::Command::new("sh");
+        command
+            .args(["-c", script])
+            .env("PATH", path)
+            .env("HOSTNAME", hostname);
+        if let Some(index) = index {
+            command.env("JOB_COMPLETION_INDEX", index.to_string());
+        }
+        command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command.spawn().unwrap()
+    };
+    let shard_script = script(kind("Job", "coldfront-k8s-run-shards"));
+    let pods: Vec<_> = (0..3)
+        .map(|i| pod(&shard_script, Some(i), &format!("k8s-run-shards-{i}-x")))
+        .collect();
+    for (i, pod) in pods.into_iter().enumerate() {
+        let output = pod.wait_with_output().unwrap();
+        assert!(output.status.success(), "shard pod {i}: {output:?}");
+    }
+    let written = std::fs::read(results.join("shards/0/summary.json")).unwrap();
+    let merge = pod(
+        &script(kind("Job", "coldfront-k8s-run-merge")),
+        None,
+        "merge",
+    );
+    let merged = merge.wait_with_output().unwrap();
+    assert!(merged.status.success(), "merge pod: {merged:?}");
+    let summary = read_summary(&results.join("merged/k8s-run"));
+    assert_eq!(
+        summary.targets["t"].requests, 200,
+        "100/s for 2 s, all shards"
+    );
+    assert!(summary.targets["t"].thresholds[0].passed);
+
+    // A second pod for index 0, after the first wrote it: whatever it does, shard 0 stays.
+    let duplicate = pod(&shard_script, Some(0), "k8s-run-shards-0-y").wait_with_output();
+    let _ = duplicate.unwrap();
+    let after = std::fs::read(results.join("shards/0/summary.json")).unwrap();
+    assert_eq!(after, written, "shard 0's set unchanged");
+}
+
+/// The documents of a YAML file (as JSON values), read by PyYAML (kubernetes-validate's own
+/// dependency).
+fn yaml_documents(file: &std::path::Path) -> Vec<serde_json::Value> {
+    let output = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(open(sys.argv[1])) if d], sys.stdout)",
+        ])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}

@@ -169,6 +169,7 @@ pub(in crate::report) fn raw_file_names(run: &ResultSet) -> Vec<String> {
     for target in &run.manifest.scenario.targets {
         names.push(resultset::hlog_file(&target.name));
         names.push(format!("{}.partial", resultset::hlog_file(&target.name)));
+        names.push(resultset::totals_hlog_file(&target.name));
         names.push(resultset::hgrm::latency_file(&target.name));
         names.push(resultset::hgrm::service_time_file(&target.name));
         names.push(format!("{}.log", target.name));
@@ -198,8 +199,9 @@ pub(super) fn raw_files(page: &mut String, run: &ResultSet, charts: &[Chart]) {
     page.push_str(
         "</ul>\n<p>The <code>.hlog</code> files are HdrHistogram interval logs in \
                    microseconds (untagged: corrected latency; <code>Tag=service_time</code>, \
-                   <code>Tag=cold_latency</code>, <code>Tag=warm_latency</code>); the \
-                   <code>.hgrm</code> files are the whole run's corrected latency and service \
+                   <code>Tag=cold_latency</code>, <code>Tag=warm_latency</code>; \
+                   <code>.totals.hlog</code>: the whole run's, one interval per distribution); \
+                   the <code>.hgrm</code> files are the whole run's corrected latency and service \
                    time as HdrHistogram percentile distributions in milliseconds.</p>\n",
     );
 }
