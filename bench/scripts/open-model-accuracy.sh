@@ -8,6 +8,9 @@
 #   bench/scripts/open-model-accuracy.sh          # DURATION_S=10 STEP=20000 MAX_RATE=400000
 #   STEP=50000 MAX_RATE=100000 bench/scripts/open-model-accuracy.sh   # 1k, 10k, 50k, 100k
 #
+# With oha installed (`cargo install oha`; OHA=0 to leave it out), oha runs the same rates
+# after coldfront (`-q RATE --latency-correction`, OHA_CONNECTIONS=64), for a second table.
+#
 # Generator on CPU 0 (taskset -c 0), target on CPU 1 (loopback_target --threads 1).
 # Goal: request count within 0.1% of rate x duration, send lag p99 well under 1 ms at
 # 10000 req/s, and the highest sustained rate at least wrk's closed-model throughput.
@@ -89,6 +92,33 @@ if [ "$HIGHEST" -eq 10000 ]; then
     done
 fi
 
+# oha beside it at the same rates, when installed (`cargo install oha`): `-q RATE
+# --latency-correction` on CPU 0, against the same target.
+OHA_ROWS="$WORK/oha-rows.txt"
+: >"$OHA_ROWS"
+if command -v oha >/dev/null 2>&1 && [ "${OHA:-1}" != 0 ]; then
+    for rate in $(awk '{print $1}' "$ROWS"); do
+        echo "oha at $rate req/s ..." >&2
+        out="$WORK/oha-$rate.json"
+        if taskset -c 0 oha -q "$rate" -z "${DURATION_S}s" -c "${OHA_CONNECTIONS:-64}" --latency-correction \
+            --no-tui --output-format json "$URL" >"$out" 2>"$WORK/oha-$rate.err"; then
+            python3 - "$out" "$rate" "$DURATION_S" >>"$OHA_ROWS" <<'PY'
+import json, sys
+path, rate, planned = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+report = json.load(open(path))
+summary, percentiles = report["summary"], report["latencyPercentiles"]
+done = sum(report.get("statusCodeDistribution", {}).values())
+errors = sum(report.get("errorDistribution", {}).values())
+ms = lambda key: (percentiles.get(key) or 0.0) * 1000.0
+print(f'{rate:>8.0f} {done / planned:>9.1f} {summary["requestsPerSec"]:>9.1f} '
+      f'{(done - rate * planned) / (rate * planned) * 100:>+8.3f} {ms("p50"):>8.3f} {ms("p99"):>8.3f} {errors:>7d}')
+PY
+        else
+            printf '%8s  oha failed (see %s)\n' "$rate" "$WORK/oha-$rate.err" >>"$OHA_ROWS"
+        fi
+    done
+fi
+
 echo
 echo "== open-model accuracy: uniform arrivals, keep-alive, max_connections $MAX_CONNECTIONS, timeout $TIMEOUT, ${DURATION_S}s per rate, generator CPU 0, target CPU 1 =="
 echo "(sent/s and done/s over the planned ${DURATION_S}s; actual/s over the run's measured duration; count err = requests vs rate x duration; times in ms)"
@@ -102,4 +132,10 @@ else
     echo "highest sustained rate: $HIGHEST req/s (first failing step: the last NO row)"
 fi
 echo "highest rate sent on time (send-lag p99 < 1 ms): $ON_TIME req/s"
+if [ -s "$OHA_ROWS" ]; then
+    echo
+    echo "== oha $(oha --version | awk '{print $2}') at the same rates: -q RATE --latency-correction -c ${OHA_CONNECTIONS:-64}, ${DURATION_S}s, CPU 0 (done/s over the planned time; times in ms) =="
+    printf '%8s %9s %9s %8s %8s %8s %7s\n' "asked/s" "done/s" "oha rps" "count%" "lat_p50" "lat_p99" "errors"
+    cat "$OHA_ROWS"
+fi
 echo "goal: count within 0.1%, send-lag p99 < 1 ms at 10000 req/s, highest sustained rate >= wrk's closed-model req/s (throughput-vs-wrk.sh)"

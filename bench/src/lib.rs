@@ -3,9 +3,11 @@
 //! Pipeline: scenario file → [`scenario`] (validated [`scenario::Plan`]) → [`orchestrate`]
 //! (targets) → [`load`] (schedule, connections, one [`model::Sample`] per request) →
 //! [`record`] (histograms, per-second intervals) → [`resultset`] (the files on disk) ←
-//! [`report`], [`compare`], `junit` (verdicts as JUnit XML for CI). Every layer speaks the
-//! words of [`model`], which depends on nothing; dependencies run one way, down this list. The public surface is what the binary,
-//! the tests, the benches and the examples use; everything else is `pub(crate)`.
+//! [`report`], [`compare`], [`merge`] (shards of a sharded run into one set), `junit`
+//! (verdicts as JUnit XML for CI); [`k8s`] writes a sharded run's Kubernetes manifests. Every
+//! layer speaks the words of [`model`], which depends on nothing; dependencies run one way,
+//! down this list. The public surface is what the binary, the tests, the benches and the
+//! examples use; everything else is `pub(crate)`.
 
 pub mod cli;
 pub mod compare;

@@ -72,7 +72,11 @@ pub fn command(request: &MergeRequest) -> anyhow::Result<Exit> {
     };
     std::fs::rename(&building, &dest)
         .with_context(|| format!("moving the merged set to {}", dest.display()))?;
-    crate::report::write_in_place(&dest)
+    // As `report` does for a run's set: the percentile texts, the charts and the page.
+    let run = resultset::ResultSet::read(&dest)?;
+    resultset::hgrm::write_set(&run)
+        .with_context(|| format!("writing the .hgrm files of {}", dest.display()))?;
+    crate::report::write_page(&run, &dest, None)
         .with_context(|| format!("writing the report of {}", dest.display()))?;
     println!(
         "merged {} shards of {name} → {}",

@@ -199,10 +199,20 @@ fn merge_refuses_what_is_not_every_shard_of_one_run() {
     record["status"] = "interrupted".into();
     std::fs::write(interrupted.join("manifest.json"), record.to_string()).unwrap();
     let whole_set = whole.join("parts");
+    let other_count = dir.path().join("halves");
+    assert_exit(
+        &run_coldfront_with(&other_count, &[&scenario], &["--shard", "0/2"]),
+        0,
+    );
+    let half = other_count.join("parts");
     let cases = [
         (vec![&sets[0], &sets[1]], "shard 2 of 3 is missing"),
         (vec![&sets[0], &sets[0], &sets[1]], "shard 0 is given twice"),
         (vec![&sets[0], &sets[1], &whole_set], "is not a shard"),
+        (
+            vec![&sets[0], &sets[1], &half],
+            "is shard 0/2 of another run",
+        ),
         (
             vec![&sets[0], &sets[1], &interrupted],
             "is interrupted, not complete",
@@ -262,7 +272,11 @@ fn a_shard_that_cannot_be_kept_is_refused_before_any_load() {
             vec!["--shard", "2/3"],
             "leaves this shard no connection",
         ),
-        (&external, vec!["--start-at", &past], "passed 30"),
+        (
+            &external,
+            vec!["--start-at", &past],
+            "s ago; shards that start at different times",
+        ),
         (&built_in, vec!["--shard", "0/2"], "target `p` is built in"),
     ];
     for (scenario, flags, expected) in cases {
