@@ -23,7 +23,7 @@ use crate::record::generator::CpuUse;
 use crate::record::recorder::Totals;
 use crate::record::summary::{self, RunFacts};
 use crate::record::totals_log;
-use crate::resultset::hlog::{self, HlogWriter};
+use crate::resultset::hlog::{self, HlogInterval, HlogWriter};
 use crate::resultset::series::{self, SeriesRow};
 use crate::resultset::{self, TargetSummary};
 
@@ -34,8 +34,8 @@ pub(super) struct MergedTarget {
 
 /// Combines target `name` of every shard, writing its logs into `dir`.
 pub(super) fn target(shards: &[Shard], name: &str, dir: &Path) -> anyhow::Result<MergedTarget> {
-    let seconds = per_second_logs(shards, name, dir)?;
-    let rows = series_rows(shards, name, &seconds)?;
+    let figures = per_second_logs(shards, name, dir)?;
+    let rows = series_rows(shards, name, &figures)?;
     let summaries: Vec<&TargetSummary> = shards.iter().map(|s| &s.summary.targets[name]).collect();
     let mut totals = totals_log::empty(summaries.iter().any(|s| s.held.is_some()));
     for shard in shards {
@@ -78,43 +78,62 @@ fn common_start(shards: &[Shard]) -> SystemTime {
     humantime::parse_rfc3339_weak(text).unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
-/// A second's merged histograms by tag (`None`: corrected latency), in the order the
-/// per-second log writes them.
-type Second = BTreeMap<Option<String>, Histogram<u64>>;
+/// What the series needs of a merged second: corrected latency's p50 and p99 and the send
+/// lag's p99, in milliseconds.
+#[derive(Debug, Default, Clone, Copy)]
+struct SecondFigures {
+    p50_ms: Option<f64>,
+    p99_ms: Option<f64>,
+    send_lag_p99_ms: Option<f64>,
+}
 
-/// Adds the shards' `<name>.hlog` intervals second by second and tag by tag, writes the merged
-/// log into `dir`, and returns the merged seconds.
+/// Adds the shards' `<name>.hlog` intervals second by second and tag by tag into the merged
+/// log in `dir`, and returns each second's figures. The intervals stay compressed until their
+/// second is merged, and one histogram is decoded at a time: memory follows the logs' size
+/// (about 150 bytes per shard, second and tag), not the requests.
 fn per_second_logs(
     shards: &[Shard],
     name: &str,
     dir: &Path,
-) -> anyhow::Result<BTreeMap<u64, Second>> {
-    let mut seconds: BTreeMap<u64, Second> = BTreeMap::new();
-    for shard in shards {
-        let path = shard.dir.join(resultset::hlog_file(name));
-        for interval in hlog::read(&path)? {
-            let second = (interval.start.as_secs_f64() + 1e-6).floor() as u64;
-            let merged = seconds
-                .entry(second)
-                .or_default()
-                .entry(interval.tag.clone())
-                .or_insert_with(hlog::new_histogram);
+) -> anyhow::Result<BTreeMap<u64, SecondFigures>> {
+    let logs = shards
+        .iter()
+        .map(|shard| hlog::read(&shard.dir.join(resultset::hlog_file(name))))
+        .collect::<Result<Vec<_>, _>>()?;
+    // (second, tag) → the shards' intervals of it, in the order the per-second log writes.
+    let mut slots: BTreeMap<(u64, Option<&str>), Vec<&HlogInterval>> = BTreeMap::new();
+    for interval in logs.iter().flatten() {
+        let second = (interval.start.as_secs_f64() + 1e-6).floor() as u64;
+        let key = (second, interval.tag.as_deref());
+        slots.entry(key).or_default().push(interval);
+    }
+    let mut out = Vec::new();
+    let mut writer = HlogWriter::begin(&mut out, common_start(shards))?;
+    let mut figures: BTreeMap<u64, SecondFigures> = BTreeMap::new();
+    let ms = |h: &Histogram<u64>, q: f64| {
+        (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
+    };
+    for ((second, tag), intervals) in slots {
+        let mut merged = hlog::new_histogram();
+        for interval in intervals {
             merged
                 .add(interval.histogram())
                 .expect("histograms with coldfront's bounds add");
         }
-    }
-    let mut out = Vec::new();
-    let mut writer = HlogWriter::begin(&mut out, common_start(shards))?;
-    for (second, tags) in &seconds {
-        for (tag, histogram) in tags {
-            let start = Duration::from_secs(*second);
-            let length = Duration::from_secs(1);
-            writer.write_interval(&mut out, tag.as_deref(), histogram, start, length)?;
+        let start = Duration::from_secs(second);
+        writer.write_interval(&mut out, tag, &merged, start, Duration::from_secs(1))?;
+        let entry = figures.entry(second).or_default();
+        match tag {
+            None => {
+                entry.p50_ms = ms(&merged, 0.5);
+                entry.p99_ms = ms(&merged, 0.99);
+            }
+            Some(hlog::TAG_SEND_LAG) => entry.send_lag_p99_ms = ms(&merged, 0.99),
+            Some(_) => {}
         }
     }
     resultset::io::write_atomic(&dir.join(resultset::hlog_file(name)), &out)?;
-    Ok(seconds)
+    Ok(figures)
 }
 
 /// The shards' rows of `name` added second by second; p50, p99 and the send lag's p99 from the
@@ -122,7 +141,7 @@ fn per_second_logs(
 fn series_rows(
     shards: &[Shard],
     name: &str,
-    seconds: &BTreeMap<u64, Second>,
+    figures: &BTreeMap<u64, SecondFigures>,
 ) -> anyhow::Result<Vec<SeriesRow>> {
     let mut rows: BTreeMap<u64, SeriesRow> = BTreeMap::new();
     for shard in shards {
@@ -140,17 +159,13 @@ fn series_rows(
             add_row(merged, &row);
         }
     }
-    let ms = |h: &Histogram<u64>, q: f64| {
-        (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
-    };
     for (second, row) in rows.iter_mut() {
         // Row `second` covers the interval that starts at `second - 1`.
-        let tags = second.checked_sub(1).and_then(|k| seconds.get(&k));
-        let latency = tags.and_then(|t| t.get(&None));
-        row.p50_ms = latency.and_then(|h| ms(h, 0.5));
-        row.p99_ms = latency.and_then(|h| ms(h, 0.99));
-        let lag = tags.and_then(|t| t.get(&Some(hlog::TAG_SEND_LAG.to_string())));
-        row.send_lag_p99_ms = lag.and_then(|h| ms(h, 0.99));
+        let merged = second.checked_sub(1).and_then(|k| figures.get(&k));
+        let merged = merged.copied().unwrap_or_default();
+        row.p50_ms = merged.p50_ms;
+        row.p99_ms = merged.p99_ms;
+        row.send_lag_p99_ms = merged.send_lag_p99_ms;
     }
     Ok(rows.into_values().collect())
 }
