@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context as _;
 use hdrhistogram::Histogram;
 
+use super::stream::Seconds;
 use super::Shard;
 use crate::model::{HeldEnd, Outcome};
 use crate::record::connections::{ConnectionCounts, TlsCounts};
@@ -23,7 +24,8 @@ use crate::record::generator::CpuUse;
 use crate::record::recorder::Totals;
 use crate::record::summary::{self, RunFacts};
 use crate::record::totals_log;
-use crate::resultset::hlog::{self, HlogInterval, HlogWriter};
+use crate::resultset::hlog::{self, HlogWriter};
+use crate::resultset::io::StreamedFile;
 use crate::resultset::series::{self, SeriesRow};
 use crate::resultset::{self, TargetSummary};
 
@@ -88,51 +90,48 @@ struct SecondFigures {
 }
 
 /// Adds the shards' `<name>.hlog` intervals second by second and tag by tag into the merged
-/// log in `dir`, and returns each second's figures. The intervals stay compressed until their
-/// second is merged, and one histogram is decoded at a time: memory follows the logs' size
-/// (about 150 bytes per shard, second and tag), not the requests.
+/// log in `dir`, and returns each second's figures. The logs are read together a second at a
+/// time ([`Seconds`]) and one histogram is decoded at a time: memory does not grow with the
+/// run's length or its requests.
 fn per_second_logs(
     shards: &[Shard],
     name: &str,
     dir: &Path,
 ) -> anyhow::Result<BTreeMap<u64, SecondFigures>> {
-    let logs = shards
+    let paths: Vec<_> = shards
         .iter()
-        .map(|shard| hlog::read(&shard.dir.join(resultset::hlog_file(name))))
-        .collect::<Result<Vec<_>, _>>()?;
-    // (second, tag) → the shards' intervals of it, in the order the per-second log writes.
-    let mut slots: BTreeMap<(u64, Option<&str>), Vec<&HlogInterval>> = BTreeMap::new();
-    for interval in logs.iter().flatten() {
-        let second = (interval.start.as_secs_f64() + 1e-6).floor() as u64;
-        let key = (second, interval.tag.as_deref());
-        slots.entry(key).or_default().push(interval);
-    }
-    let mut out = Vec::new();
-    let mut writer = HlogWriter::begin(&mut out, common_start(shards))?;
+        .map(|shard| shard.dir.join(resultset::hlog_file(name)))
+        .collect();
+    let mut seconds = Seconds::open(&paths)?;
+    let mut out = StreamedFile::create(&dir.join(resultset::hlog_file(name)))?;
+    let mut writer = HlogWriter::begin(out.writer(), common_start(shards))?;
     let mut figures: BTreeMap<u64, SecondFigures> = BTreeMap::new();
     let ms = |h: &Histogram<u64>, q: f64| {
         (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
     };
-    for ((second, tag), intervals) in slots {
-        let mut merged = hlog::new_histogram();
-        for interval in intervals {
-            merged
-                .add(interval.histogram())
-                .expect("histograms with coldfront's bounds add");
-        }
-        let start = Duration::from_secs(second);
-        writer.write_interval(&mut out, tag, &merged, start, Duration::from_secs(1))?;
+    while let Some((second, by_tag)) = seconds.next_second()? {
         let entry = figures.entry(second).or_default();
-        match tag {
-            None => {
-                entry.p50_ms = ms(&merged, 0.5);
-                entry.p99_ms = ms(&merged, 0.99);
+        for (tag, intervals) in by_tag {
+            let mut merged = hlog::new_histogram();
+            for interval in intervals {
+                merged
+                    .add(interval.histogram())
+                    .expect("histograms with coldfront's bounds add");
             }
-            Some(hlog::TAG_SEND_LAG) => entry.send_lag_p99_ms = ms(&merged, 0.99),
-            Some(_) => {}
+            let start = Duration::from_secs(second);
+            let length = Duration::from_secs(1);
+            writer.write_interval(out.writer(), tag.as_deref(), &merged, start, length)?;
+            match tag.as_deref() {
+                None => {
+                    entry.p50_ms = ms(&merged, 0.5);
+                    entry.p99_ms = ms(&merged, 0.99);
+                }
+                Some(hlog::TAG_SEND_LAG) => entry.send_lag_p99_ms = ms(&merged, 0.99),
+                Some(_) => {}
+            }
         }
     }
-    resultset::io::write_atomic(&dir.join(resultset::hlog_file(name)), &out)?;
+    out.finish()?;
     Ok(figures)
 }
 

@@ -12,6 +12,7 @@
 //! nothing behind.
 
 mod combine;
+mod stream;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
