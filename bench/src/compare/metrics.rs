@@ -79,7 +79,7 @@ pub(crate) fn compare_target(
     found.latencies(a, b);
     let phases = [a.row_phases(), b.row_phases()];
     let series = [&a.target.series, &b.target.series];
-    found.throughput(series, &phases);
+    found.throughput(series, &phases, [a.phases.len(), b.phases.len()]);
     found.rates(series, &phases);
     found.gauges(series, &phases);
     found.metrics
@@ -134,15 +134,23 @@ impl Found<'_> {
         }
     }
 
-    /// Requests completed per second.
-    fn throughput(&mut self, series: BothSeries, phases: &[Vec<usize>; 2]) {
-        let completed: Vec<Vec<f64>> = series
-            .iter()
-            .map(|rows| rows.iter().map(|r| r.completed as f64).collect())
-            .collect();
+    /// Requests completed per second, over the seconds of the schedule: a row past its end
+    /// holds the last answers of a sliver of a second, and would count as a whole second with
+    /// next to nothing done (`past_end`: each side's number of phases, the tail's index).
+    fn throughput(&mut self, series: BothSeries, phases: &[Vec<usize>; 2], past_end: [usize; 2]) {
+        let mut completed: [Vec<f64>; 2] = Default::default();
+        let mut strata: [Vec<usize>; 2] = Default::default();
+        for side in 0..2 {
+            for (row, &phase) in series[side].iter().zip(&phases[side]) {
+                if phase != past_end[side] {
+                    completed[side].push(row.completed as f64);
+                    strata[side].push(phase);
+                }
+            }
+        }
         let estimate = stats::mean(
-            Side::phased(&completed[0], &phases[0]),
-            Side::phased(&completed[1], &phases[1]),
+            Side::phased(&completed[0], &strata[0]),
+            Side::phased(&completed[1], &strata[1]),
             &self.keyed("throughput_rps"),
         );
         let metric = "throughput_rps".to_string();

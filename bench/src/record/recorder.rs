@@ -240,6 +240,9 @@ pub struct Recorder {
     /// request due exactly at a second boundary counts in its own second whatever the ticker's
     /// wake-up jitter.
     sent_by_second: [AtomicU64; SENT_SLOTS],
+    /// The first second the ticker has not taken yet: a request sent after its own second was
+    /// taken (a late one) counts in this one, not in a slot read seconds later or never.
+    open_second: AtomicU64,
     /// Held streams open now and the most at once, shared by the recorders of one target's
     /// workers so the most at once is exact across them.
     held_gauge: Arc<OpenGauge>,
@@ -276,6 +279,7 @@ impl Recorder {
             }),
             sent: AtomicU64::new(0),
             sent_by_second: Default::default(),
+            open_second: AtomicU64::new(0),
             held_gauge: Arc::default(),
         }
     }
@@ -350,13 +354,13 @@ impl Recorder {
 
     /// A request was sent; `second` is the second of the run it is due in (0 = the first).
     pub fn record_sent(&self, second: u64) {
-        self.sent.fetch_add(1, Ordering::Relaxed);
-        self.sent_by_second[second as usize % SENT_SLOTS].fetch_add(1, Ordering::Relaxed);
+        self.record_sent_n(second, 1);
     }
 
     /// `count` requests due in `second` were dispatched (or given up) at once.
     pub(crate) fn record_sent_n(&self, second: u64, count: u64) {
         self.sent.fetch_add(count, Ordering::Relaxed);
+        let second = second.max(self.open_second.load(Ordering::Acquire));
         self.sent_by_second[second as usize % SENT_SLOTS].fetch_add(count, Ordering::Relaxed);
     }
 
@@ -375,6 +379,7 @@ impl Recorder {
             fold_interval(&mut state.totals, &state.interval);
             std::mem::swap(&mut state.interval, into);
         }
+        self.open_second.fetch_max(second + 1, Ordering::Release);
         into.sent = self.sent_by_second[second as usize % SENT_SLOTS].swap(0, Ordering::Relaxed);
     }
 
