@@ -55,6 +55,9 @@ impl Iterator for LogLines {
     }
 }
 
+/// One second's intervals by tag (`None`: corrected latency).
+pub(super) type SecondIntervals = BTreeMap<Option<String>, Vec<HlogInterval>>;
+
 /// The intervals of several logs, a second at a time.
 pub(super) struct Seconds {
     logs: Vec<Peekable<LogLines>>,
@@ -71,9 +74,7 @@ impl Seconds {
 
     /// The next second holding any interval, and its intervals by tag (`None`: corrected
     /// latency); `None` once every log is read.
-    pub(super) fn next_second(
-        &mut self,
-    ) -> anyhow::Result<Option<(u64, BTreeMap<Option<String>, Vec<HlogInterval>>)>> {
+    pub(super) fn next_second(&mut self) -> anyhow::Result<Option<(u64, SecondIntervals)>> {
         let mut earliest = None;
         for log in &mut self.logs {
             match log.peek() {
@@ -87,7 +88,7 @@ impl Seconds {
         let Some(second) = earliest else {
             return Ok(None);
         };
-        let mut by_tag: BTreeMap<Option<String>, Vec<HlogInterval>> = BTreeMap::new();
+        let mut by_tag = SecondIntervals::new();
         for log in &mut self.logs {
             while let Some(Ok((at, _))) = log.peek() {
                 if *at != second {
