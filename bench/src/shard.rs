@@ -71,8 +71,7 @@ impl Sharding {
     /// first, then after each earlier target's schedule, its timeout and [`BETWEEN_TARGETS`],
     /// so every shard computes the same times. `None` without `--start-at`.
     pub(crate) fn target_start(&self, plan: &Plan, position: usize) -> Option<SystemTime> {
-        let schedule: Duration = plan.load.phases.iter().map(|p| p.duration).sum();
-        let each = schedule + plan.load.timeout + BETWEEN_TARGETS;
+        let each = target_span(plan) + BETWEEN_TARGETS;
         self.start_at.map(|at| at + each * position as u32)
     }
 
@@ -82,15 +81,18 @@ impl Sharding {
             index: self.segment.index,
             count: self.segment.count,
             fingerprint,
-            start_at: self.start_at.map(rfc3339),
+            start_at: self.start_at.map(crate::resultset::rfc3339),
             clock: CLOCK.to_string(),
             start_late_ms: Default::default(),
         })
     }
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_millis(t).to_string()
+/// The longest one target's load can take: its phases and then its timeout for the last
+/// requests.
+pub(crate) fn target_span(plan: &Plan) -> Duration {
+    let schedule: Duration = plan.load.phases.iter().map(|p| p.duration).sum();
+    schedule + plan.load.timeout
 }
 
 /// `--shard I/N`: shard I (0-based) of N.
@@ -140,7 +142,7 @@ pub(crate) fn missed(start_at: SystemTime, now: SystemTime) -> Option<String> {
             "--start-at {} passed {:.1} s ago; shards that start at different times would not \
              send one schedule together, so this one refuses (give every shard a start a \
              little in the future)",
-            rfc3339(start_at),
+            crate::resultset::rfc3339(start_at),
             late.as_secs_f64()
         )
     })

@@ -67,8 +67,7 @@ pub fn command(request: &K8sRequest) -> anyhow::Result<Exit> {
     }
     let text = std::fs::read_to_string(&request.scenario)
         .with_context(|| format!("reading {}", request.scenario.display()))?;
-    let schedule: Duration = plan.load.phases.iter().map(|p| p.duration).sum();
-    let run_for = (schedule + plan.load.timeout) * names.len() as u32;
+    let run_for = crate::shard::target_span(&plan) * names.len() as u32;
     let start_at = SystemTime::now() + request.start_in;
     let manifests = manifests(request, &plan.name, &text, start_at, run_for);
     let mut out = String::new();
@@ -83,7 +82,7 @@ pub fn command(request: &K8sRequest) -> anyhow::Result<Exit> {
         request.out.display(),
         request.shards,
         plan.name,
-        humantime::format_rfc3339_millis(start_at),
+        crate::resultset::rfc3339(start_at),
         request.out.display()
     );
     Ok(Exit::Success)

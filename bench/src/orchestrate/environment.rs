@@ -1,8 +1,6 @@
 //! Facts about where a run happens, for the manifest: host, CPUs, coldfront version, git
 //! revision; and the process's file-descriptor limit, raised for the run.
 
-use std::time::SystemTime;
-
 use crate::resultset::HostInfo;
 
 pub(crate) fn host_info() -> HostInfo {
@@ -94,9 +92,7 @@ pub(crate) fn git_revision() -> Option<String> {
     option_env!("COLDFRONT_GIT_REVISION").map(str::to_owned)
 }
 
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_millis(t).to_string()
-}
+pub(crate) use crate::resultset::rfc3339;
 
 /// File descriptors coldfront keeps for itself beyond the load's connections: result files,
 /// logs, the database sampler, child processes' pipes, the runtime.

@@ -45,6 +45,11 @@ pub(crate) const TIMESERIES_FILE: &str = "timeseries.csv";
 /// The suffix of a file still being written.
 pub(crate) const PARTIAL_SUFFIX: &str = ".partial";
 
+/// A time as the result set writes it: RFC 3339, UTC, milliseconds.
+pub(crate) fn rfc3339(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
 /// `<target>.hlog`
 pub(crate) fn hlog_file(target: &str) -> String {
     format!("{target}.hlog")
