@@ -1,6 +1,7 @@
 //! Micro-benchmarks of what the load path does once per request: the schedule tick (open
-//! model), the request-mix pick, and recording (sent counter, finished sample, the per-second
-//! interval swap). Each is a few nanoseconds to a few tens; a regression here caps the request
+//! model), the request-mix pick, recording (sent counter, finished sample, the per-second
+//! interval swap), and the request's bytes (a static request's, and one with placeholders
+//! rendered into a warm write buffer). Each is a few nanoseconds to a few tens; a regression here caps the request
 //! rate one generator core can drive.
 //!
 //! `cargo bench --bench hot_path` (about 45 s).
@@ -9,7 +10,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use coldfront::load::schedule::{Arrival, ArrivalSchedule};
-use coldfront::load::RequestMix;
+use coldfront::load::{Endpoint, PreparedRequest, RequestMix};
 use coldfront::model::Arrivals;
 use coldfront::model::{Outcome, Sample};
 use coldfront::record::Recorder;
@@ -170,11 +171,58 @@ fn recording(c: &mut Criterion) {
     group.finish();
 }
 
+/// Two POSTs alike but for their placeholders: one static, one with a sequence number, a
+/// random integer, a pick and a UUID in its path, a header and its JSON body.
+const REQUESTS: &str = r#"
+name = "bench"
+seed = 1
+[targets.t]
+url = "http://127.0.0.1:8080"
+[[load.phases]]
+duration = "1s"
+rate = 1
+[[requests]]
+method = "POST"
+path = "/api/blogs?author=42"
+headers = { x-request-id = "3f2c9a1e-0b7d-4c55-9e1a-5d2f8b6c7a90", content-type = "application/json" }
+body = '{"title": "post 1234567", "category": "rust", "words": 250}'
+[[requests]]
+method = "POST"
+path = "/api/blogs?author={{int 1 500}}"
+headers = { x-request-id = "{{uuid}}", content-type = "application/json" }
+body = '{"title": "post {{seq}}", "category": "{{pick rust go zig}}", "words": {{int 10 900}}}'
+"#;
+
+fn request_bytes(c: &mut Criterion) {
+    let requests = coldfront::scenario::parse_requests(REQUESTS, std::path::Path::new("b.toml"))
+        .expect("the bench's scenario reads");
+    let endpoint = Endpoint {
+        base_url: "http://127.0.0.1:8080".parse().unwrap(),
+        addrs: vec!["127.0.0.1:8080".parse().unwrap()],
+        tls: None,
+    };
+    let mut group = c.benchmark_group("request_bytes");
+    group.throughput(Throughput::Elements(1));
+    for (name, template) in ["static", "placeholders"].into_iter().zip(&requests) {
+        let prepared = PreparedRequest::new(template, &endpoint).unwrap();
+        let bytes = prepared.request_bytes(false);
+        let mut buf = Vec::new();
+        let mut seq = 0u64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                seq += 1;
+                black_box(bytes.render(black_box(seq), &mut buf).len())
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = hot_path;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = schedule_tick, mix_pick, recording
+    targets = schedule_tick, mix_pick, recording, request_bytes
 }
 criterion_main!(hot_path);

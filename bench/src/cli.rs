@@ -21,14 +21,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run scenarios against their targets and save a result set per scenario.
-    Run(RunArgs),
+    /// Run scenarios (or a one-line run, `--url`) against their targets and save a result set
+    /// per scenario.
+    Run(Box<RunArgs>),
     /// Check scenario files without running them.
     Validate(ValidateArgs),
     /// Draw charts and report.html for result sets, or a static site of several (--out).
     Report(ReportArgs),
-    /// Compare two result sets of one scenario: per metric, the change and whether it is
-    /// significant (block bootstrap over per-second intervals).
+    /// Compare two sides of one scenario (a result set, a repeated set, or several sets each):
+    /// per metric, the change and whether it is significant beyond run-to-run noise.
     Compare(CompareArgs),
     /// Merge the result sets of a sharded run (`run --shard I/N`) into one, exactly.
     Merge(MergeArgs),
@@ -89,8 +90,11 @@ pub struct ServePersistentArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Scenario files, or directories whose *.toml files are run in name order.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "url")]
     pub scenarios: Vec<PathBuf>,
+    /// A one-line run instead of files: `--url URL --rate R --duration D`.
+    #[command(flatten)]
+    pub one_line: crate::scenario::one_line::OneLine,
     /// Directory that receives one result set per scenario.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
@@ -106,6 +110,11 @@ pub struct RunArgs {
     /// Multiply every phase duration by this factor (keeps each phase's shape).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub duration_scale: f64,
+    /// Run each scenario N times, its targets interleaved (A B A B …), into one result set
+    /// holding each repetition (`rep-1/` …) and a summary pooling them; `compare` then builds
+    /// its intervals between runs, so they include run-to-run noise.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100), conflicts_with = "shard")]
+    pub repeat: u32,
     /// PostgreSQL for built-in targets instead of a throwaway cluster; for external targets,
     /// the database whose connections are sampled (also DATABASE_URL).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
@@ -141,6 +150,12 @@ pub struct RunArgs {
     /// directory must exist; written whatever the exit code).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Serve the run's live metrics at http://ADDR/metrics while it runs (Prometheus text
+    /// format, or OpenMetrics when the scraper asks for it): requests by outcome, in flight,
+    /// connections, cold starts, database connections and a corrected-latency histogram per
+    /// target, updated once per second. Listened on before any load; stops when the run ends.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -240,12 +255,13 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The baseline result set (A).
-    #[arg(value_name = "RESULT_SET")]
-    pub a: PathBuf,
-    /// The result set compared with it (B); with --between it may be left out (B = A).
-    #[arg(value_name = "RESULT_SET", required_unless_present = "between")]
-    pub b: Option<PathBuf>,
+    /// The baseline (A): a result set, a set run with --repeat (its repetitions are its runs),
+    /// or several result sets of one side separated by commas (`results/a1,results/a2`).
+    #[arg(value_name = "RESULT_SET", value_parser = compare::parse_side)]
+    pub a: compare::SidePaths,
+    /// The side compared with it (B), given as A is; with --between it may be left out (B = A).
+    #[arg(value_name = "RESULT_SET", required_unless_present = "between", value_parser = compare::parse_side)]
+    pub b: Option<compare::SidePaths>,
     /// Compare target A_TARGET of A with target B_TARGET of B (of the same result set when B
     /// is left out): e.g. `--between persistent serverless`.
     #[arg(long, num_args = 2, value_names = ["A_TARGET", "B_TARGET"])]
@@ -261,6 +277,10 @@ pub struct CompareArgs {
     /// Largest relative change of a significant regression that still passes ("5%" or "0.05").
     #[arg(long, default_value = "5%", value_parser = compare::parse_tolerance)]
     pub tolerance: f64,
+    /// With one run a side, count a change only beyond this relative change ("20%" or
+    /// "0.2") for every metric, instead of the allowances measured between identical runs.
+    #[arg(long, value_name = "FRACTION", value_parser = compare::parse_tolerance)]
+    pub noise_allowance: Option<f64>,
     /// Also draw A's and B's latency spectra overlaid, per target, into this file (.svg or .png).
     #[arg(long, value_name = "PATH", value_parser = compare::parse_chart_path)]
     pub chart: Option<PathBuf>,
@@ -273,8 +293,8 @@ impl CompareArgs {
     /// The request `compare` runs.
     pub(crate) fn request(&self) -> compare::CompareRequest {
         compare::CompareRequest {
-            a: self.a.clone(),
-            b: self.b.clone(),
+            a: self.a.0.clone(),
+            b: self.b.as_ref().map(|side| side.0.clone()),
             between: self
                 .between
                 .as_deref()
@@ -283,6 +303,7 @@ impl CompareArgs {
             format: self.format,
             fail_on_regression: self.fail_on_regression,
             tolerance: self.tolerance,
+            noise_allowance: self.noise_allowance,
             chart: self.chart.clone(),
             junit: self.junit.clone(),
         }

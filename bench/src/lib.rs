@@ -105,10 +105,9 @@ fn report_command(args: &cli::ReportArgs) -> anyhow::Result<Exit> {
         }
         None => {
             for dir in &sets {
-                let run = resultset::ResultSet::read(dir)?;
-                resultset::hgrm::write_set(&run)?;
-                let page = report::write_page(&run, dir, None)?;
-                println!("report: {}", page.display());
+                for page in report::rewrite(dir)? {
+                    println!("report: {}", page.display());
+                }
             }
         }
     }

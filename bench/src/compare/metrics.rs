@@ -1,11 +1,14 @@
 //! The metrics `compare` compares, and where each comes from in a target's recording: the
 //! per-second `.hlog` intervals for latencies, the per-second series for throughput, rates and
 //! connections. A metric is compared when both sides measured it. Every second is labelled
-//! with the scenario phase it fell in, so that resamples keep each phase's seconds.
+//! with the scenario phase it fell in, so that resamples keep each phase's seconds. A side is
+//! one run or several (repetitions, several result sets); each run is kept apart, since the
+//! run is the unit the interval is built on when there are several.
 
 use hdrhistogram::Histogram;
 
 use super::model::MetricComparison;
+use super::noise::Judge;
 use super::stats::{self, Better, Bootstrap, Estimate, Side};
 use crate::model::Unit;
 use crate::resultset::hlog::HlogInterval;
@@ -62,26 +65,30 @@ impl Recorded<'_> {
     }
 }
 
-/// Every metric both `a` and `b` measured, in a fixed order: latency percentiles, throughput,
-/// rates, gauges.
+/// Every metric both sides measured, in a fixed order: latency percentiles, throughput, rates,
+/// gauges. `a` and `b` hold one recording of the target per run of that side.
 pub(crate) fn compare_target(
-    a: Recorded,
-    b: Recorded,
+    a: &[Recorded],
+    b: &[Recorded],
     bootstrap: &Bootstrap,
-    tolerance: f64,
+    judge: &Judge,
 ) -> Vec<MetricComparison> {
     let mut found = Found {
-        target: &b.target.name,
+        target: &b[0].target.name,
         bootstrap,
-        tolerance,
+        judge,
         metrics: Vec::new(),
     };
     found.latencies(a, b);
-    let phases = [a.row_phases(), b.row_phases()];
-    let series = [&a.target.series, &b.target.series];
-    found.throughput(series, &phases, [a.phases.len(), b.phases.len()]);
-    found.rates(series, &phases);
-    found.gauges(series, &phases);
+    let runs: Vec<Recorded> = a.iter().chain(b).copied().collect();
+    let both = Both {
+        split: a.len(),
+        phases: runs.iter().map(Recorded::row_phases).collect(),
+        runs,
+    };
+    found.throughput(&both);
+    found.rates(&both);
+    found.gauges(&both);
     found.metrics
 }
 
@@ -89,12 +96,43 @@ pub(crate) fn compare_target(
 struct Found<'a> {
     target: &'a str,
     bootstrap: &'a Bootstrap,
-    tolerance: f64,
+    judge: &'a Judge,
     metrics: Vec<MetricComparison>,
 }
 
-/// Both sides' series.
-type BothSeries<'a> = [&'a Vec<SeriesRow>; 2];
+/// Every run of both sides (A's first, `split` of them), with the phase of each series row.
+struct Both<'a> {
+    split: usize,
+    runs: Vec<Recorded<'a>>,
+    phases: Vec<Vec<usize>>,
+}
+
+impl Both<'_> {
+    /// Per-run values of each series row kept by `keep` (with the row's phase), as one side's
+    /// and the other's [`Side`]s, then the statistic on them.
+    fn sides<T, R>(
+        &self,
+        keep: impl Fn(&Recorded, &SeriesRow, usize) -> Option<T>,
+        statistic: impl FnOnce(&[Side<T>], &[Side<T>]) -> R,
+    ) -> R {
+        let kept: Vec<(Vec<T>, Vec<usize>)> = self
+            .runs
+            .iter()
+            .zip(&self.phases)
+            .map(|(run, phases)| {
+                run.target
+                    .series
+                    .iter()
+                    .zip(phases)
+                    .filter_map(|(row, &phase)| keep(run, row, phase).map(|v| (v, phase)))
+                    .unzip()
+            })
+            .collect();
+        let sides: Vec<Side<T>> = kept.iter().map(|(v, p)| Side::phased(v, p)).collect();
+        let (a, b) = sides.split_at(self.split);
+        statistic(a, b)
+    }
+}
 
 impl Found<'_> {
     /// The bootstrap of one metric family: its own seed, so the result is the same whatever
@@ -105,29 +143,36 @@ impl Found<'_> {
 
     fn push(&mut self, metric: String, unit: Unit, better: Better, estimate: Option<Estimate>) {
         if let Some(estimate) = estimate {
-            let comparison = MetricComparison::new(metric, unit, better, &estimate, self.tolerance);
+            let comparison = self.judge.judge(metric, unit, better, &estimate);
             self.metrics.push(comparison);
         }
     }
 
     /// Percentiles of each latency distribution, from the per-second `.hlog` intervals.
-    fn latencies(&mut self, a: Recorded, b: Recorded) {
-        for (family, percentiles) in distributions(a.target, b.target) {
-            let (a_intervals, b_intervals) = (log(a.target, family), log(b.target, family));
-            let (a_phases, b_phases) = (
-                a.interval_phases(a_intervals),
-                b.interval_phases(b_intervals),
-            );
+    fn latencies(&mut self, a: &[Recorded], b: &[Recorded]) {
+        let reports_cold = |runs: &[Recorded]| runs.iter().all(|r| r.target.reports_cold_starts());
+        for (family, percentiles) in distributions(reports_cold(a) && reports_cold(b)) {
+            let runs: Vec<&Recorded> = a.iter().chain(b).collect();
+            let histograms: Vec<Vec<Histogram<u64>>> = runs
+                .iter()
+                .map(|run| histograms(log(run.target, family)))
+                .collect();
+            let refs: Vec<Vec<&Histogram<u64>>> =
+                histograms.iter().map(|h| h.iter().collect()).collect();
+            let phases: Vec<Vec<usize>> = runs
+                .iter()
+                .map(|run| run.interval_phases(log(run.target, family)))
+                .collect();
+            let sides: Vec<Side<&Histogram<u64>>> = refs
+                .iter()
+                .zip(&phases)
+                .map(|(h, p)| Side::phased(h, p))
+                .collect();
+            let (a_sides, b_sides) = sides.split_at(a.len());
             let quantiles: Vec<f64> = percentiles.iter().map(|p| p.1).collect();
-            let (a_histograms, b_histograms) = (histograms(a_intervals), histograms(b_intervals));
-            let estimates = stats::quantiles(
-                Side::phased(&a_histograms.iter().collect::<Vec<_>>(), &a_phases),
-                Side::phased(&b_histograms.iter().collect::<Vec<_>>(), &b_phases),
-                &quantiles,
-                &self.keyed(family),
-            );
+            let estimates = stats::quantiles(a_sides, b_sides, &quantiles, &self.keyed(family));
             for (k, (name, _)) in percentiles.iter().enumerate() {
-                let estimate = estimates.as_ref().map(|e| milliseconds(e[k]));
+                let estimate = estimates.as_ref().map(|e| milliseconds(&e[k]));
                 let metric = format!("{family}.{name}");
                 self.push(metric, Unit::Milliseconds, Better::Lower, estimate);
             }
@@ -136,61 +181,36 @@ impl Found<'_> {
 
     /// Requests completed per second, over the seconds of the schedule: a row past its end
     /// holds the last answers of a sliver of a second, and would count as a whole second with
-    /// next to nothing done (`past_end`: each side's number of phases, the tail's index).
-    fn throughput(&mut self, series: BothSeries, phases: &[Vec<usize>; 2], past_end: [usize; 2]) {
-        let mut completed: [Vec<f64>; 2] = Default::default();
-        let mut strata: [Vec<usize>; 2] = Default::default();
-        for side in 0..2 {
-            for (row, &phase) in series[side].iter().zip(&phases[side]) {
-                if phase != past_end[side] {
-                    completed[side].push(row.completed as f64);
-                    strata[side].push(phase);
-                }
-            }
-        }
-        let estimate = stats::mean(
-            Side::phased(&completed[0], &strata[0]),
-            Side::phased(&completed[1], &strata[1]),
-            &self.keyed("throughput_rps"),
+    /// next to nothing done (the tail's phase index is the number of phases).
+    fn throughput(&mut self, both: &Both) {
+        let bootstrap = self.keyed("throughput_rps");
+        let estimate = both.sides(
+            |run, row, phase| (phase != run.phases.len()).then_some(row.completed as f64),
+            |a, b| stats::mean(a, b, &bootstrap),
         );
         let metric = "throughput_rps".to_string();
         self.push(metric, Unit::RequestsPerSecond, Better::Higher, estimate);
     }
 
     /// Timeout, error and throttle rates over the requests completed.
-    fn rates(&mut self, series: BothSeries, phases: &[Vec<usize>; 2]) {
+    fn rates(&mut self, both: &Both) {
         for (metric, numerator) in RATES {
-            let rows: Vec<Vec<(u64, u64)>> = series
-                .iter()
-                .map(|rows| rows.iter().map(|r| (numerator(r), r.completed)).collect())
-                .collect();
-            let estimate = stats::ratio(
-                Side::phased(&rows[0], &phases[0]),
-                Side::phased(&rows[1], &phases[1]),
-                &self.keyed(metric),
+            let bootstrap = self.keyed(metric);
+            let estimate = both.sides(
+                |_, row, _| Some((numerator(row), row.completed)),
+                |a, b| stats::ratio(a, b, &bootstrap),
             );
             self.push(metric.into(), Unit::Ratio, Better::Lower, estimate);
         }
     }
 
     /// Gauges by their mean over the seconds sampled.
-    fn gauges(&mut self, series: BothSeries, phases: &[Vec<usize>; 2]) {
+    fn gauges(&mut self, both: &Both) {
         for (metric, sample) in GAUGES {
-            // The seconds with a sample, and their phases.
-            let sampled: Vec<(Vec<f64>, Vec<usize>)> = series
-                .iter()
-                .zip(phases)
-                .map(|(rows, phases)| {
-                    rows.iter()
-                        .zip(phases)
-                        .filter_map(|(r, &phase)| sample(r).map(|v| (v as f64, phase)))
-                        .unzip()
-                })
-                .collect();
-            let estimate = stats::mean(
-                Side::phased(&sampled[0].0, &sampled[0].1),
-                Side::phased(&sampled[1].0, &sampled[1].1),
-                &self.keyed(metric),
+            let bootstrap = self.keyed(metric);
+            let estimate = both.sides(
+                |_, row, _| sample(row).map(|v| v as f64),
+                |a, b| stats::mean(a, b, &bootstrap),
             );
             self.push(metric.into(), Unit::Count, Better::Lower, estimate);
         }
@@ -198,14 +218,11 @@ impl Found<'_> {
 }
 
 /// The latency distributions compared, with their percentiles: cold-start latency only when
-/// both sides report cold starts.
-fn distributions(
-    a: &TargetData,
-    b: &TargetData,
-) -> Vec<(&'static str, &'static [(&'static str, f64)])> {
+/// every run of both sides reports cold starts.
+fn distributions(cold: bool) -> Vec<(&'static str, &'static [(&'static str, f64)])> {
     let mut families: Vec<(&str, &[(&str, f64)])> =
         vec![("latency", &PERCENTILES), ("service_time", &PERCENTILES)];
-    if a.reports_cold_starts() && b.reports_cold_starts() {
+    if cold {
         families.push(("cold_latency", &COLD_PERCENTILES));
     }
     families
@@ -226,7 +243,7 @@ fn histograms(intervals: &[HlogInterval]) -> Vec<Histogram<u64>> {
 }
 
 /// Microseconds (as recorded) to milliseconds.
-fn milliseconds(estimate: Estimate) -> Estimate {
+fn milliseconds(estimate: &Estimate) -> Estimate {
     let ms = |us: f64| us / 1000.0;
     Estimate {
         a: ms(estimate.a),
@@ -234,6 +251,15 @@ fn milliseconds(estimate: Estimate) -> Estimate {
         interval: estimate.interval.map(|i| stats::ConfidenceInterval {
             low: ms(i.low),
             high: ms(i.high),
+        }),
+        per_run: estimate
+            .per_run
+            .clone()
+            .map(|run| run.into_iter().map(ms).collect()),
+        spread: estimate.spread.map(|s| stats::Spread {
+            difference: ms(s.difference),
+            standard_error: ms(s.standard_error),
+            df: s.df,
         }),
     }
 }

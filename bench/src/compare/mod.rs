@@ -1,19 +1,25 @@
-//! `coldfront compare A B`: two result sets of one scenario, metric by metric, with a verdict
-//! from a bootstrap over their per-second intervals.
+//! `coldfront compare A B`: two sides of one scenario, metric by metric, with a verdict that
+//! allows for run-to-run noise. A side is one result set, a set run with `--repeat` (its
+//! repetitions are its runs), or several result sets; with several runs on a side the interval
+//! is built between runs, with one run a side a change counts only beyond the noise allowance
+//! ([`noise`]).
 //!
-//! [`load`] reads and checks the pair, [`compare`] builds the [`Comparison`] (pure),
+//! [`load`] reads and checks the sides, [`compare`] builds the [`Comparison`] (pure),
 //! [`render`] turns it into text, Markdown or JSON, and [`command`] ties them to the CLI and
 //! its exit code.
 
 pub(crate) mod metrics;
 pub(crate) mod model;
+pub(crate) mod noise;
 pub(crate) mod render;
 pub(crate) mod stats;
 pub(crate) mod transform;
 
 use std::path::{Path, PathBuf};
 
-pub(crate) use model::{Comparison, MetricComparison, RunInfo, TargetComparison};
+pub(crate) use model::{
+    Comparison, MetricComparison, RunCounts, RunInfo, RunToRunNoise, TargetComparison,
+};
 pub(crate) use stats::Bootstrap;
 
 use crate::resultset::{ReadError, ResultSet};
@@ -74,10 +80,10 @@ pub(crate) enum CompareError {
 /// What `coldfront compare` was asked (its command line, parsed).
 #[derive(Debug, Clone)]
 pub(crate) struct CompareRequest {
-    /// The baseline result set.
-    pub a: PathBuf,
-    /// The result set compared with it; `None` = A again (with `between`).
-    pub b: Option<PathBuf>,
+    /// The baseline: one result set or several (each may hold repetitions).
+    pub a: Vec<PathBuf>,
+    /// The side compared with it; `None` = A again (with `between`).
+    pub b: Option<Vec<PathBuf>>,
     /// `--between A_TARGET B_TARGET`.
     pub between: Option<(String, String)>,
     /// `--phase NAME`.
@@ -86,6 +92,9 @@ pub(crate) struct CompareRequest {
     pub fail_on_regression: bool,
     /// Relative change (0.05 = 5%) a significant regression may have and still pass.
     pub tolerance: f64,
+    /// `--noise-allowance`: the relative change one run a side must exceed to count, for every
+    /// metric (instead of the measured table).
+    pub noise_allowance: Option<f64>,
     /// `--chart PATH` (.svg or .png).
     pub chart: Option<PathBuf>,
     /// `--junit FILE`: a JUnit test case per metric `--fail-on-regression` judges.
@@ -103,17 +112,30 @@ pub enum Format {
     Json,
 }
 
-/// Loads both result sets and checks that they can be compared.
-pub(crate) fn load(a_dir: &Path, b_dir: &Path) -> Result<(ResultSet, ResultSet), CompareError> {
-    let load_side = |side, dir: &Path| {
-        ResultSet::read(dir).map_err(|problem| CompareError::Load {
+/// The runs of one side: each directory's repetitions when it was run with `--repeat`, else
+/// the directory itself.
+fn load_side(side: &'static str, dirs: &[PathBuf]) -> Result<Vec<ResultSet>, CompareError> {
+    let mut runs = Vec::new();
+    for dir in dirs {
+        let read = ResultSet::read_runs(dir).map_err(|problem| CompareError::Load {
             side,
             dir: dir.to_path_buf(),
             problem,
-        })
-    };
-    let (a, b) = (load_side("A", a_dir)?, load_side("B", b_dir)?);
-    check_comparable(&a, &b)?;
+        })?;
+        runs.extend(read);
+    }
+    Ok(runs)
+}
+
+/// Loads both sides and checks that every run can be compared with every other.
+pub(crate) fn load(
+    a_dirs: &[PathBuf],
+    b_dirs: &[PathBuf],
+) -> Result<(Vec<ResultSet>, Vec<ResultSet>), CompareError> {
+    let (a, b) = (load_side("A", a_dirs)?, load_side("B", b_dirs)?);
+    for run in a.iter().chain(&b) {
+        check_comparable(&a[0], run)?;
+    }
     Ok((a, b))
 }
 
@@ -137,38 +159,49 @@ fn check_comparable(a: &ResultSet, b: &ResultSet) -> Result<(), CompareError> {
     Ok(())
 }
 
-/// Compares every target both result sets measured (A is the baseline).
-pub(crate) fn compare(
-    a: &ResultSet,
-    b: &ResultSet,
-    bootstrap: &Bootstrap,
-    tolerance: f64,
-) -> Result<Comparison, CompareError> {
-    check_comparable(a, b)?;
-    let pairs: Vec<_> = b
+/// The targets measured in every run of a side, in its first run's order.
+fn measured_in_all(runs: &[ResultSet]) -> Vec<&str> {
+    runs[0]
         .targets
         .iter()
-        .filter_map(|tb| a.target(&tb.name).map(|ta| (ta, tb)))
-        .collect();
+        .map(|t| t.name.as_str())
+        .filter(|name| runs.iter().all(|run| run.target(name).is_some()))
+        .collect()
+}
+
+/// Compares every target both sides measured (A is the baseline), each side one run or more.
+pub(crate) fn compare(
+    a: &[ResultSet],
+    b: &[ResultSet],
+    bootstrap: &Bootstrap,
+    tolerance: f64,
+    noise_allowance: Option<f64>,
+) -> Result<Comparison, CompareError> {
+    for run in a.iter().chain(b) {
+        check_comparable(&a[0], run)?;
+    }
+    let judge = noise::Judge {
+        noise: noise::Noise::of([a.len(), b.len()], noise_allowance),
+        tolerance,
+    };
+    let (in_a, in_b) = (measured_in_all(a), measured_in_all(b));
+    let names: Vec<&str> = in_b.iter().copied().filter(|n| in_a.contains(n)).collect();
+    fn recorded<'r>(runs: &'r [ResultSet], name: &str) -> Vec<metrics::Recorded<'r>> {
+        runs.iter()
+            .map(|run| metrics::Recorded {
+                target: run.target(name).expect("measured in every run"),
+                phases: &run.manifest.scenario.phases,
+            })
+            .collect()
+    }
     // One thread per target: every statistic has its own seed, so the result is the same.
     let metrics: Vec<Vec<MetricComparison>> = std::thread::scope(|scope| {
-        let running: Vec<_> = pairs
+        let running: Vec<_> = names
             .iter()
-            .map(|&(ta, tb)| {
-                scope.spawn(move || {
-                    metrics::compare_target(
-                        metrics::Recorded {
-                            target: ta,
-                            phases: &a.manifest.scenario.phases,
-                        },
-                        metrics::Recorded {
-                            target: tb,
-                            phases: &b.manifest.scenario.phases,
-                        },
-                        bootstrap,
-                        tolerance,
-                    )
-                })
+            .map(|&name| {
+                let (ra, rb) = (recorded(a, name), recorded(b, name));
+                let judge = &judge;
+                scope.spawn(move || metrics::compare_target(&ra, &rb, bootstrap, judge))
             })
             .collect();
         running
@@ -176,47 +209,59 @@ pub(crate) fn compare(
             .map(|thread| thread.join().expect("a target's comparison panicked"))
             .collect()
     });
-    let targets = pairs
+    let mut targets: Vec<TargetComparison> = names
         .iter()
         .zip(metrics)
-        .map(|(&(_, tb), metrics)| TargetComparison {
-            name: tb.name.clone(),
-            kind: tb.kind,
+        .map(|(&name, metrics)| TargetComparison {
+            name: name.to_string(),
+            kind: b[0].target(name).expect("measured").kind,
             metrics,
         })
         .collect();
-    let only_in = |one: &ResultSet, other: &ResultSet| -> Vec<String> {
-        one.targets
-            .iter()
-            .filter(|t| other.target(&t.name).is_none())
-            .map(|t| t.name.clone())
+    let metrics_judged = judge.gate(&mut targets);
+    let only_in = |one: &[&str], other: &[&str]| -> Vec<String> {
+        one.iter()
+            .filter(|n| !other.contains(n))
+            .map(|n| n.to_string())
             .collect()
     };
+    let noise = match judge.noise {
+        noise::Noise::Measured => RunToRunNoise::Measured,
+        _ => RunToRunNoise::NotMeasured,
+    };
+    let every_run = |runs: &[ResultSet]| -> Vec<RunInfo> {
+        if runs.len() > 1 {
+            runs.iter().map(run_info).collect()
+        } else {
+            Vec::new()
+        }
+    };
     Ok(Comparison {
-        scenario: b.manifest.scenario.name.clone(),
-        a: run_info(a),
-        b: run_info(b),
-        method: bootstrap.into(),
+        scenario: b[0].manifest.scenario.name.clone(),
+        a: run_info(&a[0]),
+        b: run_info(&b[0]),
+        a_runs: every_run(a),
+        b_runs: every_run(b),
+        runs: RunCounts {
+            a: a.len(),
+            b: b.len(),
+        },
+        run_to_run_noise: noise,
+        method: model::Method::of(bootstrap, noise),
         tolerance,
+        metrics_judged,
         targets,
-        only_in_a: only_in(a, b),
-        only_in_b: only_in(b, a),
+        only_in_a: only_in(&in_a, &in_b),
+        only_in_b: only_in(&in_b, &in_a),
     })
 }
 
-/// Each side reduced to one target, both renamed `A_TARGET → B_TARGET`, so the pair is
-/// compared like one target measured twice.
-fn between(
-    a: &ResultSet,
-    a_target: &str,
-    b: &ResultSet,
-    b_target: &str,
-) -> Result<(ResultSet, ResultSet), CompareError> {
-    let label = format!("{a_target} → {b_target}");
-    Ok((
-        transform::only_target(a, a_target, &label)?,
-        transform::only_target(b, b_target, &label)?,
-    ))
+/// `transform` applied to every run of a side.
+fn each(
+    runs: &[ResultSet],
+    transform: impl Fn(&ResultSet) -> Result<ResultSet, CompareError>,
+) -> Result<Vec<ResultSet>, CompareError> {
+    runs.iter().map(transform).collect()
 }
 
 fn run_info(run: &ResultSet) -> RunInfo {
@@ -236,16 +281,19 @@ pub(crate) fn command(args: &CompareRequest) -> anyhow::Result<Exit> {
     if let Some(path) = &args.junit {
         crate::junit::check_path(path)?;
     }
-    let b_dir = args.b.as_deref().unwrap_or(&args.a);
-    let (mut a, mut b) = load(&args.a, b_dir)?;
+    let b_dirs = args.b.as_deref().unwrap_or(&args.a);
+    let (mut a, mut b) = load(&args.a, b_dirs)?;
     if let Some(phase) = &args.phase {
-        a = transform::only_phase(&a, phase)?;
-        b = transform::only_phase(&b, phase)?;
+        a = each(&a, |run| transform::only_phase(run, phase))?;
+        b = each(&b, |run| transform::only_phase(run, phase))?;
     }
     if let Some((a_target, b_target)) = &args.between {
-        (a, b) = between(&a, a_target, &b, b_target)?;
+        let label = format!("{a_target} → {b_target}");
+        a = each(&a, |run| transform::only_target(run, a_target, &label))?;
+        b = each(&b, |run| transform::only_target(run, b_target, &label))?;
     }
-    let comparison = compare(&a, &b, &Bootstrap::default(), args.tolerance)?;
+    let bootstrap = Bootstrap::default();
+    let comparison = compare(&a, &b, &bootstrap, args.tolerance, args.noise_allowance)?;
     let output = match args.format {
         Format::Text => render::text(&comparison),
         Format::Markdown => render::markdown(&comparison),
@@ -253,7 +301,7 @@ pub(crate) fn command(args: &CompareRequest) -> anyhow::Result<Exit> {
     };
     print!("{output}");
     if let Some(path) = &args.chart {
-        write_chart(&a, &b, path)?;
+        write_chart(&a[0], &b[0], path)?;
         eprintln!("chart: {}", path.display());
     }
     let failures: Vec<String> = comparison
@@ -353,6 +401,21 @@ pub(crate) fn parse_chart_path(text: &str) -> Result<PathBuf, String> {
         Some(_) => Ok(path),
         None => Err(format!("{text:?} must end in .svg or .png")),
     }
+}
+
+/// The result sets of one side, as given on the command line.
+#[derive(Debug, Clone)]
+pub struct SidePaths(pub Vec<PathBuf>);
+
+/// A side: one path, or several separated by commas.
+pub(crate) fn parse_side(text: &str) -> Result<SidePaths, String> {
+    let paths: Vec<PathBuf> = text.split(',').map(PathBuf::from).collect();
+    if paths.iter().any(|p| p.as_os_str().is_empty()) {
+        return Err(format!(
+            "{text:?} has an empty path (expected DIR or DIR,DIR,…)"
+        ));
+    }
+    Ok(SidePaths(paths))
 }
 
 /// `--tolerance`: `5%` or `0.05`, from 0 to 100%.

@@ -6,17 +6,23 @@
 //! {"scenario": "quickstart",
 //!  "a": {"dir": "…", "status": "complete", "started_at": "…", "git_revision": "…", …},
 //!  "b": {…},
+//!  "runs": {"a": 1, "b": 1}, "run_to_run_noise": "not_measured",
 //!  "method": {"name": "block bootstrap over per-second intervals", "resamples": 1000,
 //!             "confidence": 0.95, "seed": …, "min_seconds": 3, "resampled_within": "phase"},
 //!  "tolerance": 0.05,
 //!  "targets": [{"name": "serverless", "kind": "serverless", "metrics": [
 //!     {"metric": "latency.p99", "unit": "ms", "better": "lower", "a": 1.8, "b": 2.1,
 //!      "change": 0.3, "relative_change": 0.1667, "interval": {"low": 0.1, "high": 0.5},
-//!      "verdict": "regressed", "beyond_tolerance": true}, …]}],
+//!      "allowance": 0.12, "verdict": "regressed", "beyond_tolerance": true}, …]}],
 //!  "only_in_a": [], "only_in_b": []}
 //! ```
 //! `relative_change` is `null` when A is 0 and B is not; `interval` is `null` with verdict
-//! `insufficient_data`.
+//! `insufficient_data`. `a` and `b` describe each side's first run, `a_runs` and `b_runs` every
+//! run when a side has several. With several runs on a side, `run_to_run_noise` is
+//! `measured`, a side's value is the mean of its runs' values (listed in the metric's `a_runs`
+//! and `b_runs`), the interval is built between runs and `allowance` is `null`; with one run a
+//! side it is `not_measured` and a significant change within `allowance` (relative) has the
+//! verdict `within_noise`.
 
 use std::path::PathBuf;
 
@@ -27,21 +33,51 @@ use crate::model::{RunStatus, TargetKind, Unit};
 
 /// Name of the method, as printed with every result.
 pub(crate) const METHOD_NAME: &str = "block bootstrap over per-second intervals";
+/// Name of the method with several runs on a side.
+pub(crate) const BETWEEN_RUNS_METHOD_NAME: &str = "Student t between runs (Welch)";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Comparison {
     pub scenario: String,
     pub a: RunInfo,
     pub b: RunInfo,
+    /// Every run of a side, when it has several (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub a_runs: Vec<RunInfo>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub b_runs: Vec<RunInfo>,
+    pub runs: RunCounts,
+    pub run_to_run_noise: RunToRunNoise,
     pub method: Method,
     /// Relative change (0.05 = 5%) a significant regression may have before it fails
     /// `--fail-on-regression`.
     pub tolerance: f64,
+    /// Metrics compared, all judged together by `--fail-on-regression` (so that identical
+    /// runs fail it at most 5% of the time, not 5% per metric).
+    #[serde(default)]
+    pub metrics_judged: usize,
     /// Targets of both result sets, in B's order.
     pub targets: Vec<TargetComparison>,
     /// Targets measured in only one of the result sets.
     pub only_in_a: Vec<String>,
     pub only_in_b: Vec<String>,
+}
+
+/// How many runs each side has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RunCounts {
+    pub a: usize,
+    pub b: usize,
+}
+
+/// Whether the interval holds the variance between runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RunToRunNoise {
+    /// Several runs on a side: the interval is built between runs.
+    Measured,
+    /// One run a side: changes count only beyond the noise allowance.
+    NotMeasured,
 }
 
 /// Which result set a side is.
@@ -66,10 +102,14 @@ pub(crate) struct Method {
     pub resampled_within: String,
 }
 
-impl From<&Bootstrap> for Method {
-    fn from(bootstrap: &Bootstrap) -> Method {
+impl Method {
+    pub(crate) fn of(bootstrap: &Bootstrap, noise: RunToRunNoise) -> Method {
+        let name = match noise {
+            RunToRunNoise::Measured => BETWEEN_RUNS_METHOD_NAME,
+            RunToRunNoise::NotMeasured => METHOD_NAME,
+        };
         Method {
-            name: METHOD_NAME.to_string(),
+            name: name.to_string(),
             resamples: bootstrap.resamples,
             confidence: bootstrap.confidence,
             seed: bootstrap.seed,
@@ -101,10 +141,22 @@ pub(crate) struct MetricComparison {
     pub relative_change: Option<f64>,
     /// Confidence interval of B − A (`method.confidence`).
     pub interval: Option<ConfidenceInterval>,
+    /// Each run's value, when a side has several runs (A's value is then their mean).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub a_runs: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub b_runs: Vec<f64>,
+    /// The relative change identical runs stay within, when run-to-run noise was not
+    /// measured (one run a side): a significant change within it is `within_noise`.
+    pub allowance: Option<f64>,
     pub verdict: Verdict,
-    /// A significant regression whose relative change exceeds the tolerance (a regression
-    /// from zero always does).
+    /// A regression that fails `--fail-on-regression`: significant, beyond the tolerance (a
+    /// regression from zero always is), and significant still when every metric compared is
+    /// judged together (`Comparison::metrics_judged`; see `compare::noise::Judge::gate`).
     pub beyond_tolerance: bool,
+    /// With several runs on a side: the difference's standard error and degrees of freedom.
+    #[serde(skip)]
+    pub spread: Option<super::stats::Spread>,
 }
 
 impl MetricComparison {
@@ -114,6 +166,7 @@ impl MetricComparison {
         better: Better,
         estimate: &super::stats::Estimate,
         tolerance: f64,
+        allowance: Option<f64>,
     ) -> MetricComparison {
         let change = estimate.change();
         let relative_change = if estimate.a != 0.0 {
@@ -124,6 +177,7 @@ impl MetricComparison {
             None
         };
         let verdict = super::stats::verdict(estimate, better);
+        let verdict = super::noise::allow(verdict, relative_change, allowance);
         let beyond_tolerance = verdict == Verdict::Regressed
             && relative_change.is_none_or(|relative| relative.abs() > tolerance);
         MetricComparison {
@@ -135,8 +189,12 @@ impl MetricComparison {
             change,
             relative_change,
             interval: estimate.interval,
+            a_runs: estimate.per_run[0].clone(),
+            b_runs: estimate.per_run[1].clone(),
+            allowance,
             verdict,
             beyond_tolerance,
+            spread: estimate.spread,
         }
     }
 }
@@ -148,6 +206,7 @@ pub(crate) struct Tally {
     pub regressed: usize,
     pub beyond_tolerance: usize,
     pub unchanged: usize,
+    pub within_noise: usize,
     pub insufficient: usize,
 }
 
@@ -171,6 +230,7 @@ impl Comparison {
                 Verdict::Improved => tally.improved += 1,
                 Verdict::Regressed => tally.regressed += 1,
                 Verdict::NoSignificantChange => tally.unchanged += 1,
+                Verdict::WithinNoise => tally.within_noise += 1,
                 Verdict::InsufficientData => tally.insufficient += 1,
             }
             tally.beyond_tolerance += usize::from(metric.beyond_tolerance);

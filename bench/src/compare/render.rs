@@ -1,7 +1,7 @@
 //! Renderers of a [`Comparison`]: a terminal table, a pull-request comment in Markdown, and
 //! JSON. Pure: each returns the text, the caller prints it.
 
-use super::model::{Comparison, MetricComparison, RunInfo, TargetComparison};
+use super::model::{Comparison, MetricComparison, RunInfo, RunToRunNoise, TargetComparison};
 use super::stats::Verdict;
 use crate::model::RunStatus;
 use crate::model::{percent, Unit};
@@ -19,9 +19,24 @@ const HEADERS: [&str; 7] = [
 /// The terminal table, one block per target.
 pub(crate) fn text(comparison: &Comparison) -> String {
     let mut out = format!("coldfront compare: {}\n", comparison.scenario);
-    for (side, run) in [("A", &comparison.a), ("B", &comparison.b)] {
-        out += &format!("  {side}  {}  ({})\n", run.dir.display(), run_facts(run));
+    for (side, first, all) in sides(comparison) {
+        match all {
+            [] => {
+                out += &format!(
+                    "  {side}  {}  ({})\n",
+                    first.dir.display(),
+                    run_facts(first)
+                )
+            }
+            runs => {
+                out += &format!("  {side}  {} runs\n", runs.len());
+                for run in runs {
+                    out += &format!("       {}  ({})\n", run.dir.display(), run_facts(run));
+                }
+            }
+        }
     }
+    out += &format!("  {}\n", noise_line(comparison));
     for target in &comparison.targets {
         out += &format!("\n{} ({})\n", target.name, target.kind);
         let mut headers = HEADERS.map(String::from);
@@ -47,10 +62,21 @@ pub(crate) fn text(comparison: &Comparison) -> String {
 pub(crate) fn markdown(comparison: &Comparison) -> String {
     let mut out = format!("## coldfront compare: `{}`\n\n", comparison.scenario);
     out += "| | result set | started | revision | status |\n|---|---|---|---|---|\n";
-    for (side, run) in [
-        ("**A** (baseline)", &comparison.a),
-        ("**B**", &comparison.b),
-    ] {
+    let named = |side: &str| match side {
+        "A" => "**A** (baseline)",
+        _ => "**B**",
+    };
+    let every_run = sides(comparison)
+        .into_iter()
+        .flat_map(|(side, first, all)| {
+            let runs: Vec<&RunInfo> = if all.is_empty() {
+                vec![first]
+            } else {
+                all.iter().collect()
+            };
+            runs.into_iter().map(move |run| (named(side), run))
+        });
+    for (side, run) in every_run {
         out += &format!(
             "| {side} | `{}` | {} | {} | {} |\n",
             run.dir.display(),
@@ -78,6 +104,7 @@ pub(crate) fn markdown(comparison: &Comparison) -> String {
             out += &format!("| {} |\n", cells.join(" | "));
         }
     }
+    out += &format!("\n{}\n", noise_line(comparison));
     let only = only_in_lines(comparison, |name| format!("`{name}`"));
     if !only.is_empty() {
         out += &only;
@@ -227,18 +254,45 @@ fn verdict_words(verdict: Verdict) -> &'static str {
         Verdict::Improved => "improved",
         Verdict::Regressed => "regressed",
         Verdict::NoSignificantChange => "no significant change",
+        Verdict::WithinNoise => "within run-to-run noise",
         Verdict::InsufficientData => "too little data",
     }
 }
 
 fn text_verdict(metric: &MetricComparison, tolerance: f64) -> String {
     let words = verdict_words(metric.verdict);
-    match metric.verdict {
-        Verdict::Regressed if metric.beyond_tolerance => {
+    match (metric.verdict, metric.allowance) {
+        (Verdict::Regressed, _) if metric.beyond_tolerance => {
             format!("{words} (beyond {})", percent(tolerance))
         }
-        Verdict::Regressed => format!("{words} (within {})", percent(tolerance)),
+        (Verdict::Regressed, _) => format!("{words} (within {})", percent(tolerance)),
+        (Verdict::WithinNoise, Some(allowance)) => format!("{words} (±{})", percent(allowance)),
         _ => words.to_string(),
+    }
+}
+
+/// Each side's first run and, when it has several, all of them.
+fn sides(comparison: &Comparison) -> [(&'static str, &RunInfo, &[RunInfo]); 2] {
+    [
+        ("A", &comparison.a, &comparison.a_runs),
+        ("B", &comparison.b, &comparison.b_runs),
+    ]
+}
+
+/// Whether the intervals hold run-to-run noise, in words.
+fn noise_line(comparison: &Comparison) -> String {
+    match comparison.run_to_run_noise {
+        RunToRunNoise::Measured => format!(
+            "run-to-run noise: measured ({} run{} of A, {} of B); each side's value is the mean \
+             of its runs'",
+            comparison.runs.a,
+            if comparison.runs.a == 1 { "" } else { "s" },
+            comparison.runs.b
+        ),
+        RunToRunNoise::NotMeasured => "run-to-run noise: not measured (one run a side); a \
+             change counts only beyond the noise allowance identical runs stay within (see \
+             --noise-allowance; repeat runs with `run --repeat N` to measure it)"
+            .to_string(),
     }
 }
 
@@ -250,6 +304,10 @@ fn markdown_verdict(metric: &MetricComparison, tolerance: f64) -> String {
             format!("🔴 **{words}** (beyond {})", percent(tolerance))
         }
         Verdict::Regressed => format!("🟠 {words} (within {})", percent(tolerance)),
+        Verdict::WithinNoise => match metric.allowance {
+            Some(allowance) => format!("{words} (±{})", percent(allowance)),
+            None => words.to_string(),
+        },
         Verdict::NoSignificantChange | Verdict::InsufficientData => words.to_string(),
     }
 }
@@ -315,7 +373,29 @@ fn only_in_lines(comparison: &Comparison, name: impl Fn(&str) -> String) -> Stri
 }
 
 fn method_line(comparison: &Comparison) -> String {
+    let mut line = interval_method(comparison);
+    if comparison.metrics_judged > 1 {
+        line += &format!(
+            "; --fail-on-regression judges the {} metrics together (a regression fails only \
+             when still significant at 5%/{}), so identical runs fail it at most 5% of the time",
+            comparison.metrics_judged, comparison.metrics_judged
+        );
+    }
+    line
+}
+
+fn interval_method(comparison: &Comparison) -> String {
     let method = &comparison.method;
+    if comparison.run_to_run_noise == RunToRunNoise::Measured {
+        return format!(
+            "{}: each run's value of the metric is one observation; {} Student t interval of \
+             the difference of the sides' means (Welch's when both sides have two runs or \
+             more, else with the variance of the side that has); significant when it \
+             excludes 0",
+            method.name,
+            percent(method.confidence)
+        );
+    }
     format!(
         "{}: {} resamples of each run's seconds, drawn within each {} (seed {}), {} \
          percentile confidence interval of B − A; significant when it excludes 0, and no \
@@ -331,9 +411,15 @@ fn method_line(comparison: &Comparison) -> String {
 
 fn tally_line(comparison: &Comparison) -> String {
     let tally = comparison.tally();
+    // Changes within the noise allowance are named only when there are some: with the
+    // allowance set to 0 the words would always read "0 within run-to-run noise".
+    let within_noise = match tally.within_noise {
+        0 => String::new(),
+        n => format!(", {n} within run-to-run noise"),
+    };
     format!(
-        "{} regressed ({} beyond the {} tolerance), {} improved, {} no significant change, {} \
-         too little data",
+        "{} regressed ({} beyond the {} tolerance), {} improved, {} no significant \
+         change{within_noise}, {} too little data",
         tally.regressed,
         tally.beyond_tolerance,
         percent(comparison.tolerance),

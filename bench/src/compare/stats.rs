@@ -1,7 +1,14 @@
-//! The statistics of `compare`, as pure functions: a block bootstrap over per-second intervals
-//! giving a confidence interval of B − A for quantiles, ratios of sums and means.
+//! The statistics of `compare`, as pure functions: a confidence interval of B − A for
+//! quantiles, ratios of sums and means, from one run a side or from several.
 //!
-//! Each second of a run is one block: seconds of A and of B are resampled independently with
+//! With several runs on a side (repetitions, or several result sets), the unit is the run: each
+//! run's value of the statistic is one observation, and the interval comes from how they vary
+//! between runs ([`runs`]), so it holds the run-to-run variance that one run cannot show. With
+//! one run a side, the interval is a block bootstrap over its per-second intervals, which holds
+//! the variance between seconds only; `compare` then counts a change only beyond a noise
+//! allowance measured between identical runs (see `compare::noise`).
+//!
+//! In the block bootstrap, each second of a run is one block: seconds of A and of B are resampled independently with
 //! replacement (a seeded generator, so the same inputs always give the same answer), the
 //! statistic is recomputed on each merged resample, and the percentile interval of the
 //! resampled differences is the confidence interval. Resampling whole seconds keeps what
@@ -17,7 +24,11 @@
 //! without merging histograms.
 
 mod resample;
+mod runs;
 mod spectrum;
+mod student;
+
+pub(crate) use runs::Spread;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -78,13 +89,18 @@ impl ConfidenceInterval {
     }
 }
 
-/// A statistic of A and of B on all their seconds, with the bootstrap interval of B − A
-/// (`None`: too few informative seconds on a side for an interval).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A statistic of A and of B, with the interval of B − A (`None`: too few informative seconds
+/// on a side, or too few runs, for an interval). With several runs on a side, its value is the
+/// mean of its runs' values, and `per_run` holds them (empty for a side of one run).
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Estimate {
     pub a: f64,
     pub b: f64,
     pub interval: Option<ConfidenceInterval>,
+    pub per_run: [Vec<f64>; 2],
+    /// With several runs on a side: the difference's standard error and degrees of freedom,
+    /// for an interval at another confidence.
+    pub spread: Option<Spread>,
 }
 
 impl Estimate {
@@ -109,6 +125,9 @@ pub(crate) enum Verdict {
     Regressed,
     /// The interval contains zero.
     NoSignificantChange,
+    /// Significant within one run a side, but no larger than the change identical runs show
+    /// between themselves (the noise allowance): not counted as a change.
+    WithinNoise,
     /// Too few informative seconds on a side for an interval.
     InsufficientData,
 }
@@ -157,23 +176,21 @@ impl<'a, T> Side<'a, T> {
 }
 
 /// Quantiles (`0.5`, `0.99`, …) of the merged per-second histograms of A and of B, each with
-/// its interval, all from the same resamples. `None` when a side recorded nothing.
+/// its interval, all from the same resamples. `a` and `b` hold one side's runs. `None` when a
+/// side recorded nothing.
 pub(crate) fn quantiles(
-    a: Side<&Histogram<u64>>,
-    b: Side<&Histogram<u64>>,
+    a: &[Side<&Histogram<u64>>],
+    b: &[Side<&Histogram<u64>>],
     quantiles: &[f64],
     bootstrap: &Bootstrap,
 ) -> Option<Vec<Estimate>> {
-    let recorded = [recorded(a.seconds), recorded(b.seconds)];
+    let recorded: Vec<_> = a.iter().chain(b).map(|run| recorded(run.seconds)).collect();
     let index = ValueIndex::new(recorded.iter().flatten());
-    let spectra = [
-        Spectrum::new(&index, &recorded[0]),
-        Spectrum::new(&index, &recorded[1]),
-    ];
+    let spectra: Vec<Spectrum> = recorded.iter().map(|r| Spectrum::new(&index, r)).collect();
     let mut scratch = Scratch::new(&index);
-    let informative = [spectra[0].informative(), spectra[1].informative()];
-    run(&a, &b, informative, bootstrap, |side, weights| {
-        spectra[side].quantiles(&index, weights, quantiles, &mut scratch)
+    let informative: Vec<usize> = spectra.iter().map(Spectrum::informative).collect();
+    estimate(a, b, &informative, bootstrap, |run, weights| {
+        spectra[run].quantiles(&index, weights, quantiles, &mut scratch)
     })
 }
 
@@ -181,36 +198,33 @@ pub(crate) fn quantiles(
 /// rate: timeouts and completed requests per second). `None` when a side's denominators sum
 /// to zero. Seconds with a zero denominator are resampled but carry no information.
 pub(crate) fn ratio(
-    a: Side<(u64, u64)>,
-    b: Side<(u64, u64)>,
+    a: &[Side<(u64, u64)>],
+    b: &[Side<(u64, u64)>],
     bootstrap: &Bootstrap,
 ) -> Option<Estimate> {
-    let informative = |side: &Side<(u64, u64)>| side.seconds.iter().filter(|r| r.1 > 0).count();
-    let rows = [a.seconds, b.seconds];
-    let estimates = run(
-        &a,
-        &b,
-        [informative(&a), informative(&b)],
-        bootstrap,
-        |side, weights| {
-            let (mut numerator, mut denominator) = (0u64, 0u64);
-            for (&(n, d), &w) in rows[side].iter().zip(&weights.counts) {
-                numerator += u64::from(w) * n;
-                denominator += u64::from(w) * d;
-            }
-            (denominator > 0).then(|| vec![numerator as f64 / denominator as f64])
-        },
-    );
-    estimates.map(|e| e[0])
+    let runs: Vec<&[(u64, u64)]> = a.iter().chain(b).map(|run| run.seconds).collect();
+    let informative: Vec<usize> = runs
+        .iter()
+        .map(|seconds| seconds.iter().filter(|r| r.1 > 0).count())
+        .collect();
+    let estimates = estimate(a, b, &informative, bootstrap, |run, weights| {
+        let (mut numerator, mut denominator) = (0u64, 0u64);
+        for (&(n, d), &w) in runs[run].iter().zip(&weights.counts) {
+            numerator += u64::from(w) * n;
+            denominator += u64::from(w) * d;
+        }
+        (denominator > 0).then(|| vec![numerator as f64 / denominator as f64])
+    });
+    estimates.map(|mut e| e.swap_remove(0))
 }
 
 /// The mean of per-second samples (requests completed per second, connections open). `None`
 /// when a side has no sample.
-pub(crate) fn mean(a: Side<f64>, b: Side<f64>, bootstrap: &Bootstrap) -> Option<Estimate> {
-    let rows = [a.seconds, b.seconds];
-    let informative = [a.seconds.len(), b.seconds.len()];
-    let estimates = run(&a, &b, informative, bootstrap, |side, weights| {
-        let (sum, n) = rows[side]
+pub(crate) fn mean(a: &[Side<f64>], b: &[Side<f64>], bootstrap: &Bootstrap) -> Option<Estimate> {
+    let runs: Vec<&[f64]> = a.iter().chain(b).map(|run| run.seconds).collect();
+    let informative: Vec<usize> = runs.iter().map(|seconds| seconds.len()).collect();
+    let estimates = estimate(a, b, &informative, bootstrap, |run, weights| {
+        let (sum, n) = runs[run]
             .iter()
             .zip(&weights.counts)
             .fold((0.0, 0u64), |(sum, n), (&x, &w)| {
@@ -218,13 +232,65 @@ pub(crate) fn mean(a: Side<f64>, b: Side<f64>, bootstrap: &Bootstrap) -> Option<
             });
         (n > 0).then(|| vec![sum / n as f64])
     });
-    estimates.map(|e| e[0])
+    estimates.map(|mut e| e.swap_remove(0))
 }
 
-/// The bootstrap of a statistic with one or more values: `of(side, weights)` computes them on
-/// side 0 (A) or 1 (B) with each second counted `weights` times; all ones for the point
-/// estimate. `informative`: each side's seconds with a sample, for the `min_seconds` rule.
-fn run<T>(
+/// A statistic with one or more values, on A's runs and B's: `of(run, weights)` computes them
+/// on run `run` (A's runs first, then B's) with each second counted `weights` times; all ones
+/// for a run's own value. `informative`: each run's seconds with a sample. One run a side: the
+/// block bootstrap over seconds; more: the interval between runs.
+fn estimate<T>(
+    a: &[Side<T>],
+    b: &[Side<T>],
+    informative: &[usize],
+    bootstrap: &Bootstrap,
+    of: impl FnMut(usize, &Weights) -> Option<Vec<f64>>,
+) -> Option<Vec<Estimate>> {
+    match (a, b) {
+        ([a], [b]) => within_run(a, b, [informative[0], informative[1]], bootstrap, of),
+        _ => between_runs(a, b, bootstrap, of),
+    }
+}
+
+/// Each run's values, then per value the mean of each side's runs and the interval between
+/// runs ([`runs::interval`]). A run that recorded nothing for the statistic is left out; a
+/// side with no run left has no estimate.
+fn between_runs<T>(
+    a: &[Side<T>],
+    b: &[Side<T>],
+    bootstrap: &Bootstrap,
+    mut of: impl FnMut(usize, &Weights) -> Option<Vec<f64>>,
+) -> Option<Vec<Estimate>> {
+    let mut values: [Vec<Vec<f64>>; 2] = Default::default();
+    for (run, side) in a.iter().chain(b).enumerate() {
+        if let Some(v) = of(run, &Weights::all(side.seconds.len())) {
+            values[usize::from(run >= a.len())].push(v);
+        }
+    }
+    let count = values[0].first()?.len().min(values[1].first()?.len());
+    let column =
+        |side: usize, k: usize| -> Vec<f64> { values[side].iter().map(|v| v[k]).collect() };
+    Some(
+        (0..count)
+            .map(|k| {
+                let (a_runs, b_runs) = (column(0, k), column(1, k));
+                let spread = runs::spread(&a_runs, &b_runs);
+                let per_run = |v: Vec<f64>| if v.len() > 1 { v } else { Vec::new() };
+                Estimate {
+                    a: runs::mean(&a_runs),
+                    b: runs::mean(&b_runs),
+                    interval: spread.map(|s| s.interval(bootstrap.confidence)),
+                    per_run: [per_run(a_runs), per_run(b_runs)],
+                    spread,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The block bootstrap of a statistic on one run a side: `of(0 | 1, weights)` computes it on A
+/// or B. `informative`: each side's seconds with a sample, for the `min_seconds` rule.
+fn within_run<T>(
     a: &Side<T>,
     b: &Side<T>,
     informative: [usize; 2],
@@ -261,9 +327,17 @@ fn run<T>(
                 a: point_a[k],
                 b: point_b[k],
                 interval: intervals[k],
+                per_run: Default::default(),
+                spread: None,
             })
             .collect(),
     )
+}
+
+/// The upper `p` quantile of the standard normal distribution (Student's t with 10⁴ degrees of
+/// freedom, within 10⁻⁴ of it).
+pub(crate) fn normal_quantile(p: f64) -> f64 {
+    student::quantile(p, 1e4)
 }
 
 /// The percentile interval of resampled differences; `None` when fewer than half of the
@@ -286,5 +360,7 @@ fn percentile_interval(
     })
 }
 
+#[cfg(test)]
+mod noise_tests;
 #[cfg(test)]
 mod tests;

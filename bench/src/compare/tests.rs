@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::compare::model::RunToRunNoise;
 use crate::compare::stats::Verdict;
 use crate::model::{RunStatus, TargetKind};
 use crate::resultset::{TargetData, SCHEMA_VERSION};
@@ -61,7 +62,14 @@ fn a_slower_target_regresses_and_the_same_one_does_not() {
             target("new", 2, STEADY, 6),
         ],
     );
-    let comparison = compare(&a, &b, &Bootstrap::default(), 0.05).unwrap();
+    let comparison = compare(
+        std::slice::from_ref(&a),
+        std::slice::from_ref(&b),
+        &Bootstrap::default(),
+        0.05,
+        Some(0.0),
+    )
+    .unwrap();
     assert_eq!(comparison.only_in_a, ["gone"]);
     assert_eq!(comparison.only_in_b, ["new"]);
     let names: Vec<&str> = comparison.targets.iter().map(|t| t.name.as_str()).collect();
@@ -99,6 +107,80 @@ fn a_slower_target_regresses_and_the_same_one_does_not() {
         .all(|(_, m)| !m.metric.starts_with("cold_latency")));
 }
 
+/// `runs` result sets of one target whose median is `median_ms` × each run's own factor.
+fn runs(medians_ms: &[f64], seed: u64) -> Vec<ResultSet> {
+    medians_ms
+        .iter()
+        .enumerate()
+        .map(|(k, &median_ms)| {
+            let shape = Shape {
+                median_ms,
+                ..STEADY
+            };
+            run("api", vec![target("t", 0, shape, seed + k as u64)])
+        })
+        .collect()
+}
+
+fn p50(comparison: &Comparison) -> &MetricComparison {
+    comparison
+        .metrics()
+        .find(|(_, m)| m.metric == "latency.p50")
+        .unwrap()
+        .1
+}
+
+#[test]
+fn several_runs_a_side_build_the_interval_between_runs() {
+    // Each run's level differs by a few percent, as runs on one machine do; the five runs of
+    // each side overlap.
+    let a = runs(&[2.0, 2.12, 1.94, 2.06, 1.9], 10);
+    let b = runs(&[2.1, 1.96, 2.04, 1.92, 2.08], 20);
+    let comparison = compare(&a, &b, &Bootstrap::default(), 0.05, None).unwrap();
+    assert_eq!((comparison.a_runs.len(), comparison.b_runs.len()), (5, 5));
+    let metric = p50(&comparison);
+    assert_eq!((metric.a_runs.len(), metric.b_runs.len()), (5, 5));
+    assert_eq!(
+        metric.allowance, None,
+        "the noise was measured: no allowance"
+    );
+    assert_eq!(metric.verdict, Verdict::NoSignificantChange);
+    assert_eq!(comparison.failures().count(), 0);
+    let single = compare(&a[1..2], &b[3..4], &Bootstrap::default(), 0.05, None).unwrap();
+    assert_eq!(single.run_to_run_noise, RunToRunNoise::NotMeasured);
+    assert!(p50(&single).a_runs.is_empty() && p50(&single).allowance.is_some());
+
+    // The same spread with B 30% slower in every run: regressed, and --fail-on-regression fails.
+    let slower = runs(&[2.73, 2.55, 2.65, 2.5, 2.7], 30);
+    let comparison = compare(&a, &slower, &Bootstrap::default(), 0.05, None).unwrap();
+    let metric = p50(&comparison);
+    assert_eq!(metric.verdict, Verdict::Regressed);
+    assert!(metric.beyond_tolerance);
+    let interval = metric.interval.unwrap();
+    assert!(interval.low > 0.3 && interval.high < 0.9, "{interval:?}");
+}
+
+#[test]
+fn one_run_a_side_counts_a_significant_change_only_beyond_the_allowance() {
+    let a = runs(&[2.0], 40);
+    let b = runs(&[2.2], 41);
+    let judged = |allowance| {
+        let comparison = compare(&a, &b, &Bootstrap::default(), 0.05, Some(allowance)).unwrap();
+        let metric = p50(&comparison).clone();
+        (
+            metric.verdict,
+            metric.allowance,
+            comparison.failures().count() > 0,
+        )
+    };
+    // A 10% change: significant within the runs, so regressed with no allowance ...
+    assert_eq!(judged(0.0), (Verdict::Regressed, Some(0.0), true));
+    // ... and within run-to-run noise under a 20% allowance, which does not fail CI.
+    let (verdict, allowance, fails) = judged(0.2);
+    assert_eq!((verdict, allowance), (Verdict::WithinNoise, Some(0.2)));
+    assert!(!fails);
+}
+
 #[test]
 fn cold_start_latency_is_compared_when_both_report_cold_starts() {
     let serverless = Shape {
@@ -111,7 +193,14 @@ fn cold_start_latency_is_compared_when_both_report_cold_starts() {
     };
     let a = run("fn", vec![target("s", 0, serverless, 1)]);
     let b = run("fn", vec![target("s", 0, serverless, 2)]);
-    let comparison = compare(&a, &b, &Bootstrap::default(), 0.05).unwrap();
+    let comparison = compare(
+        std::slice::from_ref(&a),
+        std::slice::from_ref(&b),
+        &Bootstrap::default(),
+        0.05,
+        Some(0.0),
+    )
+    .unwrap();
     let cold: Vec<&MetricComparison> = comparison
         .metrics()
         .map(|(_, m)| m)
@@ -128,7 +217,14 @@ fn cold_start_latency_is_compared_when_both_report_cold_starts() {
 fn different_scenarios_and_versions_are_refused_naming_both() {
     let a = run("alpha", vec![target("t", 0, STEADY, 1)]);
     let b = run("beta", vec![target("t", 0, STEADY, 1)]);
-    let error = compare(&a, &b, &Bootstrap::default(), 0.05).unwrap_err();
+    let error = compare(
+        std::slice::from_ref(&a),
+        std::slice::from_ref(&b),
+        &Bootstrap::default(),
+        0.05,
+        Some(0.0),
+    )
+    .unwrap_err();
     assert_eq!(
         error.to_string(),
         "cannot compare result sets of different scenarios: A (/results/alpha) is \"alpha\", \
@@ -136,7 +232,14 @@ fn different_scenarios_and_versions_are_refused_naming_both() {
     );
     let mut newer = run("alpha", vec![target("t", 0, STEADY, 1)]);
     newer.manifest.schema_version = SCHEMA_VERSION + 1;
-    let error = compare(&a, &newer, &Bootstrap::default(), 0.05).unwrap_err();
+    let error = compare(
+        std::slice::from_ref(&a),
+        std::slice::from_ref(&newer),
+        &Bootstrap::default(),
+        0.05,
+        Some(0.0),
+    )
+    .unwrap_err();
     assert!(error.to_string().contains(&format!(
         "A (/results/alpha) is version {SCHEMA_VERSION}, B (/results/alpha) is version {}",
         SCHEMA_VERSION + 1
@@ -171,10 +274,10 @@ fn ten_minute_pair_compares_quickly() {
     synthetic::write(&build(3), &b_dir).unwrap();
 
     let started = Instant::now();
-    let (a, b) = load(&a_dir, &b_dir).unwrap();
+    let (a, b) = load(&[a_dir], &[b_dir]).unwrap();
     let loaded = started.elapsed();
     let (started, cpu_before) = (Instant::now(), process_cpu_time());
-    let comparison = compare(&a, &b, &Bootstrap::default(), 0.05).unwrap();
+    let comparison = compare(&a, &b, &Bootstrap::default(), 0.05, Some(0.0)).unwrap();
     let (compared, cpu) = (started.elapsed(), process_cpu_time() - cpu_before);
     let metrics = comparison.metrics().count();
     println!(

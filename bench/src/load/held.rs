@@ -27,16 +27,17 @@ use crate::scenario::{HeldProtocol, HeldRequest};
 /// How long the generator waits for a WebSocket closing handshake it started or answered.
 const CLOSE_WAIT: Duration = Duration::from_millis(250);
 
-/// Sends held request `request_index` (intended at `intended_at`), holds it, and records it.
+/// Sends held request `request_index` as request number `seq` (its placeholders rendered for
+/// it; intended at `intended_at`), holds it, and records it.
 pub(super) async fn send_and_record(
     ctx: &LoadContext,
-    request_index: usize,
+    (request_index, seq): (usize, u64),
     held: HeldRequest,
     intended_at: Instant,
     deadline: Instant,
 ) {
-    let request = &ctx.requests[request_index];
-    let run = hold(ctx, request, held, deadline).await;
+    let request = ctx.requests[request_index].for_seq(seq);
+    let run = hold(ctx, &request, held, deadline).await;
     let (sample, held_sample) = run.samples(intended_at, request_index);
     ctx.recorder.record_held(&sample, &held_sample);
 }

@@ -59,9 +59,11 @@ impl LoadContext {
         let request_index = self.mix.pick(seq);
         let request = &self.requests[request_index];
         if let Some(held) = request.wire().held() {
-            return held::send_and_record(self, request_index, *held, intended_at, deadline).await;
+            let which = (request_index, seq);
+            return held::send_and_record(self, which, *held, intended_at, deadline).await;
         }
-        let exchange = self.client.execute(request, deadline).await;
+        let request = request.for_seq(seq);
+        let exchange = self.client.execute(&request, deadline).await;
         let sample = Sample {
             outcome: exchange.outcome,
             latency: exchange.done_at.saturating_duration_since(intended_at),

@@ -18,10 +18,8 @@ use hdrhistogram::Histogram;
 
 use super::stream::Seconds;
 use super::Shard;
-use crate::model::{HeldEnd, Outcome};
-use crate::record::connections::{ConnectionCounts, TlsCounts};
+use crate::record::connections::ConnectionCounts;
 use crate::record::generator::CpuUse;
-use crate::record::recorder::Totals;
 use crate::record::summary::{self, RunFacts};
 use crate::record::totals_log;
 use crate::resultset::hlog::{self, HlogWriter};
@@ -51,7 +49,7 @@ pub(super) fn target(shards: &[Shard], name: &str, dir: &Path) -> anyhow::Result
         })?;
     }
     for s in &summaries {
-        add_counters(&mut totals, s);
+        summary::add_counters(&mut totals, s);
     }
     let facts = run_facts(&summaries);
     totals_log::write(
@@ -188,6 +186,11 @@ fn add_row(into: &mut SeriesRow, row: &SeriesRow) {
     into.client_timeouts += row.client_timeouts;
     into.function_timeouts += row.function_timeouts;
     into.held_open = sum(into.held_open, row.held_open);
+    // Counts by error kind add up; the connection range does not (left unknown).
+    into.http_4xx = sum(into.http_4xx, row.http_4xx);
+    into.http_5xx = sum(into.http_5xx, row.http_5xx);
+    into.connect_errors = sum(into.connect_errors, row.connect_errors);
+    into.io_errors = sum(into.io_errors, row.io_errors);
     into.late += row.late;
     into.generator_cpu = match (into.generator_cpu, row.generator_cpu) {
         (Some(a), Some(b)) => Some(a.max(b)),
@@ -195,67 +198,13 @@ fn add_row(into: &mut SeriesRow, row: &SeriesRow) {
     };
 }
 
-/// A shard's counters into the merged totals.
-fn add_counters(totals: &mut Totals, s: &TargetSummary) {
-    totals.outcomes.0[Outcome::Ok.index()] += s.ok;
-    for (outcome, n) in &s.errors {
-        totals.outcomes.0[outcome.index()] += n;
-    }
-    for (cause, n) in &s.failures {
-        *totals.failures.entry(*cause).or_default() += n;
-    }
-    if let Some(cold) = s.cold_starts {
-        totals.cold_starts = Some(totals.cold_starts.unwrap_or(0) + cold);
-    }
-    if let Some(generator) = &s.generator {
-        totals.late += generator.late;
-        totals.late_timeouts += generator.late_timeouts;
-    }
-    totals.sent += s.sent;
-    if let (Some(into), Some(held)) = (totals.held.as_mut(), &s.held) {
-        for (end, n) in [
-            (HeldEnd::Held, held.held),
-            (HeldEnd::Completed, held.completed),
-            (HeldEnd::Cut, held.cut),
-            (HeldEnd::Refused, held.refused),
-            (HeldEnd::Failed, held.failed),
-        ] {
-            into.ends[end.index()] += n;
-        }
-        for (status, n) in &held.refused_by_status {
-            if let Ok(status) = status.parse::<u16>() {
-                *into.refused_by_status.entry(status).or_default() += n;
-            }
-        }
-        into.messages += held.messages;
-        into.messages_sent += held.messages_sent;
-        into.max_open += held.max_open;
-    }
-}
-
 /// The shards ran side by side: the longest load, connections added, the database's highest
 /// sample, the generators' CPUs together.
 fn run_facts(summaries: &[&TargetSummary]) -> RunFacts {
     let mut connections = ConnectionCounts::default();
-    let mut tls = TlsCounts::default();
     for s in summaries {
-        let c = &s.connections;
-        connections.opened += c.opened;
-        connections.closed += c.closed;
-        connections.failed += c.failed;
-        connections.reused += c.reused;
-        connections.stale += c.stale;
-        connections.max_open += c.max_open;
-        if let Some(t) = &c.tls {
-            tls.handshakes += t.handshakes;
-            tls.tls13 += t.tls1_3;
-            tls.tls12 += t.tls1_2;
-            tls.h2 += t.alpn_h2;
-            tls.http1 += t.alpn_http1_1;
-            tls.resumed += t.resumed;
-        }
+        summary::add_connections(&mut connections, &s.connections);
     }
-    connections.tls = tls;
     let generators: Vec<_> = summaries
         .iter()
         .filter_map(|s| s.generator.as_ref())

@@ -265,6 +265,8 @@ fn merged_manifest(
                 })
                 .collect(),
         }),
+        repetition: None,
+        repetitions: None,
         ..first.manifest.clone()
     }
 }

@@ -4,6 +4,7 @@
 mod environment;
 mod leftovers;
 pub mod postgres;
+mod repeat;
 mod sampler;
 mod scenario_run;
 pub(crate) mod serve;
@@ -18,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::RunArgs;
 use crate::load::workers::GeneratorCpus;
 use crate::progress;
+use crate::record::live::LiveBoard;
+use crate::record::metrics_endpoint::{MetricsEndpoint, METRICS_PATH};
 use crate::scenario::{self, Plan};
 use crate::Exit;
 
@@ -38,16 +41,22 @@ pub(crate) struct RunOptions {
     pub sharding: crate::shard::Sharding,
     /// `--junit FILE`: the threshold verdicts as JUnit XML, rewritten after each scenario.
     pub junit: Option<PathBuf>,
+    /// `--metrics-addr`: where each target's ticker publishes the live metrics.
+    pub live: Option<std::sync::Arc<LiveBoard>>,
+    /// `--repeat N`: each scenario run N times into one result set (1: once).
+    pub repeat: u32,
 }
 
 pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
-    let (plans, errors) = scenario::load_paths(&args.scenarios);
-    if !errors.is_empty() {
-        for error in &errors {
-            eprintln!("error: {error}");
+    let plans = match read_plans(args)? {
+        Ok(plans) => plans,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("error: {error}");
+            }
+            return Ok(Exit::UsageOrInput);
         }
-        return Ok(Exit::UsageOrInput);
-    }
+    };
     if plans.is_empty() {
         anyhow::bail!("no scenario files (*.toml) found in the given paths");
     }
@@ -93,6 +102,8 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
             start_at: args.start_at,
         },
         junit: args.junit.clone(),
+        repeat: args.repeat,
+        live: None,
     };
     let plans: Vec<Plan> = plans
         .into_iter()
@@ -108,15 +119,67 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
     }
     options.generator = generator_cpus(args.generator_cpus.as_deref())?;
 
+    run_in_runtime(&plans, options, args.metrics_addr)
+}
+
+/// The scenarios to run: the files given, or the one-line run's flags as a scenario (written
+/// to `--save-scenario` when asked); else every problem found, in words.
+fn read_plans(args: &RunArgs) -> anyhow::Result<Result<Vec<Plan>, Vec<String>>> {
+    if args.one_line.url.is_none() {
+        let (plans, errors) = scenario::load_paths(&args.scenarios);
+        if errors.is_empty() {
+            return Ok(Ok(plans));
+        }
+        return Ok(Err(errors.iter().map(ToString::to_string).collect()));
+    }
+    let (plan, text) = match args.one_line.plan() {
+        Ok(read) => read,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    if let Some(path) = &args.one_line.save_scenario {
+        std::fs::write(path, &text)
+            .with_context(|| format!("--save-scenario: writing {}", path.display()))?;
+    }
+    Ok(Ok(vec![plan]))
+}
+
+/// Runs `plans` on the generator's runtime, serving the live metrics at `metrics_addr`
+/// (`--metrics-addr`, listened on before any load) until they end.
+fn run_in_runtime(
+    plans: &[Plan],
+    mut options: RunOptions,
+    metrics_addr: Option<std::net::SocketAddr>,
+) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(environment::generator_cpus())
         .thread_name("coldfront-load")
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let exit = runtime.block_on(run_plans(&plans, &options));
+    let metrics = runtime.block_on(start_metrics(metrics_addr, options.progress))?;
+    options.live = metrics.as_ref().map(MetricsEndpoint::board);
+    let exit = runtime.block_on(run_plans(plans, &options));
+    if let Some(metrics) = metrics {
+        runtime.block_on(metrics.stop());
+    }
     runtime.shutdown_timeout(Duration::from_millis(200));
     exit
+}
+
+/// `--metrics-addr`: the live metrics endpoint, listening before any load (an address that
+/// cannot be listened on fails the run here).
+async fn start_metrics(
+    addr: Option<std::net::SocketAddr>,
+    progress: progress::Mode,
+) -> anyhow::Result<Option<MetricsEndpoint>> {
+    let Some(addr) = addr else {
+        return Ok(None);
+    };
+    let endpoint = MetricsEndpoint::start(addr).await?;
+    if progress != progress::Mode::Quiet {
+        eprintln!("live metrics: http://{}{METRICS_PATH}", endpoint.addr());
+    }
+    Ok(Some(endpoint))
 }
 
 async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit> {
@@ -153,7 +216,12 @@ async fn run_plans(plans: &[Plan], options: &RunOptions) -> anyhow::Result<Exit>
     let mut exit = Exit::Success;
     let mut suites = Vec::new();
     for plan in plans {
-        let outcome = scenario_run::run_scenario(plan, options, &cancel).await?;
+        let outcome = if options.repeat > 1 {
+            repeat::run_repeated(plan, options, &cancel).await?
+        } else {
+            let dir = options.out.join(&plan.name);
+            scenario_run::run_scenario(plan, options, &cancel, dir, None).await?
+        };
         if let Some(path) = &options.junit {
             suites.push(outcome.junit);
             crate::junit::write(path, &suites)?;

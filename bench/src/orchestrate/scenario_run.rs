@@ -20,6 +20,7 @@ use crate::model::{LoadModel, RunStatus};
 use crate::progress::{self, TargetProgress};
 use crate::record::gauges::TargetGauges;
 use crate::record::generator::CpuUse;
+use crate::record::live::LiveTarget;
 use crate::record::summary::{self, RunFacts};
 use crate::record::ticker::{self, TickerInputs, TickerOutputs};
 use crate::record::totals_log;
@@ -28,8 +29,8 @@ use crate::resultset::hgrm;
 use crate::resultset::io::StreamedFile;
 use crate::resultset::series;
 use crate::resultset::{
-    self, HostInfo, Manifest, PhaseRecord, RequestRecord, ScenarioRecord, Summary, TargetRecord,
-    TargetSummary, ThresholdVerdict, SCHEMA_VERSION,
+    self, HostInfo, Manifest, PhaseRecord, RepetitionRecord, RequestRecord, ScenarioRecord,
+    Summary, TargetRecord, TargetSummary, ThresholdVerdict, SCHEMA_VERSION,
 };
 use crate::scenario::{Phase, PhaseLoad, Plan, Rate};
 use crate::shard;
@@ -48,15 +49,20 @@ pub(crate) struct ScenarioOutcome {
     pub junit: crate::junit::Suite,
 }
 
+/// Runs `plan` into the result set `dir` (`<out>/<scenario>`, or a repetition's `rep-<k>`).
 pub(crate) async fn run_scenario(
     plan: &Plan,
     options: &RunOptions,
     cancel: &CancellationToken,
+    dir: PathBuf,
+    repetition: Option<RepetitionRecord>,
 ) -> anyhow::Result<ScenarioOutcome> {
     let started = Instant::now();
-    let dir = options.out.join(&plan.name);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut manifest = new_manifest(plan, options);
+    let mut manifest = Manifest {
+        repetition,
+        ..new_manifest(plan, options)
+    };
     resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest)?;
 
     let mut targets = match run_targets(plan, options, cancel, &dir, &mut manifest).await {
@@ -178,6 +184,7 @@ async fn run_targets(
         writeln!(series.writer(), "{}", series::HEADER)?;
     }
     let mut targets = BTreeMap::new();
+    options.live.iter().for_each(|board| board.begin_scenario());
     for (position, target) in super::selected_targets(plan, &options.targets).enumerate() {
         if cancel.is_cancelled() {
             break;
@@ -296,15 +303,12 @@ async fn run_target(
     let (stop_ticker, stop) = tokio::sync::oneshot::channel();
     let mut view = TargetProgress::new(options.progress, name, &phase_records(&plan.load.phases));
     let ticker = tokio::spawn(ticker::run(
-        TickerInputs {
-            target: name.to_string(),
-            recorders: recorders.clone(),
-            connections: connections.clone(),
-            gauges: gauges.clone(),
-            start,
-            start_wall,
-            generator_cpus: options.generator.cpus.len(),
-        },
+        ticker_inputs(
+            name,
+            (&recorders, &connections, &gauges),
+            (start, start_wall),
+            options,
+        ),
         TickerOutputs {
             series,
             hlog,
@@ -350,6 +354,29 @@ async fn run_target(
     Ok((target_summary, outputs.series))
 }
 
+/// What target `name`'s per-second ticker reads, and the live metrics it publishes to (with
+/// `--metrics-addr`).
+fn ticker_inputs(
+    name: &str,
+    (recorders, connections, gauges): (&Recorders, &Arc<ConnectionStats>, &Arc<TargetGauges>),
+    (start, start_wall): (Instant, SystemTime),
+    options: &RunOptions,
+) -> TickerInputs {
+    TickerInputs {
+        target: name.to_string(),
+        recorders: recorders.clone(),
+        connections: connections.clone(),
+        gauges: gauges.clone(),
+        start,
+        start_wall,
+        generator_cpus: options.generator.cpus.len(),
+        live: options
+            .live
+            .as_ref()
+            .map(|board| LiveTarget::start(board.clone(), name, recorders, connections, gauges)),
+    }
+}
+
 fn record_target_url(manifest: &mut Manifest, dir: &Path, name: &str, running: &RunningTarget) {
     if let Some(record) = manifest
         .scenario
@@ -365,7 +392,7 @@ fn record_target_url(manifest: &mut Manifest, dir: &Path, name: &str, running: &
     let _ = resultset::write_json(&dir.join(resultset::MANIFEST_FILE), manifest);
 }
 
-fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
+pub(super) fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
     let scenario = scenario_record(plan, options.duration_scale);
     let selected: Vec<&str> = super::selected_targets(plan, &options.targets)
         .map(|t| t.name.as_str())
@@ -391,6 +418,8 @@ fn new_manifest(plan: &Plan, options: &RunOptions) -> Manifest {
         )),
         scenario,
         merged: None,
+        repetition: None,
+        repetitions: None,
     }
 }
 
@@ -399,7 +428,7 @@ fn scenario_record(plan: &Plan, duration_scale: f64) -> ScenarioRecord {
         name: plan.name.clone(),
         description: plan.description.clone(),
         source: plan.source.clone(),
-        source_text: std::fs::read_to_string(&plan.source).unwrap_or_default(),
+        source_text: plan.source_text.clone(),
         seed: plan.seed,
         model: plan.load.model,
         arrivals: (plan.load.model == LoadModel::Open).then_some(plan.load.arrivals),

@@ -1,16 +1,18 @@
 //! Gauges sampled beside the load (instances alive, database connections): the sampler stores
-//! readings, the per-second ticker takes the highest reading of each second, and the summary
-//! keeps the highest of the run. A gauge never read stays unknown (empty), not zero.
+//! readings, the per-second ticker takes the highest reading of each second, the summary
+//! keeps the highest of the run, and the live metrics show the latest. A gauge never read stays
+//! unknown (empty), not zero.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const UNKNOWN: u64 = u64::MAX;
 
-/// The highest reading since the last take, and of all time.
+/// The highest reading since the last take, and of all time; and the latest.
 #[derive(Debug)]
 pub(crate) struct MaxGauge {
     since_take: AtomicU64,
     overall: AtomicU64,
+    latest: AtomicU64,
 }
 
 impl Default for MaxGauge {
@@ -18,6 +20,7 @@ impl Default for MaxGauge {
         MaxGauge {
             since_take: AtomicU64::new(UNKNOWN),
             overall: AtomicU64::new(UNKNOWN),
+            latest: AtomicU64::new(UNKNOWN),
         }
     }
 }
@@ -25,6 +28,7 @@ impl Default for MaxGauge {
 impl MaxGauge {
     pub(crate) fn observe(&self, value: u64) {
         let value = value.min(UNKNOWN - 1);
+        self.latest.store(value, Ordering::Relaxed);
         for cell in [&self.since_take, &self.overall] {
             let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |current| {
                 (current == UNKNOWN || value > current).then_some(value)
@@ -39,6 +43,11 @@ impl MaxGauge {
 
     pub(crate) fn overall(&self) -> Option<u64> {
         known(self.overall.load(Ordering::Relaxed))
+    }
+
+    /// The last reading (`None` if there was none).
+    pub(crate) fn latest(&self) -> Option<u64> {
+        known(self.latest.load(Ordering::Relaxed))
     }
 }
 
@@ -73,5 +82,6 @@ mod tests {
         gauge.observe(0);
         assert_eq!(gauge.take(), Some(0));
         assert_eq!(gauge.overall(), Some(7));
+        assert_eq!(gauge.latest(), Some(0));
     }
 }

@@ -1,4 +1,6 @@
-//! Turns a target's whole-run totals into its `summary.json` entry (counts, rates, statistics).
+//! Turns a target's whole-run totals into its `summary.json` entry (counts, rates, statistics),
+//! and a summary's counters back into totals, for `merge` (shards) and `run --repeat`
+//! (repetitions) to add several.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -97,7 +99,67 @@ pub(crate) fn target_summary(totals: &Totals, facts: &RunFacts) -> TargetSummary
         thresholds: Vec::new(),
         generator: Some(generator::assess(totals, facts.cpu)),
         target_metrics: None,
+        repetitions: Vec::new(),
         held: totals.held.as_ref().map(held_summary),
+    }
+}
+
+/// A summary's counters added into `totals` (the inverse of [`target_summary`] for counts): how
+/// `merge` adds shards and `run --repeat` pools repetitions.
+pub(crate) fn add_counters(totals: &mut Totals, s: &TargetSummary) {
+    totals.outcomes.0[Outcome::Ok.index()] += s.ok;
+    for (outcome, n) in &s.errors {
+        totals.outcomes.0[outcome.index()] += n;
+    }
+    for (cause, n) in &s.failures {
+        *totals.failures.entry(*cause).or_default() += n;
+    }
+    if let Some(cold) = s.cold_starts {
+        totals.cold_starts = Some(totals.cold_starts.unwrap_or(0) + cold);
+    }
+    if let Some(generator) = &s.generator {
+        totals.late += generator.late;
+        totals.late_timeouts += generator.late_timeouts;
+    }
+    totals.sent += s.sent;
+    if let (Some(into), Some(held)) = (totals.held.as_mut(), &s.held) {
+        for (end, n) in [
+            (HeldEnd::Held, held.held),
+            (HeldEnd::Completed, held.completed),
+            (HeldEnd::Cut, held.cut),
+            (HeldEnd::Refused, held.refused),
+            (HeldEnd::Failed, held.failed),
+        ] {
+            into.ends[end.index()] += n;
+        }
+        for (status, n) in &held.refused_by_status {
+            if let Ok(status) = status.parse::<u16>() {
+                *into.refused_by_status.entry(status).or_default() += n;
+            }
+        }
+        into.messages += held.messages;
+        into.messages_sent += held.messages_sent;
+        into.max_open += held.max_open;
+    }
+}
+
+/// A summary's connection counts added into `into`, `max_open` included (shards side by side
+/// hold their connections at once; a caller pooling runs one after another takes the largest).
+pub(crate) fn add_connections(into: &mut ConnectionCounts, c: &ConnectionSummary) {
+    into.opened += c.opened;
+    into.closed += c.closed;
+    into.failed += c.failed;
+    into.reused += c.reused;
+    into.stale += c.stale;
+    into.max_open += c.max_open;
+    if let Some(t) = &c.tls {
+        let tls = &mut into.tls;
+        tls.handshakes += t.handshakes;
+        tls.tls13 += t.tls1_3;
+        tls.tls12 += t.tls1_2;
+        tls.h2 += t.alpn_h2;
+        tls.http1 += t.alpn_http1_1;
+        tls.resumed += t.resumed;
     }
 }
 

@@ -1,7 +1,7 @@
 //! The per-second ticker of one target's run: every second it takes the recorder's interval,
 //! measures the generator's CPU use, writes one `.hlog` interval and one `timeseries.csv` row,
-//! and reports to the progress view. It runs beside the load and ends with a last, possibly
-//! shorter, interval.
+//! reports to the progress view, and adds the interval to the live metrics when the run serves
+//! them. It runs beside the load and ends with a last, possibly shorter, interval.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use super::connections::{ConnectionCounts, ConnectionStats};
 use super::gauges::TargetGauges;
 use super::generator::{CpuMeter, CpuUse};
+use super::live::LiveTarget;
 use super::recorder::{Interval, Recorder};
 use super::recorders::Recorders;
 use crate::model::Outcome;
@@ -49,11 +50,13 @@ pub(crate) struct TickerInputs {
     pub start_wall: SystemTime,
     /// CPUs the generator may run on.
     pub generator_cpus: usize,
+    /// The running totals `--metrics-addr` serves (`None` without it).
+    pub live: Option<LiveTarget>,
 }
 
 /// Runs until `stop` fires, then writes the last interval and returns the outputs.
 pub(crate) async fn run(
-    inputs: TickerInputs,
+    mut inputs: TickerInputs,
     mut outputs: TickerOutputs,
     mut on_tick: impl FnMut(&Tick) + Send,
     mut stop: oneshot::Receiver<()>,
@@ -82,6 +85,8 @@ pub(crate) async fn run(
         if worth_a_row {
             second += 1;
             let connections = inputs.connections.snapshot();
+            // Taken after the snapshot, so the second's range holds its end-of-second count.
+            let (most_open, fewest_open) = inputs.connections.take_open_range();
             let cold_known = inputs.recorders.reports_cold_starts();
             let mut row = series_row(
                 &inputs.target,
@@ -94,6 +99,7 @@ pub(crate) async fn run(
             );
             row.held_open = inputs.recorders.held_open();
             row.generator_cpu = Some(cpu_share);
+            (row.connections_max, row.connections_min) = (Some(most_open), Some(fewest_open));
             last_opened = connections.opened;
             row.write_csv(outputs.series.writer())?;
             let start_offset = last_tick.saturating_duration_since(inputs.start);
@@ -118,6 +124,9 @@ pub(crate) async fn run(
                 errors: interval.outcomes.errors(),
                 p99_ms: row.p99_ms,
             });
+        }
+        if let Some(live) = &mut inputs.live {
+            live.add_interval(&interval);
         }
         last_tick = now;
         if stopping {
@@ -164,5 +173,11 @@ fn series_row(
         send_lag_p99_ms: (!interval.send_lag.is_empty())
             .then(|| interval.send_lag.value_at_quantile(0.99) as f64 / 1000.0),
         generator_cpu: None,
+        connections_max: None,
+        connections_min: None,
+        http_4xx: Some(outcomes.get(Outcome::Http4xx)),
+        http_5xx: Some(outcomes.get(Outcome::Http5xx)),
+        connect_errors: Some(outcomes.get(Outcome::ConnectError)),
+        io_errors: Some(outcomes.get(Outcome::IoError)),
     }
 }

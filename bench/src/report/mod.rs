@@ -64,10 +64,50 @@ pub fn result_set_dirs(paths: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
-/// Loads the result set in `dir` and writes its charts and `report.html` into it.
+/// Loads the result set in `dir` and writes its charts and `report.html` into it. The set of a
+/// `run --repeat` gets its pooled page; its repetitions keep the pages their runs drew.
 pub(crate) fn write_in_place(dir: &Path) -> anyhow::Result<PathBuf> {
+    if ResultSet::is_repeated(dir)? {
+        return write_repeated_page(dir);
+    }
     let run = ResultSet::read(dir)?;
     write_page(&run, dir, None)
+}
+
+/// `report DIR`: `DIR`'s `.hgrm` files, charts and page written anew; for the set of a
+/// `run --repeat`, each repetition's and then the pooled page. Returns the pages written.
+pub(crate) fn rewrite(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut pages = Vec::new();
+    let repetitions = repetition_dirs(dir)?;
+    for rep in &repetitions {
+        pages.extend(rewrite(rep)?);
+    }
+    if repetitions.is_empty() {
+        let run = ResultSet::read(dir)?;
+        crate::resultset::hgrm::write_set(&run)?;
+        pages.push(write_page(&run, dir, None)?);
+    } else {
+        pages.push(write_repeated_page(dir)?);
+    }
+    Ok(pages)
+}
+
+/// The repetitions' sets of the set of a `run --repeat` in `dir`; empty for any other set.
+pub(crate) fn repetition_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !ResultSet::is_repeated(dir)? {
+        return Ok(Vec::new());
+    }
+    let record = ResultSet::read_pooled(dir)?.manifest.repetitions;
+    let dirs = record.map(|r| r.dirs).unwrap_or_default();
+    Ok(dirs.iter().map(|name| dir.join(name)).collect())
+}
+
+fn write_repeated_page(dir: &Path) -> anyhow::Result<PathBuf> {
+    let run = ResultSet::read_pooled(dir)?;
+    let path = dir.join(REPORT_FILE);
+    crate::resultset::io::write_atomic(&path, html::repeated_page(&run).as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }
 
 #[cfg(test)]

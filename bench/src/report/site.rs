@@ -2,7 +2,8 @@
 //! status, headline numbers) and one directory per result set with its page, its charts and
 //! a copy of its raw files, so the directory can be published as it is on any static host.
 //! Result sets that already sit directly inside the site directory (`results/reference/*`
-//! reported `--out results/reference`) are used where they are, not copied.
+//! reported `--out results/reference`) are used where they are, not copied. The set of a
+//! `run --repeat` is published as its repetitions.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -30,7 +31,16 @@ pub(crate) fn write_site(sets: &[PathBuf], out: &Path) -> anyhow::Result<PathBuf
     let out_abs = absolute(out);
     let mut published = Vec::new();
     let mut taken = BTreeSet::new();
+    // The set of a `run --repeat` is published as its repetitions, each a set of its own.
+    let mut expanded = Vec::new();
     for dir in sets {
+        let repetitions = super::repetition_dirs(dir)?;
+        if repetitions.is_empty() {
+            expanded.push(dir.clone());
+        }
+        expanded.extend(repetitions);
+    }
+    for dir in &expanded {
         let dir_abs = absolute(dir);
         if dir_abs == out_abs {
             anyhow::bail!(

@@ -14,6 +14,12 @@
 //!   service time as HdrHistogram's percentile distribution text, in milliseconds; see [`hgrm`].
 //! - `timeseries.csv` — one row per second and target; see [`series`].
 //!
+//! The set of a `run --repeat N` holds its repetitions instead, each a result set as above in
+//! `rep-<k>/` (its manifest says which repetition it is), with its own `manifest.json`
+//! (listing them) and a `summary.json` pooling them: counts added, statistics of the added
+//! whole-run histograms, throughput over the repetitions' time together, and per target each
+//! repetition's own figures (`repetitions`). [`ResultSet::read_runs`] reads its repetitions.
+//!
 //! Files still being streamed carry a `.partial` suffix until they are complete ([`io`]).
 //! The enums in the JSON (`status`, `model`, `kind`, outcome names, units) are the
 //! [`model`](crate::model) words, serialized as the strings documented there.
@@ -32,8 +38,9 @@ use serde::{Deserialize, Serialize};
 pub use reader::{ResultSet, TargetData};
 pub use schema::{
     ConnectionSummary, DbConnectionSummary, GeneratorSummary, HeldSummary, HostInfo, LatencyStats,
-    Manifest, MergedRecord, MergedShard, PhaseRecord, RequestRecord, ScenarioRecord, ShardRecord,
-    Summary, TargetRecord, TargetSummary, ThresholdVerdict, TlsSummary,
+    Manifest, MergedRecord, MergedShard, PhaseRecord, RepetitionFigures, RepetitionRecord,
+    RepetitionsRecord, RequestRecord, ScenarioRecord, ShardRecord, Summary, TargetRecord,
+    TargetSummary, ThresholdVerdict, TlsSummary,
 };
 
 /// Bumped on any incompatible change of the files above.
@@ -48,6 +55,21 @@ pub(crate) const PARTIAL_SUFFIX: &str = ".partial";
 /// A time as the result set writes it: RFC 3339, UTC, milliseconds.
 pub(crate) fn rfc3339(t: std::time::SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// The directory of repetition `k` (1-based) of a `run --repeat`, inside its set.
+pub(crate) fn repetition_dir(k: u32) -> String {
+    format!("rep-{k}")
+}
+
+/// `k` of a repetition directory named `rep-<k>`; `None` for any other name.
+pub(crate) fn repetition_index(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix("rep-")?;
+    let canonical = !digits.is_empty() && !digits.starts_with('0');
+    digits
+        .parse()
+        .ok()
+        .filter(|_| canonical && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `<target>.hlog`
@@ -113,6 +135,11 @@ pub enum ReadError {
     },
     #[error("{path}: {problem}")]
     Inconsistent { path: PathBuf, problem: String },
+    #[error(
+        "{path}: the set of a `run --repeat {count}`; each repetition is a result set of its \
+         own ({path}/rep-1 …)"
+    )]
+    Repeated { path: PathBuf, count: u32 },
 }
 
 /// The largest file a result set may hold: far above an hour-long run's interval log (about

@@ -71,9 +71,16 @@ impl TargetData {
 }
 
 impl ResultSet {
-    /// Reads the result set in `dir`.
+    /// Reads the result set in `dir`; the set of a `run --repeat` is refused (its repetitions
+    /// are result sets: see [`ResultSet::read_runs`]).
     pub fn read(dir: &Path) -> Result<ResultSet, ReadError> {
         let manifest: Manifest = read_json(&dir.join(MANIFEST_FILE), "manifest")?;
+        if let Some(repetitions) = &manifest.repetitions {
+            return Err(ReadError::Repeated {
+                path: dir.to_path_buf(),
+                count: repetitions.count,
+            });
+        }
         let complete = manifest.status == RunStatus::Complete;
         let summary_path = dir.join(SUMMARY_FILE);
         let summary = if complete || summary_path.exists() {
@@ -113,6 +120,92 @@ impl ResultSet {
             summary,
             targets,
         })
+    }
+
+    /// The runs `dir` stands for: the repetitions that completed when it is the set of a
+    /// `run --repeat`, in order; else the result set itself.
+    pub fn read_runs(dir: &Path) -> Result<Vec<ResultSet>, ReadError> {
+        if !ResultSet::is_repeated(dir)? {
+            return Ok(vec![ResultSet::read(dir)?]);
+        }
+        let pooled = ResultSet::read_pooled(dir)?;
+        let dirs = pooled
+            .manifest
+            .repetitions
+            .map(|r| r.dirs)
+            .unwrap_or_default();
+        let mut runs = Vec::new();
+        for name in &dirs {
+            let run = ResultSet::read(&dir.join(name))?;
+            if run.manifest.status == RunStatus::Complete {
+                runs.push(run);
+            }
+        }
+        if runs.is_empty() {
+            let problem = "no repetition completed".to_string();
+            return Err(inconsistent(&dir.join(MANIFEST_FILE), problem));
+        }
+        Ok(runs)
+    }
+
+    /// The pooled view of the set of a `run --repeat` in `dir`: its manifest, its summary
+    /// (empty when the run stopped before pooling) and per target only that summary: no
+    /// per-second data, which lives in each repetition's set.
+    pub fn read_pooled(dir: &Path) -> Result<ResultSet, ReadError> {
+        let manifest_path = dir.join(MANIFEST_FILE);
+        let manifest: Manifest = read_json(&manifest_path, "manifest")?;
+        let Some(record) = &manifest.repetitions else {
+            let problem = "not the set of a `run --repeat`".to_string();
+            return Err(inconsistent(&manifest_path, problem));
+        };
+        if let Some(name) = record
+            .dirs
+            .iter()
+            .find(|d| super::repetition_index(d).is_none())
+        {
+            let problem = format!("repetition directory {name:?} is not rep-<number>");
+            return Err(inconsistent(&manifest_path, problem));
+        }
+        let summary_path = dir.join(SUMMARY_FILE);
+        let summary: Summary = if summary_path.exists() {
+            read_json(&summary_path, "summary")?
+        } else {
+            Summary {
+                schema_version: SCHEMA_VERSION,
+                scenario: manifest.scenario.name.clone(),
+                status: manifest.status,
+                targets: Default::default(),
+            }
+        };
+        check_names(dir, &manifest, &summary)?;
+        let targets = (manifest.scenario.targets.iter().enumerate())
+            .filter_map(|(index, record)| {
+                let summary = summary.targets.get(&record.name)?.clone();
+                Some(TargetData {
+                    name: record.name.clone(),
+                    kind: record.kind,
+                    index,
+                    summary: Some(summary),
+                    series: Vec::new(),
+                    latency: Vec::new(),
+                    service_time: Vec::new(),
+                    cold_latency: Vec::new(),
+                    warm_latency: Vec::new(),
+                })
+            })
+            .collect();
+        Ok(ResultSet {
+            dir: dir.to_path_buf(),
+            manifest,
+            summary,
+            targets,
+        })
+    }
+
+    /// Whether `dir` holds the set of a `run --repeat` (its manifest lists repetitions).
+    pub fn is_repeated(dir: &Path) -> Result<bool, ReadError> {
+        let manifest: Manifest = read_json(&dir.join(MANIFEST_FILE), "manifest")?;
+        Ok(manifest.repetitions.is_some())
     }
 
     pub fn target(&self, name: &str) -> Option<&TargetData> {

@@ -35,6 +35,32 @@ pub struct Manifest {
     /// The shards this set was merged from (`coldfront merge`); absent for a run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged: Option<MergedRecord>,
+    /// In a repetition of `run --repeat N`: which one it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition: Option<RepetitionRecord>,
+    /// In the set of a `run --repeat N`: its repetitions, each a result set of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetitions: Option<RepetitionsRecord>,
+}
+
+/// Which repetition of a `run --repeat N` a result set is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepetitionRecord {
+    /// 1-based.
+    pub index: u32,
+    pub count: u32,
+}
+
+/// The repetitions of a `run --repeat N`: run one after the other, each target of a
+/// repetition in turn (A B A B …), each into its own result set `rep-<k>/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepetitionsRecord {
+    /// Repetitions asked for.
+    pub count: u32,
+    /// Repetitions that completed (fewer when the run was interrupted or failed).
+    pub completed: u32,
+    /// Their directories, relative to the set, in order: `rep-1`, `rep-2`, …
+    pub dirs: Vec<String>,
 }
 
 /// What a merged result set was made of.
@@ -237,11 +263,27 @@ pub struct TargetSummary {
     /// document: instances, cold starts, throttles, kills, pool), `null` for external targets.
     #[serde(default)]
     pub target_metrics: Option<serde_json::Value>,
+    /// In the set of a `run --repeat N`: each completed repetition's own figures, in order (the
+    /// rest of this summary pools them); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repetitions: Vec<RepetitionFigures>,
     /// The held requests (`kind = "sse" | "websocket"`): how their streams ended, messages,
     /// time to the first message and how long they stayed open. `null` (or absent, in result
     /// sets written before it existed) when the scenario has no held requests.
     #[serde(default)]
     pub held: Option<HeldSummary>,
+}
+
+/// One repetition's figures of a target, as its own summary has them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepetitionFigures {
+    /// 1-based.
+    pub repetition: u32,
+    pub requests: u64,
+    pub throughput_rps: f64,
+    pub error_rate: f64,
+    pub timeout_rate: f64,
+    pub latency_ms: LatencyStats,
 }
 
 /// The held requests of one target. Each is also one of `requests`, with the outcome its end

@@ -2,16 +2,23 @@
 //!
 //! Columns: `target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,
 //! connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,
-//! client_timeouts,function_timeouts,held_open,late,send_lag_p99_ms,generator_cpu`. `second`
+//! client_timeouts,function_timeouts,held_open,late,send_lag_p99_ms,generator_cpu,
+//! connections_max,connections_min,http_4xx,http_5xx,connect_errors,io_errors`. `second`
 //! counts from the start of that target's load (1 = the first second). `errors` counts every
 //! outcome but ok; `timeouts` is client plus function timeouts; `held_open` is the held streams
 //! (SSE, WebSocket) open at the end of the second. The generator's own columns: `late` counts
-//! the requests completed that second that were sent more than 1 ms after their intended time,
-//! `send_lag_p99_ms` is their send lag's p99, and `generator_cpu` the share of the generator's
-//! CPUs it kept busy that second (0–1). A value that is not known for that target (no
-//! cold-start header, no database sampler, no completed request that second, no held requests)
-//! is empty, not zero. Files written before `held_open` or the generator's columns existed
-//! still read, with those values unknown.
+//! the requests completed that second that were sent more than 1 ms late, `send_lag_p99_ms`
+//! is their send lag's p99, and `generator_cpu` the share of the generator's CPUs it kept busy
+//! that second (0–1). `connections_open` is the client's connections open at the end of the
+//! second; `connections_max` and `connections_min` the most and fewest open at any moment of
+//! it. `http_4xx`, `http_5xx`, `connect_errors` and `io_errors` count that second's requests
+//! that ended so (the outcomes `http_4xx`, `http_5xx`, `connect_error`, `io_error`), so that
+//! with `throttled`, `client_timeouts` and `function_timeouts` they add up to `errors`.
+//! A value that is not known for that target (no cold-start header, no database sampler, no
+//! completed request that second, no held requests) is empty, not zero. Files written before
+//! `held_open`, the generator's columns, or the connection range and error kinds existed
+//! still read, with those values unknown (a merged result set also leaves the connection range
+//! unknown: the shards' ranges do not add up to the whole's).
 
 use std::io::Write;
 
@@ -43,9 +50,22 @@ pub struct SeriesRow {
     pub send_lag_p99_ms: Option<f64>,
     /// Share of the generator's CPUs busy this second (0–1); `None` in older result sets.
     pub generator_cpu: Option<f64>,
+    /// Most client connections open at any moment of the second; `None` in older result sets.
+    pub connections_max: Option<u64>,
+    /// Fewest client connections open at any moment of the second; `None` in older result sets.
+    pub connections_min: Option<u64>,
+    /// Requests that ended as `http_4xx` this second; `None` in older result sets (as are the
+    /// three below).
+    pub http_4xx: Option<u64>,
+    pub http_5xx: Option<u64>,
+    pub connect_errors: Option<u64>,
+    pub io_errors: Option<u64>,
 }
 
-pub(crate) const HEADER: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open,late,send_lag_p99_ms,generator_cpu";
+pub(crate) const HEADER: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open,late,send_lag_p99_ms,generator_cpu,connections_max,connections_min,http_4xx,http_5xx,connect_errors,io_errors";
+
+/// The header before the connection range and the error kinds were added; still read.
+const HEADER_WITHOUT_RANGE_AND_KINDS: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open,late,send_lag_p99_ms,generator_cpu";
 
 /// The header before the generator's own columns were added; still read.
 const HEADER_WITHOUT_GENERATOR: &str = "target,second,sent,completed,ok,errors,timeouts,throttled,cold_starts,connections_open,connections_opened,instances,db_connections,p50_ms,p99_ms,client_timeouts,function_timeouts,held_open";
@@ -66,7 +86,7 @@ impl SeriesRow {
     pub(crate) fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             self.target,
             self.second,
             self.sent,
@@ -90,6 +110,12 @@ impl SeriesRow {
             opt(self
                 .generator_cpu
                 .map(|share| (share * 1000.0).round() / 1000.0)),
+            opt(self.connections_max),
+            opt(self.connections_min),
+            opt(self.http_4xx),
+            opt(self.http_5xx),
+            opt(self.connect_errors),
+            opt(self.io_errors),
         )
     }
 }
@@ -110,7 +136,13 @@ pub fn parse_csv(text: &str) -> Result<Vec<SeriesRow>, FormatError> {
     let mut lines = text.lines().enumerate();
     let columns = match lines.next() {
         Some((_, header))
-            if [HEADER, HEADER_WITHOUT_GENERATOR, HEADER_WITHOUT_HELD_OPEN].contains(&header) =>
+            if [
+                HEADER,
+                HEADER_WITHOUT_RANGE_AND_KINDS,
+                HEADER_WITHOUT_GENERATOR,
+                HEADER_WITHOUT_HELD_OPEN,
+            ]
+            .contains(&header) =>
         {
             header.split(',').count()
         }
@@ -178,6 +210,12 @@ fn parse_row(line: &str, columns: usize) -> Result<SeriesRow, String> {
         late: if columns > 18 { int(18)? } else { 0 },
         send_lag_p99_ms: if columns > 19 { opt_float(19)? } else { None },
         generator_cpu: if columns > 20 { opt_float(20)? } else { None },
+        connections_max: if columns > 21 { opt_int(21)? } else { None },
+        connections_min: if columns > 22 { opt_int(22)? } else { None },
+        http_4xx: if columns > 23 { opt_int(23)? } else { None },
+        http_5xx: if columns > 24 { opt_int(24)? } else { None },
+        connect_errors: if columns > 25 { opt_int(25)? } else { None },
+        io_errors: if columns > 26 { opt_int(26)? } else { None },
     })
 }
 
@@ -232,7 +270,7 @@ mod tests {
         row.write_csv(&mut text).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(
-            text.lines().nth(1).unwrap().ends_with(",0,0,7,0,,"),
+            text.lines().nth(1).unwrap().ends_with(",0,0,7,0,,,,,,,,"),
             "{text}"
         );
         assert_eq!(parse_csv(&text).unwrap(), [row]);
@@ -261,7 +299,63 @@ mod tests {
         let mut text = format!("{HEADER}\n").into_bytes();
         row.write_csv(&mut text).unwrap();
         let text = String::from_utf8(text).unwrap();
-        assert!(text.ends_with(",12,3.5,0.875\n"), "{text}");
+        assert!(text.ends_with(",12,3.5,0.875,,,,,,\n"), "{text}");
         assert_eq!(parse_csv(&text).unwrap(), [row]);
+    }
+
+    #[test]
+    fn the_connection_range_and_error_kinds_are_the_last_columns_and_round_trip() {
+        let row = SeriesRow {
+            target: "a".into(),
+            second: 3,
+            completed: 20,
+            errors: 10,
+            connections_open: 2,
+            connections_max: Some(13),
+            connections_min: Some(0),
+            http_4xx: Some(1),
+            http_5xx: Some(2),
+            connect_errors: Some(3),
+            io_errors: Some(4),
+            ..Default::default()
+        };
+        let mut text = format!("{HEADER}\n").into_bytes();
+        row.write_csv(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(HEADER.ends_with(
+            ",generator_cpu,connections_max,connections_min,http_4xx,http_5xx,connect_errors,\
+             io_errors"
+        ));
+        assert!(text.ends_with(",13,0,1,2,3,4\n"), "{text}");
+        assert_eq!(parse_csv(&text).unwrap(), [row]);
+    }
+
+    #[test]
+    fn files_before_the_connection_range_and_error_kinds_still_read() {
+        let old = format!(
+            "{HEADER_WITHOUT_RANGE_AND_KINDS}\na,1,5,5,4,1,0,0,,2,2,,,1.5,2,0,0,,0,0.1,0.25\n"
+        );
+        let rows = parse_csv(&old).unwrap();
+        assert_eq!(rows[0].connections_open, 2);
+        assert_eq!(rows[0].generator_cpu, Some(0.25));
+        assert_eq!(
+            (rows[0].connections_max, rows[0].connections_min),
+            (None, None)
+        );
+        assert_eq!(
+            [
+                rows[0].http_4xx,
+                rows[0].http_5xx,
+                rows[0].connect_errors,
+                rows[0].io_errors
+            ],
+            [None; 4]
+        );
+        // The old row under the new header is short six fields.
+        let short = format!("{HEADER}\na,1,5,5,4,1,0,0,,2,2,,,1.5,2,0,0,,0,0.1,0.25\n");
+        assert!(matches!(
+            parse_csv(&short),
+            Err(FormatError::Row { line: 2, .. })
+        ));
     }
 }

@@ -175,6 +175,11 @@ impl<'a> Diagnostics<'a> {
         });
     }
 
+    /// The text of the file at `span` (a value as written, quotes and escapes included).
+    pub(crate) fn source(&self, span: &Range<usize>) -> Option<&'a str> {
+        self.text.get(span.clone())
+    }
+
     pub(crate) fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }

@@ -19,6 +19,11 @@ impl<T> Field<T> {
         matches!(self, Field::Absent)
     }
 
+    /// Given with the wrong type (already reported).
+    pub(crate) fn is_invalid(&self) -> bool {
+        matches!(self, Field::Invalid)
+    }
+
     pub(crate) fn given(&self) -> Option<&Spanned<T>> {
         match self {
             Field::Given(value) => Some(value),

@@ -13,6 +13,11 @@
 //! connection of their own (never a pooled one; it counts against `max_connections` for the
 //! whole hold) and send no `body`; `hold` and `send_every` are rejected on `kind = "http"`,
 //! `send_every` on `kind = "sse"`. How they are measured and recorded: `load::held`.
+//!
+//! Per-request values (`template`, checked by `values`): a request's path, header values and
+//! body may hold placeholders (`{{seq}}`, `{{int 1 100}}`, `{{pick a b}}`, `{{uuid}}`,
+//! `{{data.COLUMN}}` with `data = "users.csv"` and `data_order`), parsed here into templates
+//! that the load path renders for each request.
 
 mod check;
 mod document;
@@ -23,13 +28,16 @@ mod field;
 mod held;
 mod key_path;
 mod load;
+pub mod one_line;
 pub(crate) mod plan;
 mod raw;
 mod reader;
 mod suggest;
 mod target;
+pub(crate) mod template;
 mod threshold;
 mod validate;
+mod values;
 
 #[cfg(test)]
 mod tests;
@@ -65,7 +73,10 @@ pub(crate) fn parse_str(text: &str, source: &Path) -> Result<Plan, ScenarioError
         }
     };
     match plan {
-        Some(plan) if !diag.has_errors() => Ok(plan),
+        Some(plan) if !diag.has_errors() => Ok(Plan {
+            source_text: text.to_string(),
+            ..plan
+        }),
         _ => {
             debug_assert!(
                 diag.has_errors(),
@@ -74,6 +85,15 @@ pub(crate) fn parse_str(text: &str, source: &Path) -> Result<Plan, ScenarioError
             Err(ScenarioErrors(diag.into_errors()))
         }
     }
+}
+
+/// The requests of scenario `text` read as if from the file `source` (data files are found
+/// beside it), or its errors, one per line. For the benches, which cannot name a [`Plan`].
+#[doc(hidden)]
+pub fn parse_requests(text: &str, source: &Path) -> Result<Vec<RequestTemplate>, String> {
+    parse_str(text, source)
+        .map(|plan| plan.requests)
+        .map_err(|errors| errors.to_string())
 }
 
 /// Loads files and directories (a directory: its `*.toml` files, not recursive, in name

@@ -9,6 +9,7 @@ use http::{HeaderName, HeaderValue, Method, Uri};
 
 pub(crate) use coldfront_targets::settings::{AppSettings, PersistentSettings, ServerlessSettings};
 
+pub use super::template::Placeholders;
 use crate::model::{Arrivals, ConnectionPolicy, LoadModel, Metric, RequestKind, TargetKind};
 
 /// A scenario, checked and ready to run.
@@ -19,6 +20,8 @@ pub(crate) struct Plan {
     pub description: String,
     /// The file it came from.
     pub source: PathBuf,
+    /// The text it was read from (a one-line run's: the scenario its flags stand for).
+    pub source_text: String,
     /// Seed of the request mix (and of Poisson arrivals); default 1.
     pub seed: u64,
     /// In file order; run one after another under the identical schedule.
@@ -144,12 +147,16 @@ pub struct RequestTemplate {
     /// > 0
     pub weight: u32,
     pub method: Method,
-    /// Path and query, starting with `/`; joined to the target's base URL.
+    /// Path and query, starting with `/`; joined to the target's base URL. As written, with
+    /// any placeholders (the same for `headers` and `body`).
     pub path_and_query: String,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Bytes,
     /// `kind`: an ordinary request (default) or a held connection.
     pub wire: Wire,
+    /// The placeholders of the path, header values and body, parsed (values drawn from the
+    /// plan's `seed`); `None` when the request has none and is sent exactly as written.
+    pub placeholders: Option<Placeholders>,
 }
 
 /// What a request does on the wire (`kind = "http" | "sse" | "websocket"`), with a held

@@ -46,6 +46,8 @@ const REQUEST_KEYS: &[&str] = &[
     "kind",
     "hold",
     "send_every",
+    "data",
+    "data_order",
 ];
 
 pub(crate) const A_STRING: &str = "a string";
@@ -160,6 +162,9 @@ pub(crate) struct RawRequest {
     pub kind: Field<String>,
     pub hold: Field<String>,
     pub send_every: Field<String>,
+    /// A CSV file (relative to the scenario file) whose columns placeholders take.
+    pub data: Field<String>,
+    pub data_order: Field<String>,
 }
 
 /// Reads the document tree (a table) into a [`RawScenario`], reporting shape errors.
@@ -307,6 +312,8 @@ fn read_request(node: &Node, path: &KeyPath, diag: &mut Diagnostics) -> Field<Ra
         kind: t.string("kind", "a string: \"http\", \"sse\" or \"websocket\""),
         hold: t.string("hold", duration::EXPECTED),
         send_every: t.string("send_every", duration::EXPECTED),
+        data: t.string("data", "a path string such as \"users.csv\""),
+        data_order: t.string("data_order", "a string: \"sequential\" or \"random\""),
     };
     Field::Given(Spanned::new(node.span.clone(), request))
 }

@@ -1,6 +1,6 @@
 //! Stage 2: a [`RawScenario`] → a [`Plan`]: typed values, defaults, cross-field checks.
 //! Owns the top-level keys and `[[requests]]`; targets, load and thresholds have their own
-//! modules.
+//! modules, and so do a request's held kinds (`held`) and placeholders (`values`).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -15,6 +15,8 @@ use super::error::{Diagnostics, Problem};
 use super::key_path::KeyPath;
 use super::plan::{DatabasePlan, Plan, RequestTemplate};
 use super::raw::{Field, Named, RawRequest, RawScenario};
+use super::template::Keys;
+use super::values::RequestValues;
 use super::{held, load, target, threshold};
 use crate::model::names::SCENARIO_NAME_EXTRA;
 
@@ -50,7 +52,12 @@ pub(crate) fn plan(raw: &RawScenario, source: &Path, diag: &mut Diagnostics) -> 
     });
     let targets = target::targets(&raw.targets, &raw.span, source, diag);
     let load = load::load(&raw.load, &raw.span, diag);
-    let requests = requests(&raw.requests, &raw.span, diag);
+    let requests = requests(
+        &raw.requests,
+        &raw.span,
+        (source, seed.as_ref().ok().copied().flatten()),
+        diag,
+    );
     let thresholds = threshold::thresholds(&raw.thresholds, &target_names(raw), diag);
     let database = optional(&raw.database, |v| {
         let path = root.key("database").key("max_connections");
@@ -71,6 +78,7 @@ pub(crate) fn plan(raw: &RawScenario, source: &Path, diag: &mut Diagnostics) -> 
         name: name?,
         description: description?.unwrap_or_default(),
         source: source.to_path_buf(),
+        source_text: String::new(),
         seed: seed?.unwrap_or(DEFAULT_SEED),
         targets: targets?,
         load: load?,
@@ -94,17 +102,23 @@ fn target_names(raw: &RawScenario) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The `[[requests]]`; `source` is the scenario file (data files are beside it), `seed` its
+/// seed when given (the placeholders' values are drawn from it).
 fn requests(
     field: &Field<Vec<Field<RawRequest>>>,
     root: &std::ops::Range<usize>,
+    (source, seed): (&Path, Option<u64>),
     diag: &mut Diagnostics,
 ) -> Checked<Vec<RequestTemplate>> {
     let path = KeyPath::root().key("requests");
     let raw = check::non_empty(field, root, &path, diag, "[[requests]]")?;
+    let seed = seed.unwrap_or(DEFAULT_SEED);
     let checked = raw
         .iter()
         .enumerate()
-        .map(|(i, request)| self::request(request, &path.index(i), diag))
+        .map(|(i, request)| {
+            self::request(request, &path.index(i), (source, Keys::new(seed, i)), diag)
+        })
         .collect();
     check::all(checked)
 }
@@ -112,6 +126,7 @@ fn requests(
 fn request(
     field: &Field<RawRequest>,
     path: &KeyPath,
+    (source, keys): (&Path, Keys),
     diag: &mut Diagnostics,
 ) -> Checked<RequestTemplate> {
     let Field::Given(raw) = field else {
@@ -119,6 +134,7 @@ fn request(
     };
     let span = raw.span();
     let raw = raw.get_ref();
+    let mut values = RequestValues::new(raw, path, source, keys, diag);
     let weight = optional(&raw.weight, |v| {
         check::integer(v, &path.key("weight"), diag, 1, u32::MAX.into())
     });
@@ -130,14 +146,18 @@ fn request(
         &path_key,
         diag,
         "a path such as \"/api/health\"",
-        |v, d| path_and_query(v, &path_key, d),
+        |v, d| path_and_query(v, &path_key, d, &mut values),
     );
     let headers = optional(&raw.headers, |v| {
-        self::headers(v.get_ref(), &path.key("headers"), diag)
+        self::headers(v.get_ref(), &path.key("headers"), diag, &mut values)
     });
     let name = optional(&raw.name, |v| Ok(v.get_ref().clone()));
-    let body = optional(&raw.body, |v| Ok(Bytes::from(v.get_ref().clone())));
+    let body = optional(&raw.body, |v| {
+        values.body(v, &path.key("body"), diag)?;
+        Ok(Bytes::from(v.get_ref().clone()))
+    });
     let wire = held::wire(raw, &span, path, method.as_ref().ok(), diag);
+    let placeholders = values.finish();
     let method = method?.unwrap_or(Method::GET);
     let path_and_query = target?;
     let wire = wire?;
@@ -153,6 +173,7 @@ fn request(
         headers: headers?.unwrap_or_default(),
         body: body?.unwrap_or_default(),
         wire,
+        placeholders: placeholders?,
     })
 }
 
@@ -180,13 +201,17 @@ fn method(value: &Spanned<String>, path: &KeyPath, diag: &mut Diagnostics) -> Ch
     })
 }
 
+/// The path as written; with placeholders, it is checked with each written as `0`.
 fn path_and_query(
     value: &Spanned<String>,
     path: &KeyPath,
     diag: &mut Diagnostics,
+    values: &mut RequestValues,
 ) -> Checked<String> {
     let text = value.get_ref();
-    if text.starts_with('/') && PathAndQuery::from_str(text).is_ok() {
+    let sample = values.path(value, path, diag)?;
+    let checked = sample.as_deref().unwrap_or(text);
+    if text.starts_with('/') && PathAndQuery::from_str(checked).is_ok() {
         return Ok(text.clone());
     }
     let expected = "a path starting with `/` such as \"/api/blogs?category=rust\"";
@@ -202,18 +227,23 @@ fn headers(
     raw: &[Named<String>],
     path: &KeyPath,
     diag: &mut Diagnostics,
+    values: &mut RequestValues,
 ) -> Checked<Vec<(HeaderName, HeaderValue)>> {
     let checked = raw
         .iter()
-        .map(|h| header(h, &path.key(h.name.get_ref()), diag))
+        .enumerate()
+        .map(|(i, h)| header(h, (i, &path.key(h.name.get_ref())), diag, values))
         .collect();
     check::all(checked)
 }
 
+/// Header `index`: its name, and its value as written (with placeholders, also checked with
+/// each written as `0`).
 fn header(
     raw: &Named<String>,
-    path: &KeyPath,
+    (index, path): (usize, &KeyPath),
     diag: &mut Diagnostics,
+    values: &mut RequestValues,
 ) -> Checked<(HeaderName, HeaderValue)> {
     let name = HeaderName::from_bytes(raw.name.get_ref().as_bytes()).or_else(|_| {
         let expected = "a header name (letters, digits and !#$%&'*+-.^_`|~)";
@@ -221,15 +251,16 @@ fn header(
         fail(&raw.name, path, diag, Problem::invalid(expected, found))
     });
     let value = optional(&raw.value, |v| {
-        HeaderValue::from_str(v.get_ref()).or_else(|_| {
-            let expected = "a header value of visible ASCII characters and spaces";
-            fail(
-                v,
-                path,
-                diag,
-                Problem::invalid(expected, format!("{:?}", v.get_ref())),
-            )
-        })
+        let sample = values.header(index, v, path, diag)?;
+        let sample_ok = sample.is_none_or(|s| HeaderValue::from_str(&s).is_ok());
+        match HeaderValue::from_str(v.get_ref()) {
+            Ok(value) if sample_ok => Ok(value),
+            _ => {
+                let expected = "a header value of visible ASCII characters and spaces";
+                let found = format!("{:?}", v.get_ref());
+                fail(v, path, diag, Problem::invalid(expected, found))
+            }
+        }
     });
     Ok((name?, value?.ok_or(Reported)?))
 }

@@ -455,6 +455,7 @@ fn a_failed_request_keeps_its_cause() {
         headers: Vec::new(),
         body: bytes::Bytes::new(),
         wire: Wire::Http,
+        placeholders: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -85,7 +85,7 @@ const BAD: &[(&str, &[&str])] = &[
         "14:1: load.phases[1].rat: unknown key; expected one of duration, rate, concurrency, think_time, name (did you mean `rate`?)",
     ]),
     ("unknown-key-request.toml", &[
-        "11:1: requests[0].heders: unknown key; expected one of weight, method, path, name, headers, body, kind, hold, send_every (did you mean `headers`?)",
+        "11:1: requests[0].heders: unknown key; expected one of weight, method, path, name, headers, body, kind, hold, send_every, data, data_order (did you mean `headers`?)",
     ]),
     ("unknown-key-target.toml", &[
         "5:1: targets.fn.keep_warn: unknown key; expected one of url, kind, preset, keep_warm, init, max_instances, max_duration, queue_timeout, db_connect, concurrency, pool, command, cwd, env, ready, init_timeout, listen, prepare, tls (did you mean `keep_warm`?)",

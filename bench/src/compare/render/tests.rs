@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::compare::model::Method;
+use crate::compare::model::{Method, RunCounts, RunToRunNoise};
 use crate::compare::stats::{Better, Bootstrap, ConfidenceInterval, Estimate};
 
 fn metric(
@@ -18,8 +18,10 @@ fn metric(
         a,
         b,
         interval: interval.map(|(low, high)| ConfidenceInterval { low, high }),
+        per_run: Default::default(),
+        spread: None,
     };
-    MetricComparison::new(name.into(), unit, better, &estimate, 0.05)
+    MetricComparison::new(name.into(), unit, better, &estimate, 0.05, None)
 }
 
 fn run(dir: &str, started_at: &str, revision: Option<&str>, status: RunStatus) -> RunInfo {
@@ -49,8 +51,13 @@ fn comparison() -> Comparison {
             None,
             RunStatus::Interrupted,
         ),
-        method: Method::from(&Bootstrap::default()),
+        a_runs: Vec::new(),
+        b_runs: Vec::new(),
+        runs: RunCounts { a: 1, b: 1 },
+        run_to_run_noise: RunToRunNoise::NotMeasured,
+        method: Method::of(&Bootstrap::default(), RunToRunNoise::NotMeasured),
         tolerance: 0.05,
+        metrics_judged: 0,
         targets: vec![
             TargetComparison {
                 name: "serverless".into(),
@@ -229,4 +236,109 @@ fn percent_drops_trailing_zeros() {
     assert_eq!(crate::model::percent(0.05), "5%");
     assert_eq!(crate::model::percent(0.125), "12.5%");
     assert_eq!(crate::model::percent(0.95), "95%");
+}
+
+/// Three runs a side: the run lists, the noise measured, each run's value and the method.
+fn repeated() -> Comparison {
+    let runs = |side: &str| {
+        (1..=3)
+            .map(|k| {
+                let dir = format!("results/{side}/quickstart/rep-{k}");
+                run(&dir, "2025-11-24T19:00:00Z", None, RunStatus::Complete)
+            })
+            .collect::<Vec<_>>()
+    };
+    let estimate = Estimate {
+        a: 1.2,
+        b: 1.5,
+        interval: Some(ConfidenceInterval {
+            low: 0.1,
+            high: 0.5,
+        }),
+        per_run: [vec![1.1, 1.2, 1.3], vec![1.4, 1.5, 1.6]],
+        spread: None,
+    };
+    let p50 = MetricComparison::new(
+        "latency.p50".into(),
+        Unit::Milliseconds,
+        Better::Lower,
+        &estimate,
+        0.05,
+        None,
+    );
+    Comparison {
+        a_runs: runs("main"),
+        b_runs: runs("branch"),
+        runs: RunCounts { a: 3, b: 3 },
+        run_to_run_noise: RunToRunNoise::Measured,
+        method: Method::of(&Bootstrap::default(), RunToRunNoise::Measured),
+        metrics_judged: 1,
+        targets: vec![TargetComparison {
+            name: "persistent".into(),
+            kind: crate::model::TargetKind::Persistent,
+            metrics: vec![p50],
+        }],
+        only_in_a: vec![],
+        ..comparison()
+    }
+}
+
+#[test]
+fn several_runs_a_side_show_the_runs_and_the_method_between_them() {
+    let text = text(&repeated());
+    for expected in [
+        "run-to-run noise: measured (3 runs of A, 3 of B)",
+        "results/main/quickstart/rep-3",
+        "results/branch/quickstart/rep-1",
+        "Student t between runs (Welch)",
+        "regressed",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in\n{text}");
+    }
+    let markdown = markdown(&repeated());
+    assert!(
+        markdown.contains("run-to-run noise: measured (3 runs of A, 3 of B)"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn a_significant_change_within_the_allowance_reads_within_run_to_run_noise() {
+    let estimate = Estimate {
+        a: 1.0,
+        b: 1.08,
+        interval: Some(ConfidenceInterval {
+            low: 0.05,
+            high: 0.11,
+        }),
+        per_run: Default::default(),
+        spread: None,
+    };
+    let metric = MetricComparison::new(
+        "latency.p50".into(),
+        Unit::Milliseconds,
+        Better::Lower,
+        &estimate,
+        0.05,
+        Some(0.18),
+    );
+    let comparison = Comparison {
+        targets: vec![TargetComparison {
+            name: "persistent".into(),
+            kind: crate::model::TargetKind::Persistent,
+            metrics: vec![metric],
+        }],
+        ..comparison()
+    };
+    let text = text(&comparison);
+    assert!(text.contains("within run-to-run noise"), "{text}");
+    assert!(
+        text.contains("1 within run-to-run noise"),
+        "the tally counts it: {text}"
+    );
+    assert!(
+        text.contains("run-to-run noise: not measured (one run a side)"),
+        "{text}"
+    );
+    assert_eq!(comparison.failures().count(), 0);
 }

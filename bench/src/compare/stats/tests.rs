@@ -48,14 +48,17 @@ const QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 
 fn verdicts(a: &[Histogram<u64>], b: &[Histogram<u64>]) -> Vec<(Estimate, Verdict)> {
     quantiles(
-        Side::new(&refs(a)),
-        Side::new(&refs(b)),
+        &[Side::new(&refs(a))],
+        &[Side::new(&refs(b))],
         &QUANTILES,
         &Bootstrap::default(),
     )
     .unwrap()
     .into_iter()
-    .map(|e| (e, verdict(&e, Better::Lower)))
+    .map(|e| {
+        let v = verdict(&e, Better::Lower);
+        (e, v)
+    })
     .collect()
 }
 
@@ -64,8 +67,8 @@ fn point_quantiles_match_hdrhistogram_on_the_merged_histogram() {
     let a = seconds(1, 30, 300, 0.1, 1.0);
     let b = seconds(2, 20, 50, 0.3, 3.0);
     let estimates = quantiles(
-        Side::new(&refs(&a)),
-        Side::new(&refs(&b)),
+        &[Side::new(&refs(&a))],
+        &[Side::new(&refs(&b))],
         &[0.0001, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0],
         &Bootstrap::default(),
     )
@@ -181,8 +184,8 @@ fn the_same_inputs_give_the_same_interval() {
     assert_eq!(verdicts(&a, &b), verdicts(&a, &b));
     let other_seed = Bootstrap::default().keyed("another statistic");
     let elsewhere = quantiles(
-        Side::new(&refs(&a)),
-        Side::new(&refs(&b)),
+        &[Side::new(&refs(&a))],
+        &[Side::new(&refs(&b))],
         &QUANTILES,
         &other_seed,
     )
@@ -216,16 +219,16 @@ fn empty_seconds_are_resampled_but_an_empty_side_has_no_estimate() {
         .all(|(_, v)| *v == Verdict::NoSignificantChange));
     let none: Vec<&Histogram<u64>> = Vec::new();
     assert!(quantiles(
-        Side::new(&refs(&a)),
-        Side::new(&none),
+        &[Side::new(&refs(&a))],
+        &[Side::new(&none)],
         &QUANTILES,
         &Bootstrap::default()
     )
     .is_none());
     let empty = vec![new_histogram(); 10];
     assert!(quantiles(
-        Side::new(&refs(&a)),
-        Side::new(&refs(&empty)),
+        &[Side::new(&refs(&a))],
+        &[Side::new(&refs(&empty))],
         &QUANTILES,
         &Bootstrap::default()
     )
@@ -252,8 +255,9 @@ fn rate_rows(
 }
 
 fn rate_verdict(a: &[(u64, u64)], b: &[(u64, u64)]) -> (Estimate, Verdict) {
-    let e = ratio(Side::new(a), Side::new(b), &Bootstrap::default()).unwrap();
-    (e, verdict(&e, Better::Lower))
+    let e = ratio(&[Side::new(a)], &[Side::new(b)], &Bootstrap::default()).unwrap();
+    let v = verdict(&e, Better::Lower);
+    (e, v)
 }
 
 #[test]
@@ -293,8 +297,8 @@ fn rates_that_stay_at_zero_show_no_change_and_a_new_rate_is_a_regression() {
     assert_eq!(v, Verdict::Regressed, "{e:?}");
     assert_eq!(e.a, 0.0);
     assert!(ratio(
-        Side::new(&[(0, 0); 10]),
-        Side::new(&zero),
+        &[Side::new(&[(0, 0); 10])],
+        &[Side::new(&zero)],
         &Bootstrap::default()
     )
     .is_none());
@@ -309,16 +313,16 @@ fn a_higher_mean_is_better_when_higher_is_better() {
             .collect()
     };
     let (a, b, same) = (per_second(100.0), per_second(120.0), per_second(100.0));
-    let e = mean(Side::new(&a), Side::new(&b), &Bootstrap::default()).unwrap();
+    let e = mean(&[Side::new(&a)], &[Side::new(&b)], &Bootstrap::default()).unwrap();
     assert_eq!(verdict(&e, Better::Higher), Verdict::Improved, "{e:?}");
     assert_eq!(verdict(&e, Better::Lower), Verdict::Regressed);
-    let e = mean(Side::new(&a), Side::new(&same), &Bootstrap::default()).unwrap();
+    let e = mean(&[Side::new(&a)], &[Side::new(&same)], &Bootstrap::default()).unwrap();
     assert_eq!(
         verdict(&e, Better::Higher),
         Verdict::NoSignificantChange,
         "{e:?}"
     );
-    assert!(mean(Side::new(&a), Side::new(&[]), &Bootstrap::default()).is_none());
+    assert!(mean(&[Side::new(&a)], &[Side::new(&[])], &Bootstrap::default()).is_none());
 }
 
 #[test]
@@ -363,14 +367,14 @@ fn seconds_are_resampled_within_their_phase() {
     let bootstrap = Bootstrap::default();
     // By phase: a 10% higher throughput stands out of ±5% noise.
     let e = mean(
-        Side::phased(&a, &a_phases),
-        Side::phased(&b, &b_phases),
+        &[Side::phased(&a, &a_phases)],
+        &[Side::phased(&b, &b_phases)],
         &bootstrap,
     )
     .unwrap();
     assert_eq!(verdict(&e, Better::Higher), Verdict::Improved, "{e:?}");
     // Mixing the idle gap with the burst drowns it in the difference between phases.
-    let e = mean(Side::new(&a), Side::new(&b), &bootstrap).unwrap();
+    let e = mean(&[Side::new(&a)], &[Side::new(&b)], &bootstrap).unwrap();
     assert_eq!(
         verdict(&e, Better::Higher),
         Verdict::NoSignificantChange,

@@ -124,6 +124,7 @@ fn the_keep_alive_path_allocates_nothing_per_request() {
         )],
         body: bytes::Bytes::new(),
         wire: Wire::Http,
+        placeholders: None,
     };
     let ctx = Arc::new(LoadContext {
         requests: vec![PreparedRequest::new(&template, &endpoint).unwrap()],

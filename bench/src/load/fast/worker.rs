@@ -59,7 +59,10 @@ impl Worker {
         };
         let mut sent_at = None;
         let exchanged = alarm
-            .within(deadline, self.exchange(request, &mut sample, &mut sent_at))
+            .within(
+                deadline,
+                self.exchange((request, seq), &mut sample, &mut sent_at),
+            )
             .await;
         let done_at = Instant::now();
         match exchanged {
@@ -78,11 +81,12 @@ impl Worker {
         self.ctx.recorder.record(&sample);
     }
 
-    /// One exchange on a pooled connection, retried once on a new connection when a reused
-    /// one turns out closed before any answer and the request may be repeated.
+    /// One exchange of request number `seq` on a pooled connection, retried once on a new
+    /// connection when a reused one turns out closed before any answer and the request may be
+    /// repeated.
     pub(super) async fn exchange(
         &self,
-        request: &RequestBytes,
+        (request, seq): (&RequestBytes, u64),
         sample: &mut Sample,
         sent_at: &mut Option<Instant>,
     ) -> Result<ResponseHead, Failed> {
@@ -103,7 +107,7 @@ impl Worker {
             }
             *sent_at = Some(Instant::now());
             // Dropped here if the deadline passes: the connection is then not reused.
-            let result = connection.http.exchange(request).await;
+            let result = connection.http.exchange(request, seq).await;
             match result {
                 Ok(head) => {
                     let reusable = head.keep_alive && connection.http.reusable();

@@ -1,18 +1,21 @@
 //! The HTTP/1.1 fast path of the load client: each request template serialised once
-//! ([`RequestBytes`]), one request in flight per connection ([`Http1Connection`]), responses
+//! ([`RequestBytes`], in `request`; placeholders rendered per request into the connection's
+//! write buffer), one request in flight per connection ([`Http1Connection`]), responses
 //! framed with `httparse` (RFC 9112 §6.3) in the connection's one read buffer, bodies dropped.
 //!
-//! Rules: no heap allocation per request once a connection's buffer has reached its working
-//! size (bodies never grow it; only a head larger than 16 KiB does, up to 64 KiB). No timers,
-//! counters, retries or spawned tasks: deadlines and connection accounting belong to the caller.
+//! Rules: no heap allocation per request once a connection's buffers have reached their
+//! working size (bodies never grow the read buffer; only a head larger than 16 KiB does, up to
+//! 64 KiB; the write buffer grows to the largest rendered request). No timers, counters,
+//! retries or spawned tasks: deadlines and connection accounting belong to the caller.
 
 use std::io;
 
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, Method};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::model::FailureCause;
+
+mod request;
+pub(crate) use request::{Part, RequestBytes, RequestParts};
 
 /// Capacity of a connection's read buffer when it opens; bodies never grow it.
 const INITIAL_BUFFER_BYTES: usize = 16 * 1024;
@@ -22,92 +25,6 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_HEADERS: usize = 64;
 /// The response header by which a target tells a cold start (`1`/`true`) from a warm one.
 const COLD_HEADER: &str = "x-coldfront-cold";
-
-/// One request serialised once: request line, `Host`, the scenario's headers, `Content-Length`
-/// (when there is a body, or the method defines one), `Connection: close` if asked, the body.
-#[derive(Debug, Clone)]
-pub(crate) struct RequestBytes {
-    /// The whole request as written to the wire.
-    bytes: Box<[u8]>,
-    /// Whether the response can carry a body (false for `HEAD`).
-    expects_body: bool,
-    /// Whether the method is idempotent (RFC 9110 §9.2.2), so a stale connection may be retried.
-    idempotent: bool,
-}
-
-impl RequestBytes {
-    /// Serialises a request. The scenario's own `Host`, `Content-Length` and
-    /// `Transfer-Encoding` are left out (this writes `Host` and the body's length itself), and
-    /// so is its `Connection` when `close` adds `Connection: close`.
-    pub(crate) fn new(
-        method: &Method,
-        path_and_query: &str,
-        host: &str,
-        headers: &HeaderMap,
-        body: &[u8],
-        close: bool,
-    ) -> Self {
-        let path = if path_and_query.is_empty() {
-            "/"
-        } else {
-            path_and_query
-        };
-        let mut bytes = Vec::with_capacity(256 + body.len());
-        for part in [
-            method.as_str(),
-            " ",
-            path,
-            " HTTP/1.1\r\nHost: ",
-            host,
-            "\r\n",
-        ] {
-            bytes.extend_from_slice(part.as_bytes());
-        }
-        for (name, value) in headers {
-            let ours = *name == HOST || *name == CONTENT_LENGTH || *name == TRANSFER_ENCODING;
-            if ours || (close && *name == CONNECTION) {
-                continue;
-            }
-            for part in [name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"] {
-                bytes.extend_from_slice(part);
-            }
-        }
-        let defines_content = matches!(*method, Method::POST | Method::PUT | Method::PATCH);
-        if !body.is_empty() || defines_content {
-            bytes.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
-        }
-        if close {
-            bytes.extend_from_slice(b"Connection: close\r\n");
-        }
-        bytes.extend_from_slice(b"\r\n");
-        bytes.extend_from_slice(body);
-        RequestBytes {
-            bytes: bytes.into_boxed_slice(),
-            expects_body: *method != Method::HEAD,
-            idempotent: matches!(
-                *method,
-                Method::GET
-                    | Method::HEAD
-                    | Method::PUT
-                    | Method::DELETE
-                    | Method::OPTIONS
-                    | Method::TRACE
-            ),
-        }
-    }
-
-    /// The request as written to the wire.
-    #[cfg(test)]
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// Whether the method is idempotent: a request that met a stale keep-alive connection
-    /// ([`ExchangeError::ClosedBeforeResponse`]) may be sent once more on a fresh one.
-    pub(crate) fn is_idempotent(&self) -> bool {
-        self.idempotent
-    }
-}
 
 /// What the response said that the load path needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +92,8 @@ pub(crate) struct Http1Connection<S> {
     io: S,
     /// The read buffer; all of it is initialised, its length is its capacity.
     buf: Vec<u8>,
+    /// The write buffer of requests with placeholders (empty until the first one).
+    out: Vec<u8>,
     /// First unread byte in `buf`.
     start: usize,
     /// End of the bytes read into `buf`.
@@ -191,6 +110,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Http1Connection<S> {
         Http1Connection {
             io,
             buf: vec![0; INITIAL_BUFFER_BYTES],
+            out: Vec::new(),
             start: 0,
             end: 0,
             reusable: true,
@@ -198,13 +118,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Http1Connection<S> {
         }
     }
 
-    /// Writes the whole request, then reads the whole response (its body read and dropped) and
-    /// returns its head once the response is complete. If this future is dropped midway (a
+    /// Writes the whole request (rendered for request number `seq` when it has placeholders),
+    /// then reads the whole response (its body read and dropped) and returns its head once the
+    /// response is complete. If this future is dropped midway (a
     /// deadline), the connection stays not [`reusable`](Self::reusable): the caller drops it.
     /// Called on a connection that is not reusable, it fails with `Io(NotConnected)`.
     pub(crate) async fn exchange(
         &mut self,
         request: &RequestBytes,
+        seq: u64,
     ) -> Result<ResponseHead, ExchangeError> {
         if !self.reusable {
             return Err(ExchangeError::Io(io::ErrorKind::NotConnected.into()));
@@ -213,7 +135,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Http1Connection<S> {
         self.response_started = false;
         self.start = 0;
         self.end = 0;
-        self.write_request(request).await?;
+        self.write_request(request, seq).await?;
         let head = self.read_final_head(request.expects_body).await?;
         self.skip_body(head.body).await?;
         // Bytes beyond the response with one request in flight: nothing can frame them.
@@ -238,9 +160,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Http1Connection<S> {
         self.buf.len()
     }
 
-    /// Writes and flushes the serialised request.
-    async fn write_request(&mut self, request: &RequestBytes) -> Result<(), ExchangeError> {
-        let written = match self.io.write_all(&request.bytes).await {
+    /// Writes and flushes the serialised request, rendered for `seq`.
+    async fn write_request(
+        &mut self,
+        request: &RequestBytes,
+        seq: u64,
+    ) -> Result<(), ExchangeError> {
+        let bytes = request.render(seq, &mut self.out);
+        let written = match self.io.write_all(bytes).await {
             Ok(()) => self.io.flush().await,
             Err(e) => Err(e),
         };

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use http::header::{CONNECTION, HOST};
+use http::{HeaderMap, Method};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -103,7 +105,7 @@ async fn exchange_once(
 ) {
     let (addr, server) = serve([vec![Step::Read], script].concat()).await;
     let mut connection = connect(addr).await;
-    let exchange = connection.exchange(request);
+    let exchange = connection.exchange(request, 0);
     let result = tokio::time::timeout(Duration::from_secs(5), exchange).await;
     let result = result.expect("exchange hung");
     assert_eq!(server.await.expect("server")[0], request.as_bytes());
@@ -179,9 +181,15 @@ async fn keep_alive_carries_two_requests_on_one_connection() {
     ])
     .await;
     let mut connection = connect(addr).await;
-    assert_eq!(connection.exchange(&post).await.unwrap(), head(200, true));
+    assert_eq!(
+        connection.exchange(&post, 0).await.unwrap(),
+        head(200, true)
+    );
     assert!(connection.reusable());
-    assert_eq!(connection.exchange(&post).await.unwrap(), head(201, true));
+    assert_eq!(
+        connection.exchange(&post, 0).await.unwrap(),
+        head(201, true)
+    );
     let expected: &[u8] =
         b"POST /a HTTP/1.1\r\nHost: h\r\nx-k: v\r\nContent-Length: 5\r\n\r\nhello";
     assert_eq!(
@@ -205,12 +213,12 @@ async fn chunked_body_is_framed_at_every_split() {
         let mut connection = connect(addr).await;
         let get = request(Method::GET);
         assert_eq!(
-            connection.exchange(&get).await.unwrap(),
+            connection.exchange(&get, 0).await.unwrap(),
             head(200, true),
             "piece {piece}"
         );
         assert_eq!(
-            connection.exchange(&get).await.unwrap(),
+            connection.exchange(&get, 0).await.unwrap(),
             head(200, true),
             "piece {piece}"
         );
@@ -238,8 +246,8 @@ async fn large_bodies_do_not_grow_the_buffer() {
     let (addr, server) = serve(script).await;
     let mut connection = connect(addr).await;
     let get = request(Method::GET);
-    assert_eq!(connection.exchange(&get).await.unwrap(), head(200, true));
-    assert_eq!(connection.exchange(&get).await.unwrap(), head(200, true));
+    assert_eq!(connection.exchange(&get, 0).await.unwrap(), head(200, true));
+    assert_eq!(connection.exchange(&get, 0).await.unwrap(), head(200, true));
     assert_eq!(connection.buffer_capacity(), INITIAL_BUFFER_BYTES);
     assert_eq!(server.await.unwrap().len(), 2);
 }
@@ -386,7 +394,7 @@ async fn a_finished_connection_refuses_another_request() {
     let close = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     let (result, mut connection) = exchange_once(&request(Method::GET), vec![send(close)]).await;
     assert_eq!(result.unwrap(), head(200, false));
-    let again = connection.exchange(&request(Method::GET)).await;
+    let again = connection.exchange(&request(Method::GET), 0).await;
     assert!(matches!(again, Err(ExchangeError::Io(e)) if e.kind() == io::ErrorKind::NotConnected));
 }
 

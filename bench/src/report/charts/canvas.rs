@@ -1,11 +1,12 @@
 //! Drawing one figure twice: as SVG text and as an RGB bitmap encoded to PNG, both
 //! `WIDTH`×`HEIGHT`. A chart kind prepares its data once into a [`Figure`], and this module
-//! owns the backends.
+//! owns the backends (the bitmap one with its text set by [`super::text`]).
 
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingAreaErrorKind, DrawingBackend};
 use plotters::prelude::{IntoDrawingArea, SVGBackend};
 
+use super::text::TextBackend;
 use super::{style, Chart, HEIGHT, WIDTH};
 
 /// What drawing on a backend returns.
@@ -35,7 +36,8 @@ pub(super) fn render(
     }
     let mut rgb = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        let bitmap = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT));
+        let root = TextBackend::new(bitmap).into_drawing_area();
         figure
             .draw(&root)
             .and_then(|()| root.present())

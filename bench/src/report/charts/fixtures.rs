@@ -1,6 +1,7 @@
-//! Result sets for the chart tests: the quickstart-like run of [`crate::testing::synthetic`],
-//! and the awkward ones (nothing recorded, one sample, an interrupted run missing a target,
-//! all-zero latency).
+//! Result sets for the chart tests: the quickstart-like run of [`crate::testing::synthetic`]
+//! (whose series, like an older result set's, has no connection range or error kinds), the
+//! same with those columns and with one late request in its idle gap, and the awkward ones
+//! (nothing recorded, one sample, an interrupted run missing a target, all-zero latency).
 
 use crate::model::RunStatus;
 use crate::resultset::hlog::HlogInterval;
@@ -69,6 +70,66 @@ pub(super) fn zero_latency() -> ResultSet {
     )
 }
 
+/// The quickstart with one persistent request completing in the idle gap (second 11), 50 ms:
+/// a second that held one request.
+pub(super) fn lone_late_request() -> ResultSet {
+    let rate = |s| if s == 11 { 1 } else { quickstart_rate(s) };
+    let mut late = target("persistent", 1, &Shape::persistent(23, rate));
+    let mut histogram = late.latency[10].histogram();
+    histogram.reset();
+    histogram.record(50_000).unwrap();
+    let i = &late.latency[10];
+    late.latency[10] = HlogInterval::new(None, i.start, i.length, &histogram);
+    let row = &mut late.series[10];
+    assert_eq!((row.second, row.completed), (11, 1));
+    (row.p50_ms, row.p99_ms) = (Some(50.0), Some(50.0));
+    let mut run = sample();
+    run.targets[1] = late;
+    run
+}
+
+/// The quickstart as a run records it now: each second's range of connections open (up to
+/// 13 at once while the end-of-second sample is 0 to 2), and every error by its kind (I/O
+/// errors every tenth second, HTTP 5xx otherwise).
+pub(super) fn recorded_now() -> ResultSet {
+    let mut run = sample();
+    for row in run.targets.iter_mut().flat_map(|t| t.series.iter_mut()) {
+        row.connections_open = row.second % 3;
+        row.connections_max = Some(if row.completed > 0 {
+            13
+        } else {
+            row.connections_open
+        });
+        row.connections_min = Some(0);
+        let kinded = row.throttled + row.client_timeouts + row.function_timeouts;
+        let rest = row.errors - kinded;
+        let io = row.second % 10 == 0;
+        row.io_errors = Some(if io { rest } else { 0 });
+        row.http_5xx = Some(if io { 0 } else { rest });
+        (row.http_4xx, row.connect_errors) = (Some(0), Some(0));
+    }
+    run
+}
+
+/// The quickstart without a single error or timeout.
+pub(super) fn faultless() -> ResultSet {
+    let shape = |s: Shape| Shape { faults: false, ..s };
+    let mut run = sample();
+    run.targets = vec![
+        target(
+            "serverless",
+            0,
+            &shape(Shape::serverless(23, quickstart_rate)),
+        ),
+        target(
+            "persistent",
+            1,
+            &shape(Shape::persistent(23, quickstart_rate)),
+        ),
+    ];
+    run
+}
+
 /// Every awkward case, named.
 pub(super) fn awkward() -> Vec<(&'static str, ResultSet)> {
     vec![
@@ -77,6 +138,14 @@ pub(super) fn awkward() -> Vec<(&'static str, ResultSet)> {
         ("interrupted", interrupted()),
         ("zero latency", zero_latency()),
     ]
+}
+
+/// The texts an SVG draws (plotters writes each on its own line inside its `<text>`).
+pub(super) fn svg_texts(svg: &str) -> Vec<&str> {
+    svg.lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with('<'))
+        .collect()
 }
 
 /// Asserts what every chart must be: an SVG naming `texts`, and a 1200×700 PNG that decodes

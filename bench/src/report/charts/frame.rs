@@ -17,6 +17,8 @@ pub(super) enum Mark {
     Line,
     Dashed,
     Fill,
+    /// A pale fill with an outline (phase shading).
+    Band,
 }
 
 #[derive(Debug, Clone)]
@@ -120,7 +122,33 @@ fn draw_swatch<DB: DrawingBackend>(
             [(x + 6, y - 8), (x + SWATCH - 6, y + 8)],
             style::fill(item.color, 1.0),
         )),
+        Mark::Band => {
+            let corners = [(x + 4, y - 8), (x + SWATCH - 4, y + 8)];
+            root.draw(&Rectangle::new(corners, style::fill(item.color, 1.0)))?;
+            root.draw(&Rectangle::new(corners, style::line(style::PHASE_EDGE, 1)))
+        }
     }
+}
+
+/// A line of muted text in a panel's plotting area, `(dx, dy)` pixels from its top left.
+pub(super) fn note<DB, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    text: &str,
+    (dx, dy): (i32, i32),
+) -> DrawResult<(), DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let style = style::anchored(
+        style::text(style::LABEL_SIZE, style::MUTED),
+        HPos::Left,
+        VPos::Top,
+    );
+    let area = chart.plotting_area().strip_coord_spec();
+    area.draw_text(text, &style, (dx, dy))?;
+    Ok(())
 }
 
 /// What a panel says about itself: an optional caption and the axis descriptions.

@@ -1,75 +1,77 @@
 //! Latency over time: each target's p50 (dashed) and p99 (solid) latency against seconds since
-//! the start of its load, over the scenario's phases. Per second up to `MAX_POINTS` seconds;
-//! a longer run is drawn per window of several seconds (each window's percentiles computed
-//! from its merged interval histograms, never averaged), which the axis says.
+//! the start of its load, over the scenario's phases (top), and the requests each second
+//! completed (below), which is what every point stands for. A percentile is drawn only from
+//! enough requests ([`super::enough`]: a p50 from 10, a p99 from 100): seconds of one phase are
+//! pooled until they hold that many ([`super::pooling`]), and seconds that never do are left
+//! out, which a note says. A run longer than `MAX_POINTS` seconds is read per window of
+//! several seconds (percentiles from the merged interval histograms, never averaged), which
+//! the axis says.
 
-use hdrhistogram::Histogram;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::{self, DrawResult, Figure};
+use super::enough;
 use super::frame::{self, Header, LegendItem, Mark, Panel};
+use super::pooling::{self, Point, Pooled, MAX_POOL_S};
 use super::scales;
 use super::spectrum::{FLOOR_MS, ZERO_LATENCY};
 use super::timeline::{self, Timeline};
 use super::{style, Chart};
-use crate::resultset::hlog::HlogInterval;
-use crate::resultset::series::SeriesRow;
-use crate::resultset::ResultSet;
+use crate::resultset::{ResultSet, TargetData};
 
-const Y_DESC: &str = "latency per second (ms, log scale)";
+const Y_DESC: &str = "latency (ms, log scale)";
+const COUNT_CAPTION: &str = "requests completed per second";
+const TOO_FEW: &str = "too few requests for any percentile";
 /// Points per line at most before seconds are grouped into windows.
 const MAX_POINTS: u64 = 200;
+/// The percentiles drawn, and how.
+const LINES: [(f64, Mark); 2] = [(0.99, Mark::Line), (0.5, Mark::Dashed)];
 
-/// Seconds per point for a run of `seconds`.
+/// Seconds per window for a run of `seconds`.
 fn window_seconds(seconds: u64) -> u64 {
     seconds.div_ceil(MAX_POINTS).max(1)
 }
 
-/// p50 and p99 of each `window`-second window of `intervals` (in time order, as a log holds
-/// them), at the window's middle, as segments that break at windows without a sample. One
-/// window's histogram at a time: memory does not grow with the run's length.
-fn windowed(intervals: &[HlogInterval], window: u64) -> [Vec<Vec<(f64, f64)>>; 2] {
-    let mut lines: [Vec<Vec<(f64, f64)>>; 2] = [Vec::new(), Vec::new()];
-    let mut previous = None;
-    let mut draw = |k: u64, histogram: &Histogram<u64>| {
-        if histogram.max() == 0 {
-            return;
-        }
-        let x = (k as f64 + 0.5) * window as f64;
-        let adjacent = previous == Some(k.wrapping_sub(1));
-        for (line, q) in lines.iter_mut().zip([0.5, 0.99]) {
-            let point = (
-                x,
-                (histogram.value_at_quantile(q) as f64 / 1000.0).max(FLOOR_MS),
-            );
-            match line.last_mut() {
-                Some(segment) if adjacent => segment.push(point),
-                _ => line.push(vec![point]),
-            }
-        }
-        previous = Some(k);
-    };
-    let mut current: Option<(u64, Histogram<u64>)> = None;
-    for interval in intervals {
-        let k = (interval.start.as_secs_f64() / window as f64 + 1e-6).floor() as u64;
-        match current.as_mut() {
-            Some((open, merged)) if *open == k => {
-                // Intervals share coldfront's bounds; one that does not is left out, not fatal.
-                let _ = merged.add(interval.histogram());
-            }
-            _ => {
-                if let Some((done, merged)) = current.take() {
-                    draw(done, &merged);
+/// The rule every point follows, in words.
+fn rule() -> String {
+    format!(
+        "a p50 is drawn from ≥{} requests, a p99 from ≥{}: seconds of one phase are pooled \
+         until they hold that many (up to {MAX_POOL_S} s); fewer are not drawn",
+        enough::requests_for(0.5),
+        enough::requests_for(0.99)
+    )
+}
+
+/// A target's percentiles: from its interval log, or from its per-second rows (each second
+/// alone) when it has none.
+fn percentiles(target: &TargetData, window: u64, timeline: &Timeline) -> Vec<Pooled> {
+    let quantiles: Vec<f64> = LINES.iter().map(|(q, _)| *q).collect();
+    if !target.latency.is_empty() {
+        return pooling::pooled(&target.latency, window, timeline, &quantiles);
+    }
+    quantiles
+        .iter()
+        .map(|&q| {
+            let mut pooled = Pooled::default();
+            for row in target.series.iter().filter(|r| r.completed > 0) {
+                let value = if q == 0.5 { row.p50_ms } else { row.p99_ms };
+                let (start, length) = row.span_s();
+                match value.filter(|v| *v > 0.0 && v.is_finite()) {
+                    Some(ms) if enough::enough(q, row.completed) => pooled.points.push(Point {
+                        start,
+                        end: start + length,
+                        ms: ms.max(FLOOR_MS),
+                        requests: row.completed,
+                    }),
+                    _ => pooled.left_out_s += length,
                 }
-                current = Some((k, interval.histogram()));
             }
-        }
-    }
-    if let Some((done, merged)) = current {
-        draw(done, &merged);
-    }
-    lines
+            pooled
+        })
+        .collect()
 }
 
 struct Line {
@@ -85,6 +87,10 @@ struct LatencyOverTime {
     timeline: Timeline,
     legend: Vec<LegendItem>,
     lines: Vec<Line>,
+    /// Requests completed per second, per target: what the points stand for.
+    counts: Vec<(RGBColor, Vec<(f64, f64)>)>,
+    /// The rule, and what it left out.
+    notes: Vec<String>,
 }
 
 const TITLE: &str = "Latency over time";
@@ -97,76 +103,93 @@ pub(super) fn latency_over_time(run: &ResultSet) -> anyhow::Result<Chart> {
         y_desc: if window == 1 {
             Y_DESC.into()
         } else {
-            format!("latency per {window} s window (ms, log scale)")
+            format!("latency per {window} s window or more (ms, log scale)")
         },
         timeline: Timeline::of(run),
         legend: Vec::new(),
         lines: Vec::new(),
+        counts: Vec::new(),
+        notes: vec![rule()],
     };
     let mut worst = Vec::new();
+    let mut left_out = Vec::new();
     for target in &run.targets {
         let color = style::target_color(target.index);
-        let [p50, p99] = if window > 1 && !target.latency.is_empty() {
-            windowed(&target.latency, window)
-        } else {
-            // A zero cannot sit on a log axis: it is left out, and said if it is all there is.
-            let ms = |v: Option<f64>| v.filter(|v| *v > 0.0).map(|v| v.max(FLOOR_MS));
-            [
-                timeline::segments(&target.series, |r: &SeriesRow| ms(r.p50_ms)),
-                timeline::segments(&target.series, |r: &SeriesRow| ms(r.p99_ms)),
-            ]
-        };
-        if let Some(max) = p99.iter().flatten().map(|p| p.1).reduce(f64::max) {
+        let pooled = percentiles(target, window, &figure.timeline);
+        let p99 = &pooled[0];
+        if let Some(max) = p99.points.iter().map(|p| p.ms).reduce(f64::max) {
             worst.push(format!(
                 "{} (worst p99 {})",
                 target.name,
                 style::duration_ms(max)
             ));
         }
-        for (label, mark, segments) in [("p99", Mark::Line, p99), ("p50", Mark::Dashed, p50)] {
-            if segments.is_empty() {
+        for ((q, mark), pooled) in LINES.iter().zip(&pooled) {
+            let label = format!("{} {}", target.name, enough::name(*q));
+            if pooled.left_out_s > 0.0 {
+                left_out.push(format!(
+                    "{label} for {} s",
+                    style::number(pooled.left_out_s)
+                ));
+            }
+            if pooled.points.is_empty() {
                 continue;
             }
-            figure.legend.push(LegendItem::new(
-                format!("{} {label}", target.name),
-                color,
-                mark,
-            ));
+            figure.legend.push(LegendItem::new(label, color, *mark));
             figure.lines.push(Line {
                 color,
-                mark,
-                segments,
+                mark: *mark,
+                segments: pooled.segments(),
             });
         }
+        figure.counts.push((
+            color,
+            timeline::stairs(&target.series, |r| r.completed as f64),
+        ));
     }
+    if !left_out.is_empty() {
+        figure.notes.push(format!(
+            "not drawn, too few requests: {}",
+            left_out.join(", ")
+        ));
+    }
+    figure.legend.extend(figure.timeline.legend());
     let completed = run
         .targets
         .iter()
         .any(|t| t.series.iter().any(|r| r.completed > 0));
-    figure.empty_because = if completed {
+    figure.empty_because = if !completed {
+        "no request completed"
+    } else if left_out.is_empty() {
         ZERO_LATENCY
     } else {
-        "no request completed"
+        TOO_FEW
     };
-    let alt = if worst.is_empty() {
-        format!(
-            "Latency over time for {}: {}.",
-            run.manifest.scenario.name, figure.empty_because
-        )
-    } else {
-        format!(
-            "p50 (dashed) and p99 (solid) latency per {} over time for {}, on a log scale, \
-             with the scenario's phases shaded: {}.",
-            if window == 1 {
-                "second".to_string()
-            } else {
-                format!("{window} s window")
-            },
-            run.manifest.scenario.name,
-            worst.join(", ")
-        )
-    };
+    let alt = describe(run, &figure, window, &worst);
     canvas::render("latency-over-time", TITLE.into(), alt, &figure)
+}
+
+fn describe(run: &ResultSet, figure: &LatencyOverTime, window: u64, worst: &[String]) -> String {
+    let name = &run.manifest.scenario.name;
+    if worst.is_empty() && figure.lines.is_empty() {
+        return format!("Latency over time for {name}: {}.", figure.empty_because);
+    }
+    let per = if window == 1 {
+        "second".to_string()
+    } else {
+        format!("{window} s window")
+    };
+    format!(
+        "p50 (dashed) and p99 (solid) latency per {per} over time for {name}, on a log scale, \
+         with the scenario's phases shaded by their load and the requests behind each point \
+         below ({}): {}.",
+        figure.notes.join("; "),
+        if worst.is_empty() {
+            "no p99 had enough requests".to_string()
+        } else {
+            worst.join(", ")
+        }
+    )
 }
 
 impl Figure for LatencyOverTime {
@@ -178,14 +201,33 @@ impl Figure for LatencyOverTime {
         };
         let panel = Panel {
             caption: None,
-            x_desc: timeline::X_DESC,
+            x_desc: "",
             y_desc: &self.y_desc,
             ..Panel::default()
         };
-        if self.lines.is_empty() {
+        if self.lines.is_empty() && self.counts.iter().all(|c| c.1.is_empty()) {
+            let panel = Panel {
+                x_desc: timeline::X_DESC,
+                ..panel
+            };
             return frame::empty_chart(root, &header, &panel, self.empty_because);
         }
         let body = frame::frame(root, &header)?;
+        let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 * 68 / 100);
+        self.draw_latency(&top, &panel)?;
+        self.draw_counts(&bottom)
+    }
+}
+
+impl LatencyOverTime {
+    fn draw_latency<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        panel: &Panel,
+    ) -> DrawResult<(), DB> {
+        if self.lines.is_empty() {
+            return frame::no_data(area, panel, self.empty_because);
+        }
         let values = self.lines.iter().flat_map(|l| l.segments.iter().flatten());
         let (min, max) = values.fold((f64::INFINITY, 0.0f64), |(lo, hi), p| {
             (lo.min(p.1), hi.max(p.1))
@@ -193,8 +235,8 @@ impl Figure for LatencyOverTime {
         // Room above the highest point for the phase names.
         let y = scales::log_range(min, max * 1.6, FLOOR_MS);
         let mut chart = frame::axes(
-            &body,
-            &panel,
+            area,
+            panel,
             self.timeline.x_range(),
             scales::log_axis(y.clone()),
             &|x| style::number(*x),
@@ -208,67 +250,75 @@ impl Figure for LatencyOverTime {
         }
         Ok(())
     }
+
+    /// Requests per second per target, with the least a p50 and a p99 are drawn from.
+    fn draw_counts<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
+        let panel = Panel {
+            caption: None,
+            x_desc: timeline::X_DESC,
+            y_desc: "requests",
+            ..Panel::default()
+        };
+        let max = self
+            .counts
+            .iter()
+            .flat_map(|c| c.1.iter().map(|p| p.1))
+            .fold(0.0, f64::max);
+        // Room above for the notes.
+        let y = scales::zero_range(max * (1.2 + 0.35 * self.notes.len() as f64), 12.0);
+        let x = self.timeline.x_range();
+        let mut chart = frame::axes(
+            area,
+            &panel,
+            x.clone(),
+            y.clone(),
+            &|v| style::number(*v),
+            &|v| style::number(*v),
+        )?;
+        self.timeline.draw_phases(&mut chart, &y, false)?;
+        let label = style::anchored(
+            style::text(style::LABEL_SIZE - 1.0, style::MUTED),
+            HPos::Right,
+            VPos::Bottom,
+        );
+        for q in [0.5, 0.99] {
+            let least = enough::requests_for(q) as f64;
+            if least > y.end {
+                continue;
+            }
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                [(x.start, least), (x.end, least)],
+                4.0,
+                4.0,
+                style::line(style::MUTED, 1),
+            )))?;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x.end, least))
+                    + Text::new(
+                        format!("{} needs {}", enough::name(q), least),
+                        (-4, -2),
+                        label.clone(),
+                    ),
+            ))?;
+        }
+        for (color, points) in &self.counts {
+            frame::draw_line(&mut chart, points, *color, Mark::Line)?;
+        }
+        let caption = style::anchored(
+            style::bold(style::LABEL_SIZE, style::TEXT),
+            HPos::Left,
+            VPos::Top,
+        );
+        chart
+            .plotting_area()
+            .strip_coord_spec()
+            .draw_text(COUNT_CAPTION, &caption, (8, 4))?;
+        for (i, note) in self.notes.iter().enumerate() {
+            frame::note(&mut chart, note, (8, 24 + 18 * i as i32))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::fixtures;
-    use super::*;
-
-    #[test]
-    fn draws_each_targets_p50_and_p99_over_named_phases() {
-        let chart = latency_over_time(&fixtures::sample()).unwrap();
-        fixtures::assert_chart(
-            &chart,
-            &[
-                Y_DESC,
-                timeline::X_DESC,
-                "serverless p99",
-                "persistent p50",
-                "steady",
-                "idle",
-                "burst",
-            ],
-        );
-    }
-
-    #[test]
-    fn a_long_run_is_drawn_per_window_from_the_merged_histograms() {
-        assert_eq!(window_seconds(23), 1);
-        assert_eq!(window_seconds(200), 1);
-        assert_eq!(window_seconds(201), 2);
-        assert_eq!(window_seconds(600), 3);
-        let target = fixtures::target(
-            "serverless",
-            0,
-            &fixtures::Shape::serverless(9, |s| if s == 5 { 0 } else { 40 }),
-        );
-        let [p50, p99] = windowed(&target.latency, 3);
-        // Windows [0,3) [3,6) [6,9): second 5 is empty but its window is not.
-        assert_eq!(p99.len(), 1);
-        let xs: Vec<f64> = p99[0].iter().map(|p| p.0).collect();
-        assert_eq!(xs, vec![1.5, 4.5, 7.5]);
-        let first = crate::resultset::hlog::merged(&target.latency[0..3]);
-        assert_eq!(p50[0][0].1, first.value_at_quantile(0.5) as f64 / 1000.0);
-        assert_eq!(p99[0][0].1, first.value_at_quantile(0.99) as f64 / 1000.0);
-
-        let long = fixtures::target("persistent", 1, &fixtures::Shape::persistent(400, |_| 5));
-        let mut run = fixtures::sample();
-        run.targets = vec![long];
-        let chart = latency_over_time(&run).unwrap();
-        fixtures::assert_chart(&chart, &["latency per 2 s window (ms, log scale)"]);
-    }
-
-    #[test]
-    fn awkward_runs_draw_without_panicking() {
-        for (name, run) in fixtures::awkward() {
-            let chart = latency_over_time(&run).unwrap_or_else(|e| panic!("{name}: {e:#}"));
-            let expected: &[&str] = match name {
-                "empty" => &["no data: no request completed"],
-                "zero latency" => &["no data: every request measured 0 ms"],
-                _ => &[Y_DESC],
-            };
-            fixtures::assert_chart(&chart, expected);
-        }
-    }
-}
+mod tests;

@@ -3,7 +3,8 @@
 //!
 //! Every chart draws each target in the same colour (by its position in the scenario, from the
 //! colour-blind-safe Okabe–Ito palette) and says "no data: why" rather than drawing nothing.
-//! PNG text uses the bundled DejaVu Sans, so charts render the same on a machine without fonts.
+//! PNG text uses the bundled DejaVu Sans, set at its real advances and kerning by [`text`], so
+//! charts render the same on a machine without fonts.
 
 use std::path::Path;
 
@@ -13,14 +14,17 @@ mod canvas;
 mod cold_starts;
 mod compare_spectrum;
 mod connections;
+mod enough;
 mod frame;
 mod latency_time;
 mod outcomes;
+mod pooling;
 mod scales;
 mod send_lag;
 mod spectrum;
 mod style;
 mod summary;
+mod text;
 mod timeline;
 
 pub(crate) use compare_spectrum::compare_spectrum;

@@ -71,6 +71,8 @@ pub(super) fn send_lag(run: &ResultSet) -> anyhow::Result<Chart> {
             Mark::Dashed,
         ));
     }
+    let phases = figure.timeline.legend();
+    figure.legend.extend(phases);
     let alt = if worst.is_empty() {
         format!(
             "Generator send lag for {}: not recorded in this result set.",

@@ -1,5 +1,5 @@
-//! The look shared by every chart: the target palette, outcome colours, the bundled font and
-//! text styles, and how numbers are written on axes and labels.
+//! The look shared by every chart: the target palette, outcome and phase colours, the bundled
+//! font and text styles, and how numbers are written on axes and labels.
 
 use std::sync::OnceLock;
 
@@ -7,17 +7,19 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, FontDesc, FontFamily, FontStyle, RGBColor, ShapeStyle, TextStyle};
 
 /// DejaVu Sans (licence in `assets/fonts/LICENSE-DejaVu.txt`), so PNGs have text on a machine
-/// without system fonts. SVGs name the generic `sans-serif` family and let the viewer choose.
-static REGULAR: &[u8] = include_bytes!(concat!(
+/// without system fonts (set by [`super::text`]). SVGs name the generic `sans-serif` family and
+/// let the viewer choose; plotters measures their text with the same font.
+pub(super) static REGULAR: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/assets/fonts/DejaVuSans.ttf"
 ));
-static BOLD: &[u8] = include_bytes!(concat!(
+pub(super) static BOLD: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/assets/fonts/DejaVuSans-Bold.ttf"
 ));
 
-/// Registers the bundled font as plotters' `sans-serif` (once per process).
+/// Registers the bundled font as plotters' `sans-serif` (once per process), which plotters
+/// measures the SVG's text with.
 pub(super) fn register_fonts() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
@@ -44,18 +46,28 @@ pub(super) fn target_color(index: usize) -> RGBColor {
     TARGET_PALETTE[index % TARGET_PALETTE.len()]
 }
 
-/// Outcome colours (Okabe–Ito too), the same in every panel.
+/// Outcome colours (the eight of Okabe–Ito, black softened), the same in every panel.
 pub(super) const OK: RGBColor = RGBColor(0, 158, 115);
-pub(super) const ERROR: RGBColor = RGBColor(213, 94, 0);
-pub(super) const CLIENT_TIMEOUT: RGBColor = RGBColor(230, 159, 0);
-pub(super) const FUNCTION_TIMEOUT: RGBColor = RGBColor(204, 121, 167);
+pub(super) const HTTP_4XX: RGBColor = RGBColor(240, 228, 66);
+pub(super) const HTTP_5XX: RGBColor = RGBColor(213, 94, 0);
 pub(super) const THROTTLED: RGBColor = RGBColor(86, 180, 233);
+pub(super) const FUNCTION_TIMEOUT: RGBColor = RGBColor(204, 121, 167);
+pub(super) const CLIENT_TIMEOUT: RGBColor = RGBColor(230, 159, 0);
+pub(super) const CONNECT_ERROR: RGBColor = RGBColor(0, 114, 178);
+pub(super) const IO_ERROR: RGBColor = RGBColor(60, 60, 60);
+/// Errors of a result set that did not record their kind.
+pub(super) const UNRECORDED_ERROR: RGBColor = RGBColor(160, 160, 160);
 
 pub(super) const TEXT: RGBColor = RGBColor(34, 34, 34);
 pub(super) const MUTED: RGBColor = RGBColor(110, 110, 110);
 pub(super) const AXIS: RGBColor = RGBColor(90, 90, 90);
 pub(super) const GRID: RGBColor = RGBColor(225, 225, 225);
-pub(super) const BAND: RGBColor = RGBColor(240, 240, 240);
+/// Phase shading by what the phase is (steady load is left white): no load, warm-up, a ramp.
+pub(super) const IDLE_BAND: RGBColor = RGBColor(232, 232, 232);
+pub(super) const WARM_UP_BAND: RGBColor = RGBColor(253, 236, 206);
+pub(super) const RAMP_BAND: RGBColor = RGBColor(220, 234, 247);
+/// The line between two phases.
+pub(super) const PHASE_EDGE: RGBColor = RGBColor(190, 190, 190);
 pub(super) const BACKGROUND: RGBColor = RGBColor(255, 255, 255);
 
 /// Font sizes in pixels.

@@ -1,5 +1,8 @@
 //! The run at a glance: four bar panels, one bar (or two, for p50 and p99 latency) per target:
-//! latency, throughput, timeout rate and error rate. A target the run stopped before
+//! latency, throughput, timeout rate and error rate. Latency goes on a log scale when the
+//! slowest p99 is more than [`LOG_RATIO`] times the fastest p50 (a linear axis would flatten
+//! the p50 bars to nothing), and says so. A rate of zero is said in words ("0 errors"), and a
+//! panel where every target has none shows only those words. A target the run stopped before
 //! summarizing is measured from what it recorded, and says so.
 
 use plotters::coord::Shift;
@@ -7,12 +10,17 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::{self, DrawResult, Figure};
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+
 use super::frame::{self, Header, LegendItem, Mark, Panel};
 use super::scales;
+use super::spectrum::FLOOR_MS;
 use super::{style, Chart};
 use crate::resultset::{ResultSet, TargetData};
 
 const TITLE: &str = "Summary";
+/// Latency is drawn on a log scale past this ratio of the slowest p99 to the fastest p50.
+const LOG_RATIO: f64 = 10.0;
 
 /// What the panels show of one target.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +32,9 @@ struct Figures {
     throughput_rps: f64,
     timeout_rate: f64,
     error_rate: f64,
+    requests: u64,
+    timeouts: u64,
+    errors: u64,
 }
 
 impl Figures {
@@ -41,6 +52,9 @@ impl Figures {
                 throughput_rps: finite(s.throughput_rps),
                 timeout_rate: finite(s.timeout_rate),
                 error_rate: finite(s.error_rate),
+                requests: s.requests,
+                timeouts: s.timeouts,
+                errors: s.errors.values().sum(),
             };
         }
         let sum = |f: fn(&crate::resultset::series::SeriesRow) -> u64| -> u64 {
@@ -70,6 +84,9 @@ impl Figures {
             throughput_rps: requests as f64 / target.series.len().max(1) as f64,
             timeout_rate: rate(sum(|r| r.timeouts)),
             error_rate: rate(sum(|r| r.errors)),
+            requests,
+            timeouts: sum(|r| r.timeouts),
+            errors: sum(|r| r.errors),
         }
     }
 }
@@ -119,6 +136,26 @@ pub(super) fn summary(run: &ResultSet) -> anyhow::Result<Chart> {
     canvas::render("summary", TITLE.into(), alt, &figure)
 }
 
+/// Whether the latency panel needs a log scale: the slowest p99 is more than [`LOG_RATIO`]
+/// times the fastest p50.
+fn latency_on_log_scale(targets: &[Figures]) -> bool {
+    let fastest = targets
+        .iter()
+        .map(|f| f.p50_ms)
+        .fold(f64::INFINITY, f64::min);
+    let slowest = targets.iter().map(|f| f.p99_ms).fold(0.0, f64::max);
+    slowest > LOG_RATIO * fastest.max(FLOOR_MS)
+}
+
+/// `n` of `what` in words, or its `rate` and count: `0 errors`, `1.2% (12)`.
+fn count_label(n: u64, rate: f64, what: &str) -> String {
+    if n == 0 {
+        format!("0 {what}")
+    } else {
+        format!("{} ({n})", crate::model::percent(rate))
+    }
+}
+
 /// One bar: its left and right edge in the panel's x units, height, fill opacity and label.
 struct Bar {
     left: f64,
@@ -142,87 +179,152 @@ impl Figure for Summary {
         }
         let body = frame::frame(root, &header)?;
         let areas = body.split_evenly((2, 2));
-        let single = |value: fn(&Figures) -> f64, format: fn(f64) -> String| -> Vec<Bar> {
-            self.targets
-                .iter()
-                .enumerate()
-                .map(|(i, f)| Bar {
-                    left: i as f64 + 0.25,
-                    right: i as f64 + 0.75,
-                    value: value(f),
-                    color: f.color,
-                    opacity: 1.0,
-                    label: format(value(f)),
-                })
-                .collect()
-        };
-        let latency: Vec<Bar> = self
-            .targets
-            .iter()
-            .enumerate()
-            .flat_map(|(i, f)| {
-                let i = i as f64;
-                [
-                    Bar {
-                        left: i + 0.12,
-                        right: i + 0.47,
-                        value: f.p50_ms,
-                        color: f.color,
-                        opacity: 0.4,
-                        label: format!("p50 {}", style::number(f.p50_ms)),
-                    },
-                    Bar {
-                        left: i + 0.53,
-                        right: i + 0.88,
-                        value: f.p99_ms,
-                        color: f.color,
-                        opacity: 1.0,
-                        label: format!("p99 {}", style::number(f.p99_ms)),
-                    },
-                ]
-            })
-            .collect();
+        self.draw_latency(&areas[0])?;
         let number = |v: f64| style::number(v);
-        let percent = |v: f64| crate::model::percent(v);
-        self.draw_bars(&areas[0], "latency p50 and p99 (ms)", &latency, 1.0, number)?;
-        let throughput = single(|f| f.throughput_rps, number);
-        self.draw_bars(
-            &areas[1],
-            "throughput (requests/s)",
-            &throughput,
-            1.0,
-            number,
-        )?;
-        let timeouts = single(|f| f.timeout_rate, percent);
-        self.draw_bars(&areas[2], "timeout rate", &timeouts, 0.01, percent)?;
-        let errors = single(|f| f.error_rate, percent);
-        self.draw_bars(
+        let throughput = self.bars(|f| (f.throughput_rps, number(f.throughput_rps)));
+        let max = throughput.iter().map(|b| b.value).fold(0.0, f64::max);
+        // Room above the tallest bar for its label.
+        let y = scales::zero_range(max * 1.15, 1.0);
+        let caption = "throughput (requests/s)";
+        self.draw_bars(&areas[1], caption, &throughput, y, number)?;
+        let timeouts = |f: &Figures| (f.timeouts, f.timeout_rate);
+        self.draw_counts(&areas[2], "timeout rate", "timeouts", timeouts)?;
+        let errors = |f: &Figures| (f.errors, f.error_rate);
+        self.draw_counts(
             &areas[3],
             "error rate (any outcome but ok)",
-            &errors,
-            0.01,
-            percent,
+            "errors",
+            errors,
         )
     }
 }
 
 impl Summary {
-    fn draw_bars<DB: DrawingBackend>(
+    /// One bar per target of `value` (height and label).
+    fn bars(&self, value: impl Fn(&Figures) -> (f64, String)) -> Vec<Bar> {
+        self.targets
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Bar {
+                left: i as f64 + 0.25,
+                right: i as f64 + 0.75,
+                value: value(f).0,
+                color: f.color,
+                opacity: 1.0,
+                label: value(f).1,
+            })
+            .collect()
+    }
+
+    /// p50 and p99 side by side, on a log scale when a linear one would hide the p50s.
+    fn draw_latency<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> DrawResult<(), DB> {
+        let bars: Vec<Bar> = self
+            .targets
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| {
+                let i = i as f64;
+                let bar = |left, value, opacity, name| Bar {
+                    left: i + left,
+                    right: i + left + 0.35,
+                    value,
+                    color: f.color,
+                    opacity,
+                    label: format!("{name} {}", style::number(value)),
+                };
+                [
+                    bar(0.12, f.p50_ms, 0.4, "p50"),
+                    bar(0.53, f.p99_ms, 1.0, "p99"),
+                ]
+            })
+            .collect();
+        let number = |v: f64| style::number(v);
+        let max = bars.iter().map(|b| b.value).fold(0.0, f64::max);
+        if latency_on_log_scale(&self.targets) {
+            let min = bars.iter().map(|b| b.value).fold(f64::INFINITY, f64::min);
+            // Room above the tallest bar for its label, a log step's worth.
+            let y = scales::log_range(min, max * 2.0, FLOOR_MS);
+            let caption = "latency p50 and p99 (ms, log scale)";
+            return self.draw_bars(area, caption, &bars, scales::log_axis(y), number);
+        }
+        let y = scales::zero_range(max * 1.15, 1.0);
+        self.draw_bars(area, "latency p50 and p99 (ms)", &bars, y, number)
+    }
+
+    /// Rates of `what` (count and rate from `value`) as bars; a zero in words, and only words
+    /// when every target's is zero.
+    fn draw_counts<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         caption: &str,
-        bars: &[Bar],
-        at_least: f64,
-        format_y: fn(f64) -> String,
+        what: &str,
+        value: impl Fn(&Figures) -> (u64, f64),
+    ) -> DrawResult<(), DB> {
+        if self.targets.iter().all(|f| value(f).0 == 0) {
+            return self.draw_none(area, caption, what);
+        }
+        let bars = self.bars(|f| {
+            let (n, rate) = value(f);
+            (rate, count_label(n, rate, what))
+        });
+        let max = bars.iter().map(|b| b.value).fold(0.0, f64::max);
+        let y = scales::zero_range(max * 1.15, 0.01);
+        self.draw_bars(area, caption, &bars, y, crate::model::percent)
+    }
+
+    /// A panel where no target had any `what`: "0 `what`" and the requests, per target.
+    fn draw_none<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        caption: &str,
+        what: &str,
     ) -> DrawResult<(), DB> {
         let panel = Panel {
             caption: Some(caption),
             no_x_grid: true,
             ..Panel::default()
         };
-        let max = bars.iter().map(|b| b.value).fold(0.0, f64::max);
-        // Room above the tallest bar for its label.
-        let y = scales::zero_range(max * 1.15, at_least);
+        let n = self.targets.len();
+        let mut chart = frame::builder(area, &panel).build_cartesian_2d(0.0..n as f64, 0.0..1.0)?;
+        let mut mesh = chart.configure_mesh();
+        frame::style_mesh(&mut mesh, &panel);
+        mesh.x_labels(0).y_labels(0).disable_y_mesh().draw()?;
+        let centred = |text| style::anchored(text, HPos::Center, VPos::Center);
+        for (i, f) in self.targets.iter().enumerate() {
+            let x = i as f64 + 0.5;
+            let none = centred(style::bold(style::PANEL_SIZE, f.color));
+            let requests = centred(style::text(style::LABEL_SIZE, style::MUTED));
+            chart.draw_series([
+                Text::new(format!("0 {what}"), (x, 0.62), none),
+                Text::new(format!("in {} requests", f.requests), (x, 0.45), requests),
+            ])?;
+            let name = centred(style::text(style::LABEL_SIZE, style::TEXT));
+            chart.draw_series(std::iter::once(Text::new(f.label.clone(), (x, 0.3), name)))?;
+        }
+        Ok(())
+    }
+
+    fn draw_bars<DB, Y>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        caption: &str,
+        bars: &[Bar],
+        y: Y,
+        format_y: fn(f64) -> String,
+    ) -> DrawResult<(), DB>
+    where
+        DB: DrawingBackend,
+        Y: AsRangedCoord<Value = f64>,
+        Y::CoordDescType: ValueFormatter<f64>,
+    {
+        let panel = Panel {
+            caption: Some(caption),
+            no_x_grid: true,
+            ..Panel::default()
+        };
         let n = self.targets.len();
         let centres: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
         let label_of = |x: &f64| {
@@ -235,26 +337,23 @@ impl Summary {
             area,
             &panel,
             scales::linear_axis(0.0..n as f64, centres),
-            y.clone(),
+            y,
             &label_of,
             &|v| format_y(*v),
         )?;
+        // Bars stand on the bottom of the axis (zero, or a log axis's floor).
+        let range = chart.y_range();
         let label = style::anchored(
             style::text(style::LABEL_SIZE, style::TEXT),
             HPos::Center,
             VPos::Bottom,
         );
         for bar in bars {
-            let value = bar.value.clamp(0.0, y.end);
+            let value = bar.value.clamp(range.start, range.end);
+            let corners = [(bar.left, range.start), (bar.right, value)];
             chart.draw_series([
-                Rectangle::new(
-                    [(bar.left, 0.0), (bar.right, value)],
-                    style::fill(bar.color, bar.opacity),
-                ),
-                Rectangle::new(
-                    [(bar.left, 0.0), (bar.right, value)],
-                    style::line(bar.color, 1),
-                ),
+                Rectangle::new(corners, style::fill(bar.color, bar.opacity)),
+                Rectangle::new(corners, style::line(bar.color, 1)),
             ])?;
             chart.draw_series(std::iter::once(
                 EmptyElement::at(((bar.left + bar.right) / 2.0, value))
@@ -277,7 +376,7 @@ mod tests {
         fixtures::assert_chart(
             &chart,
             &[
-                "latency p50 and p99 (ms)",
+                "latency p50 and p99 (ms, log scale)",
                 "throughput (requests/s)",
                 "timeout rate",
                 "error rate",
@@ -289,6 +388,53 @@ mod tests {
         let persistent = run.target("persistent").unwrap().summary.as_ref().unwrap();
         let throughput = style::number(persistent.throughput_rps);
         assert!(chart.svg.contains(&throughput), "bar labelled {throughput}");
+    }
+
+    #[test]
+    fn latency_goes_on_a_log_scale_when_the_p99s_dwarf_the_p50s() {
+        let mut run = fixtures::sample();
+        let figures: Vec<Figures> = run.targets.iter().map(Figures::of).collect();
+        assert!(figures[0].p99_ms > LOG_RATIO * figures[1].p50_ms);
+        assert!(latency_on_log_scale(&figures));
+        // The log axis has honest ticks (1, 2, 5 per decade) and p50 bars well above its floor.
+        let chart = summary(&run).unwrap();
+        let texts = fixtures::svg_texts(&chart.svg);
+        for tick in ["1", "2", "5", "10", "100"] {
+            assert!(texts.contains(&tick), "tick {tick}: {texts:?}");
+        }
+        for target in &mut run.targets {
+            let latency = &mut target.summary.as_mut().unwrap().latency_ms;
+            (latency.p50, latency.p99) = (1.0, 5.0);
+        }
+        let close: Vec<Figures> = run.targets.iter().map(Figures::of).collect();
+        assert!(!latency_on_log_scale(&close));
+        let chart = summary(&run).unwrap();
+        fixtures::assert_chart(&chart, &["latency p50 and p99 (ms)"]);
+        assert!(!chart.svg.contains("log scale"));
+    }
+
+    #[test]
+    fn no_timeouts_and_no_errors_are_said_in_words() {
+        assert_eq!(count_label(0, 0.0, "errors"), "0 errors");
+        assert_eq!(count_label(12, 0.012, "errors"), "1.2% (12)");
+        let run = fixtures::faultless();
+        let chart = summary(&run).unwrap();
+        let requests = run.targets[0].summary.as_ref().unwrap().requests;
+        fixtures::assert_chart(
+            &chart,
+            &["0 timeouts", "0 errors", &format!("in {requests} requests")],
+        );
+        let texts = fixtures::svg_texts(&chart.svg);
+        assert!(!texts.contains(&"0%"), "no empty 0% panels: {texts:?}");
+        // With errors somewhere, a target without any still says so in words.
+        let mut mixed = fixtures::sample();
+        mixed.targets[1] = run.targets[1].clone();
+        let chart = summary(&mixed).unwrap();
+        fixtures::assert_chart(&chart, &["0 errors", "0 timeouts"]);
+        assert!(
+            chart.svg.contains("%"),
+            "the other target's rates are drawn"
+        );
     }
 
     #[test]

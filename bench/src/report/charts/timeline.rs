@@ -1,6 +1,8 @@
 //! The time axis of the per-second charts: seconds since the start of each target's load, the
-//! scenario's phases shaded in alternating bands and named, and per-second rows turned into
-//! plottable points (line segments that break where a value is missing, or stairs).
+//! scenario's phases shaded by what they are ([`PhaseKind`]: idle, warm-up, ramp; steady load
+//! is left white), edged and named, with legend entries for the shades in use; and per-second
+//! rows turned into plottable points (line segments that break where a value is missing, or
+//! stairs).
 
 use std::ops::Range;
 
@@ -9,16 +11,62 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::DrawResult;
+use super::frame::{LegendItem, Mark};
 use super::style;
 use crate::resultset::series::SeriesRow;
-use crate::resultset::ResultSet;
+use crate::resultset::{PhaseRecord, ResultSet};
 
 pub(super) const X_DESC: &str = "seconds since the start of load";
+
+/// What a phase is, by its load (and, for a warm-up, its name: the scenario has no other
+/// word for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PhaseKind {
+    /// Rate 0 (from start to end) or concurrency 0: no load is sent.
+    Idle,
+    /// Named "warm-up" (or "warmup", "warm up").
+    WarmUp,
+    /// An open-model rate that changes over the phase.
+    Ramp,
+    /// Anything else: a constant rate or a closed model's clients.
+    Steady,
+}
+
+impl PhaseKind {
+    pub(super) fn of(phase: &PhaseRecord) -> PhaseKind {
+        let name = phase.name.to_lowercase();
+        let no_rate =
+            matches!((phase.rate_from, phase.rate_to), (Some(a), Some(b)) if a <= 0.0 && b <= 0.0);
+        if no_rate || phase.concurrency == Some(0) {
+            PhaseKind::Idle
+        } else if ["warm-up", "warmup", "warm up"]
+            .iter()
+            .any(|w| name.contains(w))
+        {
+            PhaseKind::WarmUp
+        } else if matches!((phase.rate_from, phase.rate_to), (Some(a), Some(b)) if a != b) {
+            PhaseKind::Ramp
+        } else {
+            PhaseKind::Steady
+        }
+    }
+
+    /// The shade and legend words of a kind; `None` for steady load, which is not shaded.
+    fn shade(self) -> Option<(RGBColor, &'static str)> {
+        match self {
+            PhaseKind::Idle => Some((style::IDLE_BAND, "idle phase (no load)")),
+            PhaseKind::WarmUp => Some((style::WARM_UP_BAND, "warm-up phase")),
+            PhaseKind::Ramp => Some((style::RAMP_BAND, "ramp phase (rate changes)")),
+            PhaseKind::Steady => None,
+        }
+    }
+}
 
 /// One scenario phase, in seconds since the start of load.
 #[derive(Debug, Clone, PartialEq)]
 struct Band {
     name: String,
+    kind: PhaseKind,
     start: f64,
     end: f64,
 }
@@ -46,6 +94,7 @@ impl Timeline {
                 } else {
                     p.name.clone()
                 },
+                kind: PhaseKind::of(p),
                 start: p.start_s,
                 end: p.start_s + p.duration_s,
             })
@@ -61,8 +110,28 @@ impl Timeline {
         0.0..self.seconds.max(1.0)
     }
 
-    /// Shades every other phase over `y` and, when `labels`, names each phase at the top
-    /// where its band is wide enough for the name.
+    /// The index of the phase second `[start, start + length)` belongs to (the one its middle
+    /// falls in, as figures by phase count it); `None` outside every phase.
+    pub(crate) fn phase_of(&self, (start, length): (f64, f64)) -> Option<usize> {
+        let middle = start + length / 2.0;
+        self.phases
+            .iter()
+            .position(|band| middle >= band.start && middle < band.end)
+    }
+
+    /// A legend entry for each shade the phases use, in the order idle, warm-up, ramp.
+    pub(crate) fn legend(&self) -> Vec<LegendItem> {
+        [PhaseKind::Idle, PhaseKind::WarmUp, PhaseKind::Ramp]
+            .into_iter()
+            .filter(|kind| self.phases.iter().any(|band| band.kind == *kind))
+            .filter_map(PhaseKind::shade)
+            .map(|(color, label)| LegendItem::new(label, color, Mark::Band))
+            .collect()
+    }
+
+    /// Shades each phase over `y` by its kind, draws the line where one phase gives way to
+    /// the next and, when `labels`, names each phase at the top where its band is wide
+    /// enough for the name.
     pub(crate) fn draw_phases<DB, X, Y>(
         &self,
         chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
@@ -75,20 +144,26 @@ impl Timeline {
         Y: Ranged<ValueType = f64>,
     {
         let x = self.x_range();
-        let visible = self.phases.iter().enumerate().filter_map(|(i, band)| {
+        let visible = self.phases.iter().filter_map(|band| {
             let (start, end) = (band.start.max(x.start), band.end.min(x.end));
-            (end > start).then_some((i, band, start, end))
+            (end > start).then_some((band, start, end))
         });
         let label_style = style::anchored(
             style::text(style::LABEL_SIZE, style::MUTED),
             HPos::Center,
             VPos::Top,
         );
-        for (i, band, start, end) in visible {
-            if i % 2 == 1 {
+        for (band, start, end) in visible {
+            if let Some((color, _)) = band.kind.shade() {
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(start, y.start), (end, y.end)],
-                    style::fill(style::BAND, 1.0),
+                    style::fill(color, 1.0),
+                )))?;
+            }
+            if start > x.start {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(start, y.start), (start, y.end)],
+                    style::line(style::PHASE_EDGE, 1),
                 )))?;
             }
             if !labels {
@@ -190,5 +265,58 @@ mod tests {
             stairs(&rows, |r| r.ok as f64),
             vec![(0.0, 1.0), (1.0, 1.0), (1.0, 2.0), (2.0, 2.0)]
         );
+    }
+
+    fn phase(
+        name: &str,
+        rate: (Option<f64>, Option<f64>),
+        concurrency: Option<usize>,
+    ) -> PhaseRecord {
+        PhaseRecord {
+            name: name.into(),
+            start_s: 0.0,
+            duration_s: 5.0,
+            rate_from: rate.0,
+            rate_to: rate.1,
+            concurrency,
+            think_time_ms: None,
+        }
+    }
+
+    #[test]
+    fn phases_are_shaded_by_their_load_not_by_their_turn() {
+        let kind = |name, rate, clients| PhaseKind::of(&phase(name, rate, clients));
+        assert_eq!(kind("idle", (Some(0.0), Some(0.0)), None), PhaseKind::Idle);
+        assert_eq!(kind("pause", (None, None), Some(0)), PhaseKind::Idle);
+        assert_eq!(
+            kind("Warm-up", (Some(5.0), Some(5.0)), None),
+            PhaseKind::WarmUp
+        );
+        assert_eq!(
+            kind("ramp", (Some(0.0), Some(100.0)), None),
+            PhaseKind::Ramp
+        );
+        assert_eq!(
+            kind("steady", (Some(50.0), Some(50.0)), None),
+            PhaseKind::Steady
+        );
+        assert_eq!(
+            kind("80 clients", (None, None), Some(80)),
+            PhaseKind::Steady
+        );
+        assert_eq!(PhaseKind::Steady.shade(), None);
+
+        // The quickstart: steady, idle, burst: only the idle phase is grey, and the legend
+        // says what grey means.
+        let timeline = Timeline::of(&super::super::fixtures::sample());
+        let kinds: Vec<PhaseKind> = timeline.phases.iter().map(|b| b.kind).collect();
+        assert_eq!(
+            kinds,
+            [PhaseKind::Steady, PhaseKind::Idle, PhaseKind::Steady]
+        );
+        let legend: Vec<String> = timeline.legend().into_iter().map(|i| i.label).collect();
+        assert_eq!(legend, ["idle phase (no load)"]);
+        assert_eq!(timeline.phase_of((10.0, 1.0)), Some(1));
+        assert_eq!(timeline.phase_of((30.0, 1.0)), None);
     }
 }

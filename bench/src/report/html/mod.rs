@@ -6,9 +6,11 @@
 //! error texts, threshold keys, the command line) goes through [`escape`].
 //!
 //! The page's sections live in [`tables`] (summary, errors, held requests, phases,
-//! thresholds) and [`about`] (charts, scenario, environment, raw files).
+//! thresholds) and [`about`] (charts, scenario, environment, raw files); the page of a
+//! repeated set (`run --repeat`) in [`repeated`].
 
 mod about;
+mod repeated;
 mod tables;
 
 use std::fmt::Write as _;
@@ -18,6 +20,7 @@ use crate::model::RunStatus;
 use crate::resultset::ResultSet;
 
 pub(super) use about::raw_file_names;
+pub use repeated::repeated_page;
 
 /// Escapes text for HTML element content and double- or single-quoted attribute values.
 pub(crate) fn escape(text: &str) -> String {

@@ -61,6 +61,7 @@ fn design_example_becomes_the_exact_plan() {
         name: "cold-start-after-idle".into(),
         description: "What this scenario shows".into(),
         source: PathBuf::from("scenarios/design.toml"),
+        source_text: DESIGN_EXAMPLE.to_string(),
         seed: 1,
         targets: vec![
             TargetPlan {
@@ -121,6 +122,7 @@ fn design_example_becomes_the_exact_plan() {
             headers: vec![],
             body: Bytes::new(),
             wire: Wire::Http,
+            placeholders: None,
         }],
         thresholds: vec![
             Threshold {

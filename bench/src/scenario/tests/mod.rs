@@ -12,6 +12,7 @@ mod database;
 mod design;
 mod files;
 mod load_phases;
+mod placeholders;
 mod requests;
 mod shape;
 mod targets;

@@ -36,6 +36,7 @@ fn requests_keep_method_headers_body_and_name() {
             ],
             body: Bytes::from_static(br#"{"title":"hi"}"#),
             wire: Wire::Http,
+            placeholders: None,
         }
     );
 }

@@ -34,7 +34,7 @@ fn unknown_keys_are_reported_at_every_level() {
             "x.toml:10:20: load.phases[0].rate.too: unknown key; expected one of from, to \
              (did you mean `to`?)",
             "x.toml:13:1: requests[0].wieght: unknown key; expected one of weight, method, path, \
-             name, headers, body, kind, hold, send_every (did you mean `weight`?)",
+             name, headers, body, kind, hold, send_every, data, data_order (did you mean `weight`?)",
         ]
     );
 }
@@ -45,7 +45,7 @@ fn unknown_key_without_a_close_match_has_no_suggestion() {
     assert_eq!(
         error(&text),
         "x.toml:9:1: requests[0].xyzzy: unknown key; expected one of weight, method, path, name, \
-         headers, body, kind, hold, send_every"
+         headers, body, kind, hold, send_every, data, data_order"
     );
 }
 
