@@ -186,38 +186,7 @@ pub(crate) fn compare(
     };
     let (in_a, in_b) = (measured_in_all(a), measured_in_all(b));
     let names: Vec<&str> = in_b.iter().copied().filter(|n| in_a.contains(n)).collect();
-    fn recorded<'r>(runs: &'r [ResultSet], name: &str) -> Vec<metrics::Recorded<'r>> {
-        runs.iter()
-            .map(|run| metrics::Recorded {
-                target: run.target(name).expect("measured in every run"),
-                phases: &run.manifest.scenario.phases,
-            })
-            .collect()
-    }
-    // One thread per target: every statistic has its own seed, so the result is the same.
-    let metrics: Vec<Vec<MetricComparison>> = std::thread::scope(|scope| {
-        let running: Vec<_> = names
-            .iter()
-            .map(|&name| {
-                let (ra, rb) = (recorded(a, name), recorded(b, name));
-                let judge = &judge;
-                scope.spawn(move || metrics::compare_target(&ra, &rb, bootstrap, judge))
-            })
-            .collect();
-        running
-            .into_iter()
-            .map(|thread| thread.join().expect("a target's comparison panicked"))
-            .collect()
-    });
-    let mut targets: Vec<TargetComparison> = names
-        .iter()
-        .zip(metrics)
-        .map(|(&name, metrics)| TargetComparison {
-            name: name.to_string(),
-            kind: b[0].target(name).expect("measured").kind,
-            metrics,
-        })
-        .collect();
+    let mut targets = compare_targets(&names, (a, b), bootstrap, &judge);
     let metrics_judged = judge.gate(&mut targets);
     let only_in = |one: &[&str], other: &[&str]| -> Vec<String> {
         one.iter()
@@ -254,6 +223,46 @@ pub(crate) fn compare(
         only_in_a: only_in(&in_a, &in_b),
         only_in_b: only_in(&in_b, &in_a),
     })
+}
+
+/// The targets `names`, each compared on a thread of its own (every statistic has its own
+/// seed, so the result is the same however they are scheduled).
+fn compare_targets(
+    names: &[&str],
+    (a, b): (&[ResultSet], &[ResultSet]),
+    bootstrap: &Bootstrap,
+    judge: &noise::Judge,
+) -> Vec<TargetComparison> {
+    fn recorded<'r>(runs: &'r [ResultSet], name: &str) -> Vec<metrics::Recorded<'r>> {
+        runs.iter()
+            .map(|run| metrics::Recorded {
+                target: run.target(name).expect("measured in every run"),
+                phases: &run.manifest.scenario.phases,
+            })
+            .collect()
+    }
+    let metrics: Vec<Vec<MetricComparison>> = std::thread::scope(|scope| {
+        let running: Vec<_> = names
+            .iter()
+            .map(|&name| {
+                let (ra, rb) = (recorded(a, name), recorded(b, name));
+                scope.spawn(move || metrics::compare_target(&ra, &rb, bootstrap, judge))
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| thread.join().expect("a target's comparison panicked"))
+            .collect()
+    });
+    names
+        .iter()
+        .zip(metrics)
+        .map(|(&name, metrics)| TargetComparison {
+            name: name.to_string(),
+            kind: b[0].target(name).expect("measured").kind,
+            metrics,
+        })
+        .collect()
 }
 
 /// `transform` applied to every run of a side.

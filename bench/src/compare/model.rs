@@ -177,7 +177,7 @@ impl MetricComparison {
             None
         };
         let verdict = super::stats::verdict(estimate, better);
-        let verdict = super::noise::allow(verdict, relative_change, allowance);
+        let verdict = super::stats::allow(verdict, relative_change, allowance);
         let beyond_tolerance = verdict == Verdict::Regressed
             && relative_change.is_none_or(|relative| relative.abs() > tolerance);
         MetricComparison {

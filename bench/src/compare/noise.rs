@@ -14,7 +14,7 @@
 //! zero (a first error where there were none) is always beyond the allowance.
 
 use super::model::{MetricComparison, TargetComparison};
-use super::stats::{normal_quantile, Better, Estimate, Verdict};
+use super::stats::{normal_quantile, Better, Estimate};
 use crate::model::Unit;
 
 /// Relative changes identical runs stay within: the 95th percentile of |B − A| / A over the
@@ -151,25 +151,10 @@ impl Judge {
     }
 }
 
-/// A significant verdict whose relative change is within the allowance is not a change.
-pub(crate) fn allow(
-    verdict: Verdict,
-    relative_change: Option<f64>,
-    allowance: Option<f64>,
-) -> Verdict {
-    let within = match (allowance, relative_change) {
-        (Some(allowance), Some(relative)) => relative.abs() <= allowance,
-        _ => false,
-    };
-    match verdict {
-        Verdict::Improved | Verdict::Regressed if within => Verdict::WithinNoise,
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::stats::{allow, Verdict};
 
     #[test]
     fn single_runs_take_the_table_or_the_given_allowance_and_repetitions_none() {

@@ -148,6 +148,22 @@ pub(crate) fn verdict(estimate: &Estimate, better: Better) -> Verdict {
     }
 }
 
+/// A significant verdict whose relative change is within the allowance is not a change.
+pub(crate) fn allow(
+    verdict: Verdict,
+    relative_change: Option<f64>,
+    allowance: Option<f64>,
+) -> Verdict {
+    let within = match (allowance, relative_change) {
+        (Some(allowance), Some(relative)) => relative.abs() <= allowance,
+        _ => false,
+    };
+    match verdict {
+        Verdict::Improved | Verdict::Regressed if within => Verdict::WithinNoise,
+        other => other,
+    }
+}
+
 /// One side's per-second samples and the phase each second fell in. A resample draws, from
 /// each phase, as many seconds as it has (a stratified block bootstrap): a scenario's idle gap
 /// and its burst are never traded for each other, so the interval reflects how seconds under

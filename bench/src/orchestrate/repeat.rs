@@ -94,14 +94,7 @@ pub(super) async fn run_repeated(
         .context("drawing the report")?
         .with_context(|| format!("writing the report of {}", dir.display()))?;
     if options.progress != progress::Mode::Quiet {
-        println!(
-            "\n{} pooled over {} repetitions → {}",
-            plan.name,
-            completed(&manifest),
-            dir.display()
-        );
-        let order = manifest.scenario.targets.iter().map(|t| t.name.as_str());
-        print!("{}", progress::summary_table(&summary, order));
+        announce(&plan.name, &dir, &manifest, &summary);
     }
     let verdicts = || summary.targets.values().flat_map(|t| &t.thresholds);
     Ok(ScenarioOutcome {
@@ -111,6 +104,17 @@ pub(super) async fn run_repeated(
         dir,
         interrupted,
     })
+}
+
+/// The pooled summary table.
+fn announce(name: &str, dir: &Path, manifest: &Manifest, summary: &Summary) {
+    let pooled = completed(manifest);
+    println!(
+        "\n{name} pooled over {pooled} repetitions → {}",
+        dir.display()
+    );
+    let order = manifest.scenario.targets.iter().map(|t| t.name.as_str());
+    print!("{}", progress::summary_table(summary, order));
 }
 
 fn completed(manifest: &Manifest) -> u32 {

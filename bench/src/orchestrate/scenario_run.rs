@@ -112,19 +112,7 @@ pub(crate) async fn run_scenario(
         let _ = resultset::write_json(&dir.join(resultset::MANIFEST_FILE), &manifest);
         return Err(error);
     }
-    if options.progress != progress::Mode::Quiet {
-        println!("\n{} → {}", plan.name, dir.display());
-        let order = manifest.scenario.targets.iter().map(|t| t.name.as_str());
-        print!("{}", progress::summary_table(&summary, order));
-    } else {
-        // Quiet runs print no table, but a number that is the generator's must still be said.
-        for (name, target) in &summary.targets {
-            let warning = target.generator.as_ref();
-            if let Some(warning) = warning.and_then(|g| progress::generator_warning(name, g)) {
-                eprintln!("{warning}");
-            }
-        }
-    }
+    announce(&plan.name, options.progress, &dir, &summary, &manifest);
     let junit = crate::junit::threshold_suite(&summary, Some(started.elapsed().as_secs_f64()));
     Ok(ScenarioOutcome {
         dir,
@@ -133,6 +121,23 @@ pub(crate) async fn run_scenario(
         thresholds_inconclusive,
         junit,
     })
+}
+
+/// The summary table of a finished scenario; quiet, only the generator's warnings.
+fn announce(name: &str, mode: progress::Mode, dir: &Path, summary: &Summary, manifest: &Manifest) {
+    if mode != progress::Mode::Quiet {
+        println!("\n{name} → {}", dir.display());
+        let order = manifest.scenario.targets.iter().map(|t| t.name.as_str());
+        print!("{}", progress::summary_table(summary, order));
+        return;
+    }
+    // Quiet runs print no table, but a number that is the generator's must still be said.
+    for (name, target) in &summary.targets {
+        let warning = target.generator.as_ref();
+        if let Some(warning) = warning.and_then(|g| progress::generator_warning(name, g)) {
+            eprintln!("{warning}");
+        }
+    }
 }
 
 /// The summary, the manifest's end and the report, each named in its error.

@@ -163,10 +163,12 @@ struct Written {
     flag: String,
 }
 
-/// The scenario text the flags stand for, and which flag wrote which key.
+/// The scenario text the flags stand for, which flag wrote which key, and what the flags
+/// could not write.
 struct Scenario {
     text: String,
     written: Vec<Written>,
+    errors: Vec<String>,
 }
 
 impl Scenario {
@@ -183,6 +185,22 @@ impl Scenario {
             given => format!("{flag} {}", shell_word(given)),
         };
         self.written.push(Written { key: full, flag });
+    }
+
+    /// Appends `key = N` when `given` is a number, else the problem `expected`.
+    fn number(
+        &mut self,
+        table_path: &str,
+        key: &str,
+        given: &Option<String>,
+        flag: &str,
+        expected: &str,
+    ) {
+        let Some(given) = given else { return };
+        match number(given, flag, expected) {
+            Ok(n) => self.line(table_path, key, &n, flag, given),
+            Err(error) => self.errors.push(error),
+        }
     }
 
     /// The flag that wrote `key` (or a key inside it).
@@ -226,27 +244,37 @@ impl OneLine {
     /// without a scheme and host, a rate that is not a number, a header without a colon),
     /// whose keys are left out.
     fn scenario(&self) -> (Scenario, Vec<String>) {
-        let mut errors = Vec::new();
+        let mut s = Scenario {
+            text: String::new(),
+            written: Vec::new(),
+            errors: Vec::new(),
+        };
         let url = self.url.as_deref().unwrap_or_default();
         let (base, path) = split_url(url).unwrap_or_else(|| {
-            errors.push(format!(
+            s.errors.push(format!(
                 "--url {}: expected an http:// or https:// URL such as \
                  http://127.0.0.1:8080/api/health",
                 shell_word(url)
             ));
             (String::new(), String::from("/"))
         });
-        let mut s = Scenario {
-            text: String::new(),
-            written: Vec::new(),
-        };
+        self.write_head(&mut s, url, &base);
+        self.write_load(&mut s);
+        self.write_request(&mut s, url, &path);
+        self.write_thresholds(&mut s);
+        let errors = std::mem::take(&mut s.errors);
+        (s, errors)
+    }
+
+    /// Name, description and the one target.
+    fn write_head(&self, s: &mut Scenario, url: &str, base: &str) {
         let name = self.name.as_deref().unwrap_or(DEFAULT_NAME);
         s.line("", "name", &toml_string(name), "--name", name);
         let what = match (&self.rate, &self.concurrency) {
             (Some(rate), _) => format!("{rate} requests/s"),
             (None, Some(workers)) => format!("{workers} closed-model workers"),
             (None, None) => {
-                errors.push(
+                s.errors.push(
                     "--url: give --rate (requests per second, open model) or --concurrency \
                      (workers, closed model)"
                         .into(),
@@ -254,34 +282,30 @@ impl OneLine {
                 String::new()
             }
         };
-        let duration = self.duration.as_deref().unwrap_or(DEFAULT_DURATION);
         let description = format!(
-            "One-line run: {} {url} at {what} for {duration}.",
+            "One-line run: {} {url} at {what} for {}.",
             self.method.as_deref().unwrap_or("GET"),
+            self.duration()
         );
         s.line("", "description", &toml_string(&description), "--url", url);
         let _ = writeln!(s.text, "\n[targets.{TARGET}]");
-        s.line(
-            &format!("targets.{TARGET}"),
-            "url",
-            &toml_string(&base),
-            "--url",
-            url,
-        );
+        // A URL refused above is left out (its problem is said once).
+        if !base.is_empty() {
+            let table = format!("targets.{TARGET}");
+            s.line(&table, "url", &toml_string(base), "--url", url);
+        }
+    }
 
+    /// `[load]` and its one phase.
+    fn write_load(&self, s: &mut Scenario) {
         s.text.push_str("\n[load]\n");
         let model = if self.concurrency.is_some() {
             "closed"
         } else {
             "open"
         };
-        s.line(
-            "load",
-            "model",
-            &toml_string(model),
-            "--rate or --concurrency",
-            "",
-        );
+        let by = "--rate or --concurrency";
+        s.line("load", "model", &toml_string(model), by, "");
         let strings = [
             (&self.arrivals, "arrivals", "--arrivals"),
             (&self.timeout, "timeout", "--timeout"),
@@ -292,15 +316,18 @@ impl OneLine {
                 s.line("load", key, &toml_string(value), flag, value);
             }
         }
-        if let Some(n) = &self.max_connections {
-            match number(n, "--max-connections", "a whole number of connections") {
-                Ok(n) => s.line("load", "max_connections", &n, "--max-connections", &n),
-                Err(error) => errors.push(error),
-            }
-        }
+        let max = &self.max_connections;
+        s.number(
+            "load",
+            "max_connections",
+            max,
+            "--max-connections",
+            "a whole number of connections",
+        );
 
         s.text.push_str("\n[[load.phases]]\n");
         let phase = "load.phases[0]";
+        let duration = self.duration();
         s.line(
             phase,
             "duration",
@@ -308,18 +335,21 @@ impl OneLine {
             "--duration",
             duration,
         );
-        if let Some(rate) = &self.rate {
-            match number(rate, "--rate", "a number of requests per second") {
-                Ok(r) => s.line(phase, "rate", &r, "--rate", rate),
-                Err(error) => errors.push(error),
-            }
-        }
-        if let Some(workers) = &self.concurrency {
-            match number(workers, "--concurrency", "a whole number of workers") {
-                Ok(n) => s.line(phase, "concurrency", &n, "--concurrency", workers),
-                Err(error) => errors.push(error),
-            }
-        }
+        s.number(
+            phase,
+            "rate",
+            &self.rate,
+            "--rate",
+            "a number of requests per second",
+        );
+        let workers = &self.concurrency;
+        s.number(
+            phase,
+            "concurrency",
+            workers,
+            "--concurrency",
+            "a whole number of workers",
+        );
         if let Some(think) = &self.think_time {
             s.line(
                 phase,
@@ -329,13 +359,16 @@ impl OneLine {
                 think,
             );
         }
+    }
 
+    /// The one `[[requests]]` entry: method, path, headers, body.
+    fn write_request(&self, s: &mut Scenario, url: &str, path: &str) {
         s.text.push_str("\n[[requests]]\n");
         let request = "requests[0]";
         if let Some(method) = &self.method {
             s.line(request, "method", &toml_string(method), "--method", method);
         }
-        s.line(request, "path", &toml_string(&path), "--url", url);
+        s.line(request, "path", &toml_string(path), "--url", url);
         let mut fields = Vec::new();
         for header in &self.headers {
             match header.split_once(':') {
@@ -347,7 +380,7 @@ impl OneLine {
                         flag: format!("--header {}", shell_word(header)),
                     });
                 }
-                _ => errors.push(format!(
+                _ => s.errors.push(format!(
                     "--header {}: expected NAME:VALUE, such as `authorization: Bearer t0ken`",
                     shell_word(header)
                 )),
@@ -365,34 +398,39 @@ impl OneLine {
                 s.line(request, "body", &toml_string(&body), flag, &given);
             }
             Ok(None) => {}
-            Err(error) => errors.push(error),
+            Err(error) => s.errors.push(error),
         }
+    }
 
+    /// `[thresholds]`, each on the one target unless it names `*` or `target`.
+    fn write_thresholds(&self, s: &mut Scenario) {
         if !self.thresholds.is_empty() {
             s.text.push_str("\n[thresholds]\n");
         }
         for condition in &self.thresholds {
-            match split_threshold(condition) {
-                Some((metric, bound)) => {
-                    let key = if metric.starts_with("*.") || metric.starts_with("target.") {
-                        metric.to_string()
-                    } else {
-                        format!("{TARGET}.{metric}")
-                    };
-                    let _ = writeln!(s.text, "{} = {}", toml_string(&key), toml_string(&bound));
-                    s.written.push(Written {
-                        key: KeyPath::root().key("thresholds").key(&key).to_string(),
-                        flag: format!("--threshold {}", shell_word(condition)),
-                    });
-                }
-                None => errors.push(format!(
+            let Some((metric, bound)) = split_threshold(condition) else {
+                s.errors.push(format!(
                     "--threshold {}: expected METRIC OP VALUE with OP one of <, <=, >, >=, \
                      such as `latency.p99<50ms`",
                     shell_word(condition)
-                )),
-            }
+                ));
+                continue;
+            };
+            let key = if metric.starts_with("*.") || metric.starts_with(&format!("{TARGET}.")) {
+                metric
+            } else {
+                format!("{TARGET}.{metric}")
+            };
+            let _ = writeln!(s.text, "{} = {}", toml_string(&key), toml_string(&bound));
+            s.written.push(Written {
+                key: KeyPath::root().key("thresholds").key(&key).to_string(),
+                flag: format!("--threshold {}", shell_word(condition)),
+            });
         }
-        (s, errors)
+    }
+
+    fn duration(&self) -> &str {
+        self.duration.as_deref().unwrap_or(DEFAULT_DURATION)
     }
 
     /// The body from `--body` or `--body-file`, with the flag it came from.
