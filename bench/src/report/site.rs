@@ -1,8 +1,8 @@
 //! The static site of several result sets: `index.html` listing each one (scenario, date,
 //! status, headline numbers) and one directory per result set with its page, its charts and
 //! a copy of its raw files, so the directory can be published as it is on any static host.
-//! Result sets that already sit directly inside the site directory (`results/reference/*`
-//! reported `--out results/reference`) are used where they are, not copied. The set of a
+//! Result sets that already sit inside the site directory (`results/reference/*` reported
+//! `--out results/reference`) are used where they are, not copied. The set of a
 //! `run --repeat` is published as its repetitions.
 
 use std::collections::BTreeSet;
@@ -49,18 +49,24 @@ pub(crate) fn write_site(sets: &[PathBuf], out: &Path) -> anyhow::Result<PathBuf
             );
         }
         let run = ResultSet::read(dir)?;
-        // A result set directly inside the site stays where it is, under its own name.
-        let in_place = dir_abs.parent() == Some(out_abs.as_path());
+        // A result set inside the site stays where it is, under its path there (a repetition
+        // of `results/reference/repeated/crud-steady` is `repeated/crud-steady/rep-1`).
+        let in_place = dir_abs.starts_with(&out_abs);
         let slug = if in_place {
-            let name = dir_abs.file_name().unwrap_or_default().to_string_lossy();
-            if name != slug_for(dir, &run) {
+            let relative = dir_abs.strip_prefix(&out_abs).expect("inside the site");
+            let segments: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if segments.iter().any(|segment| !url_safe(segment)) {
                 anyhow::bail!(
-                    "{}: a result set inside the site needs a URL-safe directory name",
+                    "{}: a result set inside the site needs URL-safe directory names",
                     dir.display()
                 );
             }
-            taken.insert(name.to_string());
-            name.to_string()
+            let slug = segments.join("/");
+            taken.insert(slug.clone());
+            slug
         } else {
             unique_slug(&slug_for(dir, &run), &mut taken)
         };
@@ -82,7 +88,8 @@ pub(crate) fn write_site(sets: &[PathBuf], out: &Path) -> anyhow::Result<PathBuf
                     .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
             }
         }
-        write_page(&entry.run, &page_dir, Some("../index.html"))?;
+        let back = format!("{}index.html", "../".repeat(entry.slug.split('/').count()));
+        write_page(&entry.run, &page_dir, Some(&back))?;
     }
     let index = out.join("index.html");
     crate::resultset::io::write_atomic(&index, index_page(&published).as_bytes())
@@ -94,12 +101,19 @@ fn absolute(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// The result set's directory name, made safe for a URL path segment.
+/// The result set's directory name, made safe for a URL path segment; a repetition of a
+/// `run --repeat` set is named after its set too (`crud-steady-rep-2`), as `rep-2` alone
+/// says neither which scenario nor which run it was.
 fn slug_for(dir: &Path, run: &ResultSet) -> String {
-    let base = absolute(dir)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| run.manifest.scenario.name.clone());
+    let dir = absolute(dir);
+    let name = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let base = match (name(&dir), dir.parent().and_then(name)) {
+        (Some(rep), Some(set)) if crate::resultset::repetition_index(&rep).is_some() => {
+            format!("{set}-{rep}")
+        }
+        (Some(own), _) => own,
+        (None, _) => run.manifest.scenario.name.clone(),
+    };
     let slug: String = base
         .chars()
         .map(|c| {
@@ -116,6 +130,15 @@ fn slug_for(dir: &Path, run: &ResultSet) -> String {
     } else {
         slug
     }
+}
+
+/// Whether `segment` is a path segment a URL holds as it is (what [`slug_for`] makes).
+fn url_safe(segment: &str) -> bool {
+    !segment.is_empty()
+        && !segment.starts_with(['.', '-'])
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
 fn unique_slug(base: &str, taken: &mut BTreeSet<String>) -> String {
@@ -219,6 +242,30 @@ mod tests {
         assert_eq!(unique_slug("crud", &mut taken), "crud");
         assert_eq!(unique_slug("crud", &mut taken), "crud-2");
         assert_eq!(unique_slug("crud", &mut taken), "crud-3");
+    }
+
+    #[test]
+    fn a_repetition_is_named_after_its_set() {
+        let run = crate::testing::synthetic::sample();
+        let slug = |dir: &str| slug_for(Path::new(dir), &run);
+        assert_eq!(
+            slug("/no/such/results/crud-steady/rep-2"),
+            "crud-steady-rep-2"
+        );
+        assert_eq!(slug("/no/such/results/crud-steady"), "crud-steady");
+        assert_eq!(
+            slug("/no/such/results/rep-02"),
+            "rep-02",
+            "not a repetition's name"
+        );
+        assert_eq!(slug("/no/such/my set!"), "my-set");
+        // Inside the site, a set keeps its path when every segment may stand in a URL.
+        assert!(["repeated", "crud-steady", "rep-1", "a_b.c"]
+            .iter()
+            .all(|s| url_safe(s)));
+        assert!(["my set", "", ".hidden", "-x", "é"]
+            .iter()
+            .all(|s| !url_safe(s)));
     }
 
     /// A rate limit doing its job is not a failing target: 429s have their own column.
