@@ -216,13 +216,8 @@ fn run_facts(summaries: &[&TargetSummary]) -> RunFacts {
             summaries.iter().map(|s| s.duration_s).fold(0.0, f64::max),
         ),
         connections,
-        db_connections_max: summaries
-            .iter()
-            .filter_map(|s| s.db_connections.as_ref().map(|d| d.max))
-            .max(),
-        db_max_connections: summaries
-            .iter()
-            .find_map(|s| s.db_connections.as_ref().and_then(|d| d.ceiling)),
+        db_connections_max: summary::db_connections_max(summaries),
+        db_max_connections: summary::db_max_connections(summaries),
         cpu: CpuUse {
             // Whether each shard's busy CPUs could hide its delay was judged by that shard;
             // its verdict carries over (see [`carry_generator_limits`]).

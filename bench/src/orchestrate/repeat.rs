@@ -237,13 +237,8 @@ fn facts(runs: &[(u32, &Path, &TargetSummary)]) -> RunFacts {
     RunFacts {
         duration: Duration::from_secs_f64(duration_s),
         connections,
-        db_connections_max: summaries
-            .iter()
-            .filter_map(|s| s.db_connections.as_ref().map(|d| d.max))
-            .max(),
-        db_max_connections: summaries
-            .iter()
-            .find_map(|s| s.db_connections.as_ref().and_then(|d| d.ceiling)),
+        db_connections_max: summary::db_connections_max(&summaries),
+        db_max_connections: summary::db_max_connections(&summaries),
         cpu: CpuUse {
             // Each repetition judged whether its busy CPUs could hide its delay; a limited one
             // marks the pool (see `pool_target`).

@@ -143,6 +143,22 @@ pub(crate) fn add_counters(totals: &mut Totals, s: &TargetSummary) {
     }
 }
 
+/// The most database connections any of `summaries` (shards or repetitions of one target)
+/// saw open.
+pub(crate) fn db_connections_max(summaries: &[&TargetSummary]) -> Option<u64> {
+    summaries
+        .iter()
+        .filter_map(|s| s.db_connections.as_ref().map(|d| d.max))
+        .max()
+}
+
+/// The database's `max_connections`, as the first of `summaries` that sampled it saw it.
+pub(crate) fn db_max_connections(summaries: &[&TargetSummary]) -> Option<u64> {
+    summaries
+        .iter()
+        .find_map(|s| s.db_connections.as_ref().and_then(|d| d.ceiling))
+}
+
 /// A summary's connection counts added into `into`, `max_open` included (shards side by side
 /// hold their connections at once; a caller pooling runs one after another takes the largest).
 pub(crate) fn add_connections(into: &mut ConnectionCounts, c: &ConnectionSummary) {

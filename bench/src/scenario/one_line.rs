@@ -508,8 +508,8 @@ fn number(given: &str, flag: &str, expected: &str) -> Result<String, String> {
     }
 }
 
-/// A TOML basic string holding `text`.
-fn toml_string(text: &str) -> String {
+/// A TOML basic string holding `text` (quoted; `\`, `"` and control characters escaped).
+pub(crate) fn toml_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {

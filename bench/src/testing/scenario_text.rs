@@ -6,6 +6,7 @@
 //! bodies are copied verbatim, so a test states exactly the keys it cares about. Tests of error
 //! messages at a line and column keep their literal text instead.
 
+use crate::scenario::one_line::toml_string;
 use std::fmt;
 
 /// A scenario's TOML text. Bodies are the lines of a table without its header, such as
@@ -57,7 +58,7 @@ impl ScenarioText {
 
     /// An external target: `[targets.NAME]` with `url = "URL"`.
     pub fn target_url(self, name: &str, url: &str) -> ScenarioText {
-        let body = format!("url = {}", quoted(url));
+        let body = format!("url = {}", toml_string(url));
         self.target(name, &body)
     }
 
@@ -96,9 +97,9 @@ impl ScenarioText {
 
 impl fmt::Display for ScenarioText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "name = {}", quoted(&self.name))?;
+        writeln!(f, "name = {}", toml_string(&self.name))?;
         if let Some(description) = &self.description {
-            writeln!(f, "description = {}", quoted(description))?;
+            writeln!(f, "description = {}", toml_string(description))?;
         }
         for (name, body) in &self.targets {
             table(f, &format!("[targets.{name}]"), body)?;
@@ -115,7 +116,7 @@ impl fmt::Display for ScenarioText {
         if !self.thresholds.is_empty() {
             writeln!(f, "[thresholds]")?;
             for (key, condition) in &self.thresholds {
-                writeln!(f, "{} = {}", quoted(key), quoted(condition))?;
+                writeln!(f, "{} = {}", toml_string(key), toml_string(condition))?;
             }
         }
         if let Some(database) = &self.database {
@@ -136,24 +137,4 @@ fn table(f: &mut fmt::Formatter<'_>, header: &str, body: &str) -> fmt::Result {
         writeln!(f)?;
     }
     Ok(())
-}
-
-/// `text` as a TOML basic string: in double quotes, with `\`, `"` and control characters
-/// escaped.
-fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

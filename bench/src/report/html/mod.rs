@@ -121,26 +121,7 @@ pub fn result_page(run: &ResultSet, charts: &[Chart], index_href: Option<&str>) 
             escape(index)
         );
     }
-    let _ = writeln!(
-        page,
-        "<h1>{} {}</h1>",
-        escape(&scenario.name),
-        status_badge(manifest.status)
-    );
-    if !scenario.description.is_empty() {
-        let _ = writeln!(
-            page,
-            "<p class=\"lede\">{}</p>",
-            escape(&scenario.description)
-        );
-    }
-    if let Some(error) = &manifest.error {
-        let _ = writeln!(
-            page,
-            "<p class=\"error\"><strong>The run failed:</strong> {}</p>",
-            escape(error)
-        );
-    }
+    title_block(&mut page, manifest);
     let unverified: Vec<&str> = scenario
         .targets
         .iter()
@@ -185,6 +166,31 @@ pub fn result_page(run: &ResultSet, charts: &[Chart], index_href: Option<&str>) 
     about::raw_files(&mut page, run, charts);
     foot(&mut page, run);
     page
+}
+
+/// The page's title: the scenario's name and status, its description, why it failed.
+pub(super) fn title_block(page: &mut String, manifest: &crate::resultset::Manifest) {
+    let scenario = &manifest.scenario;
+    let _ = writeln!(
+        page,
+        "<h1>{} {}</h1>",
+        escape(&scenario.name),
+        status_badge(manifest.status)
+    );
+    if !scenario.description.is_empty() {
+        let _ = writeln!(
+            page,
+            "<p class=\"lede\">{}</p>",
+            escape(&scenario.description)
+        );
+    }
+    if let Some(error) = &manifest.error {
+        let _ = writeln!(
+            page,
+            "<p class=\"error\"><strong>The run failed:</strong> {}</p>",
+            escape(error)
+        );
+    }
 }
 
 pub(super) fn head(page: &mut String, title: &str) {

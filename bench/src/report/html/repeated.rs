@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{about, escape, head, ms, status_badge, tables};
+use super::{about, escape, head, ms, tables, title_block};
 use crate::model::percent;
 use crate::resultset::{RepetitionFigures, ResultSet};
 
@@ -17,26 +17,7 @@ pub fn repeated_page(run: &ResultSet) -> String {
     let (count, completed) = record.map_or((0, 0), |r| (r.count, r.completed));
     let mut page = String::with_capacity(32 * 1024);
     head(&mut page, &format!("{} — coldfront report", scenario.name));
-    let _ = writeln!(
-        page,
-        "<h1>{} {}</h1>",
-        escape(&scenario.name),
-        status_badge(manifest.status)
-    );
-    if !scenario.description.is_empty() {
-        let _ = writeln!(
-            page,
-            "<p class=\"lede\">{}</p>",
-            escape(&scenario.description)
-        );
-    }
-    if let Some(error) = &manifest.error {
-        let _ = writeln!(
-            page,
-            "<p class=\"error\"><strong>The run failed:</strong> {}</p>",
-            escape(error)
-        );
-    }
+    title_block(&mut page, manifest);
     let _ = writeln!(
         page,
         "<p>{completed} of {count} repetitions completed. Each ran every target in turn, so the \
