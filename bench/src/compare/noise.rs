@@ -119,9 +119,7 @@ impl Judge {
         let allowance = self.noise.allowance(&metric);
         MetricComparison::new(metric, unit, better, estimate, self.tolerance, allowance)
     }
-}
 
-impl Judge {
     /// What fails `--fail-on-regression` is judged over every metric compared together, so
     /// that identical runs fail it at most 5% of the time, not 5% per metric (Bonferroni): a
     /// regression beyond the tolerance fails only when it is still significant at 1 − 5%/m

@@ -240,9 +240,6 @@ fn run_facts(summaries: &[&TargetSummary]) -> RunFacts {
 /// delay too: the merged target is limited, and its reason names those shards (each shard's
 /// own reason is in its set).
 fn carry_generator_limits(merged: &mut TargetSummary, shards: &[Shard], name: &str) {
-    let Some(generator) = merged.generator.as_mut() else {
-        return;
-    };
     let limited: Vec<String> = shards
         .iter()
         .filter(|shard| {
@@ -251,17 +248,12 @@ fn carry_generator_limits(merged: &mut TargetSummary, shards: &[Shard], name: &s
         })
         .map(|shard| shard.record.index.to_string())
         .collect();
-    if limited.is_empty() {
-        return;
-    }
-    let shards_said = format!(
-        "limited on shard{} {} (each shard's set says why)",
-        if limited.len() == 1 { "" } else { "s" },
-        limited.join(", ")
-    );
-    generator.limited = true;
-    generator.reason = Some(match generator.reason.take() {
-        Some(own) => format!("{own}; {shards_said}"),
-        None => shards_said,
+    let said = (!limited.is_empty()).then(|| {
+        format!(
+            "limited on shard{} {} (each shard's set says why)",
+            if limited.len() == 1 { "" } else { "s" },
+            limited.join(", ")
+        )
     });
+    summary::carry_generator_limits(merged, said);
 }

@@ -187,17 +187,13 @@ pub(crate) fn pool_target(
         .filter(|(_, _, s)| s.generator.as_ref().is_some_and(|g| g.limited))
         .map(|(k, _, _)| k.to_string())
         .collect();
-    if let (Some(generator), false) = (pooled.generator.as_mut(), limited.is_empty()) {
-        generator.limited = true;
-        let said = format!(
+    let said = (!limited.is_empty()).then(|| {
+        format!(
             "limited in repetition {} (each one's set says why)",
             limited.join(", ")
-        );
-        generator.reason = Some(match generator.reason.take() {
-            Some(own) => format!("{own}; {said}"),
-            None => said,
-        });
-    }
+        )
+    });
+    summary::carry_generator_limits(&mut pooled, said);
     pooled.repetitions = runs
         .iter()
         .map(|&(k, _, s)| RepetitionFigures {

@@ -189,7 +189,9 @@ async fn run_targets(
         writeln!(series.writer(), "{}", series::HEADER)?;
     }
     let mut targets = BTreeMap::new();
-    options.live.iter().for_each(|board| board.begin_scenario());
+    if let Some(board) = &options.live {
+        board.begin_scenario();
+    }
     for (position, target) in super::selected_targets(plan, &options.targets).enumerate() {
         if cancel.is_cancelled() {
             break;

@@ -143,6 +143,20 @@ pub(crate) fn add_counters(totals: &mut Totals, s: &TargetSummary) {
     }
 }
 
+/// A whole added from parts (a merge's shards, a repeated set's repetitions) is
+/// generator-limited when any part was: `limited_parts` says which ("on shards 1, 3 (each
+/// shard's set says why)"), `None` when none was. The whole's own reason, if any, stays first.
+pub(crate) fn carry_generator_limits(whole: &mut TargetSummary, limited_parts: Option<String>) {
+    let (Some(generator), Some(said)) = (whole.generator.as_mut(), limited_parts) else {
+        return;
+    };
+    generator.limited = true;
+    generator.reason = Some(match generator.reason.take() {
+        Some(own) => format!("{own}; {said}"),
+        None => said,
+    });
+}
+
 /// The most database connections any of `summaries` (shards or repetitions of one target)
 /// saw open.
 pub(crate) fn db_connections_max(summaries: &[&TargetSummary]) -> Option<u64> {

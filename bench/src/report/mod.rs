@@ -67,7 +67,7 @@ pub fn result_set_dirs(paths: &[PathBuf]) -> Vec<PathBuf> {
 /// Loads the result set in `dir` and writes its charts and `report.html` into it. The set of a
 /// `run --repeat` gets its pooled page; its repetitions keep the pages their runs drew.
 pub(crate) fn write_in_place(dir: &Path) -> anyhow::Result<PathBuf> {
-    if ResultSet::is_repeated(dir)? {
+    if ResultSet::repetitions(dir)?.is_some() {
         return write_repeated_page(dir);
     }
     let run = ResultSet::read(dir)?;
@@ -94,12 +94,7 @@ pub(crate) fn rewrite(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 /// The repetitions' sets of the set of a `run --repeat` in `dir`; empty for any other set.
 pub(crate) fn repetition_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if !ResultSet::is_repeated(dir)? {
-        return Ok(Vec::new());
-    }
-    let record = ResultSet::read_pooled(dir)?.manifest.repetitions;
-    let dirs = record.map(|r| r.dirs).unwrap_or_default();
-    Ok(dirs.iter().map(|name| dir.join(name)).collect())
+    Ok(ResultSet::repetitions(dir)?.unwrap_or_default())
 }
 
 fn write_repeated_page(dir: &Path) -> anyhow::Result<PathBuf> {

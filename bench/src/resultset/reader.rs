@@ -81,17 +81,17 @@ impl ResultSet {
                 count: repetitions.count,
             });
         }
+        ResultSet::read_with(dir, manifest)
+    }
+
+    /// The result set in `dir` whose manifest (of a run that was not repeated) was read.
+    fn read_with(dir: &Path, manifest: Manifest) -> Result<ResultSet, ReadError> {
         let complete = manifest.status == RunStatus::Complete;
         let summary_path = dir.join(SUMMARY_FILE);
         let summary = if complete || summary_path.exists() {
             read_json(&summary_path, "summary")?
         } else {
-            Summary {
-                schema_version: SCHEMA_VERSION,
-                scenario: manifest.scenario.name.clone(),
-                status: manifest.status,
-                targets: Default::default(),
-            }
+            no_summary(&manifest)
         };
         if summary.scenario != manifest.scenario.name {
             return Err(ReadError::ScenarioMismatch {
@@ -125,18 +125,13 @@ impl ResultSet {
     /// The runs `dir` stands for: the repetitions that completed when it is the set of a
     /// `run --repeat`, in order; else the result set itself.
     pub fn read_runs(dir: &Path) -> Result<Vec<ResultSet>, ReadError> {
-        if !ResultSet::is_repeated(dir)? {
-            return Ok(vec![ResultSet::read(dir)?]);
+        let manifest: Manifest = read_json(&dir.join(MANIFEST_FILE), "manifest")?;
+        if manifest.repetitions.is_none() {
+            return Ok(vec![ResultSet::read_with(dir, manifest)?]);
         }
-        let pooled = ResultSet::read_pooled(dir)?;
-        let dirs = pooled
-            .manifest
-            .repetitions
-            .map(|r| r.dirs)
-            .unwrap_or_default();
         let mut runs = Vec::new();
-        for name in &dirs {
-            let run = ResultSet::read(&dir.join(name))?;
+        for rep in repetition_dirs(dir, &manifest)? {
+            let run = ResultSet::read(&rep)?;
             if run.manifest.status == RunStatus::Complete {
                 runs.push(run);
             }
@@ -152,30 +147,13 @@ impl ResultSet {
     /// (empty when the run stopped before pooling) and per target only that summary: no
     /// per-second data, which lives in each repetition's set.
     pub fn read_pooled(dir: &Path) -> Result<ResultSet, ReadError> {
-        let manifest_path = dir.join(MANIFEST_FILE);
-        let manifest: Manifest = read_json(&manifest_path, "manifest")?;
-        let Some(record) = &manifest.repetitions else {
-            let problem = "not the set of a `run --repeat`".to_string();
-            return Err(inconsistent(&manifest_path, problem));
-        };
-        if let Some(name) = record
-            .dirs
-            .iter()
-            .find(|d| super::repetition_index(d).is_none())
-        {
-            let problem = format!("repetition directory {name:?} is not rep-<number>");
-            return Err(inconsistent(&manifest_path, problem));
-        }
+        let manifest: Manifest = read_json(&dir.join(MANIFEST_FILE), "manifest")?;
+        repetition_dirs(dir, &manifest)?;
         let summary_path = dir.join(SUMMARY_FILE);
         let summary: Summary = if summary_path.exists() {
             read_json(&summary_path, "summary")?
         } else {
-            Summary {
-                schema_version: SCHEMA_VERSION,
-                scenario: manifest.scenario.name.clone(),
-                status: manifest.status,
-                targets: Default::default(),
-            }
+            no_summary(&manifest)
         };
         check_names(dir, &manifest, &summary)?;
         let targets = (manifest.scenario.targets.iter().enumerate())
@@ -202,10 +180,14 @@ impl ResultSet {
         })
     }
 
-    /// Whether `dir` holds the set of a `run --repeat` (its manifest lists repetitions).
-    pub fn is_repeated(dir: &Path) -> Result<bool, ReadError> {
+    /// The repetitions' directories, in order, when `dir` holds the set of a `run --repeat`;
+    /// `None` for any other result set.
+    pub fn repetitions(dir: &Path) -> Result<Option<Vec<PathBuf>>, ReadError> {
         let manifest: Manifest = read_json(&dir.join(MANIFEST_FILE), "manifest")?;
-        Ok(manifest.repetitions.is_some())
+        match manifest.repetitions {
+            None => Ok(None),
+            Some(_) => repetition_dirs(dir, &manifest).map(Some),
+        }
     }
 
     pub fn target(&self, name: &str) -> Option<&TargetData> {
@@ -221,6 +203,35 @@ impl ResultSet {
             .max()
             .unwrap_or(0)
     }
+}
+
+/// The summary of a run that stopped before writing one: no target.
+fn no_summary(manifest: &Manifest) -> Summary {
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        scenario: manifest.scenario.name.clone(),
+        status: manifest.status,
+        targets: Default::default(),
+    }
+}
+
+/// The repetitions' directories of the set of a `run --repeat` in `dir`, each checked to be
+/// named `rep-<number>`; an error when `manifest` is not such a set's.
+fn repetition_dirs(dir: &Path, manifest: &Manifest) -> Result<Vec<PathBuf>, ReadError> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let Some(record) = &manifest.repetitions else {
+        let problem = "not the set of a `run --repeat`".to_string();
+        return Err(inconsistent(&manifest_path, problem));
+    };
+    let mut dirs = Vec::new();
+    for name in &record.dirs {
+        if super::repetition_index(name).is_none() {
+            let problem = format!("repetition directory {name:?} is not rep-<number>");
+            return Err(inconsistent(&manifest_path, problem));
+        }
+        dirs.push(dir.join(name));
+    }
+    Ok(dirs)
 }
 
 /// What was read of a result set before its targets: where, and how complete.
