@@ -8,8 +8,9 @@
 //! the variance between seconds only; `compare` then counts a change only beyond a noise
 //! allowance measured between identical runs (see `compare::noise`).
 //!
-//! In the block bootstrap, each second of a run is one block: seconds of A and of B are resampled independently with
-//! replacement (a seeded generator, so the same inputs always give the same answer), the
+//! In the block bootstrap, each second of a run is one block: seconds of A and of B are
+//! resampled independently with replacement (a seeded generator, so the same inputs always
+//! give the same answer), the
 //! statistic is recomputed on each merged resample, and the percentile interval of the
 //! resampled differences is the confidence interval. Resampling whole seconds keeps what
 //! happens within a second (bursts, stalls, queueing) together, so the interval reflects how
