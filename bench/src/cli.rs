@@ -126,6 +126,11 @@ pub struct RunArgs {
     /// default one worker per CPU the process may use, unpinned.
     #[arg(long, value_name = "LIST", conflicts_with = "pin")]
     pub generator_cpus: Option<String>,
+    /// The open model's workers never sleep: each turns its loop until its next request is
+    /// due, keeping its CPU busy, so no wake-up from idle (up to milliseconds on a virtual
+    /// machine) delays a send. For CPUs given over to the generator.
+    #[arg(long)]
+    pub busy_poll: bool,
     /// Extra trusted CA certificates (PEM file) for https:// targets; a self-signed
     /// certificate given here is also accepted as the server's own.
     #[arg(long, value_name = "FILE")]

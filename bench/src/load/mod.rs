@@ -48,6 +48,9 @@ pub(crate) struct LoadContext {
     pub recorder: Arc<Recorder>,
     pub timeout: Duration,
     pub cancel: CancellationToken,
+    /// The open model never sleeps between requests (`--busy-poll`): it turns its loop until
+    /// the next is due, so no wake-up from idle delays a send.
+    pub busy_poll: bool,
 }
 
 /// How long in-flight requests may still finish after an interruption.

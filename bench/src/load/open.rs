@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify};
 
 use super::schedule::{ArrivalSchedule, Segment, SegmentSchedule};
+use super::timer::precise_timer_slack;
 use super::{DriveReport, LoadContext, INTERRUPT_GRACE};
 use crate::scenario::LoadPlan;
 
@@ -140,7 +141,8 @@ async fn spawn_released(
 
 /// Sleeps until `deadline` with the thread's own timer (tokio's has 1 ms granularity), waking
 /// at least every 50 ms to notice a cancellation; the last few microseconds, shorter than a
-/// sleep's own overhead, are spun. Returns false when cancelled.
+/// sleep's own overhead, are spun (all of it with `--busy-poll`). Returns false when
+/// cancelled.
 fn sleep_until(deadline: Instant, ctx: &LoadContext) -> bool {
     const CHECK_EVERY: Duration = Duration::from_millis(50);
     const SPIN_BELOW: Duration = Duration::from_micros(20);
@@ -153,19 +155,10 @@ fn sleep_until(deadline: Instant, ctx: &LoadContext) -> bool {
             return true;
         }
         let left = deadline - now;
-        if left < SPIN_BELOW {
+        if left < SPIN_BELOW || ctx.busy_poll {
             std::hint::spin_loop();
         } else {
             std::thread::sleep((left - SPIN_BELOW / 2).min(CHECK_EVERY));
         }
-    }
-}
-
-/// Asks the kernel for exact wake-ups on this thread (the default slack is 50 µs).
-fn precise_timer_slack() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: PR_SET_TIMERSLACK takes one integer argument and only affects this thread.
-    unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
     }
 }

@@ -15,7 +15,8 @@ use super::schedule::Segment;
 use super::{DriveReport, LoadContext};
 use crate::scenario::LoadPlan;
 
-/// Which CPUs the generator runs on, and whether each worker is pinned to its own.
+/// Which CPUs the generator runs on, whether each worker is pinned to its own, and whether
+/// the workers may sleep.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct GeneratorCpus {
     /// One worker per CPU, in this order.
@@ -23,6 +24,8 @@ pub(crate) struct GeneratorCpus {
     /// Each worker thread is bound to its CPU (`--generator-cpus`); otherwise the workers
     /// float over the process's CPUs.
     pub pinned: bool,
+    /// The open model's workers turn their loops instead of sleeping (`--busy-poll`).
+    pub busy_poll: bool,
 }
 
 impl GeneratorCpus {

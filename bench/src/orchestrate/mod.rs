@@ -96,6 +96,7 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
         generator: GeneratorCpus {
             cpus: Vec::new(),
             pinned: false,
+            busy_poll: false,
         },
         sharding: crate::shard::Sharding {
             segment: args.shard.unwrap_or(crate::load::Segment::WHOLE),
@@ -118,6 +119,7 @@ pub(crate) fn run_command(args: &RunArgs) -> anyhow::Result<Exit> {
             .context("--pin: pinning the generator to CPU 0")?;
     }
     options.generator = generator_cpus(args.generator_cpus.as_deref())?;
+    options.generator.busy_poll = args.busy_poll;
 
     run_in_runtime(&plans, options, args.metrics_addr)
 }
@@ -321,10 +323,12 @@ fn generator_cpus(list: Option<&str>) -> anyhow::Result<GeneratorCpus> {
             cpus: environment::parse_cpu_list(list, &allowed)
                 .map_err(|problem| anyhow::anyhow!("--generator-cpus {list}: {problem}"))?,
             pinned: true,
+            busy_poll: false,
         },
         None => GeneratorCpus {
             cpus: allowed,
             pinned: false,
+            busy_poll: false,
         },
     })
 }

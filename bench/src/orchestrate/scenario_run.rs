@@ -241,11 +241,11 @@ async fn wait_for_common_start(
 /// What every request of one target's run shares: the prepared requests, the mix, the
 /// timeout; and per generator worker, its segment, a client for the target (its share of
 /// `max_connections`, counted with the others') and its recorder (with held-request accounting
-/// when the scenario has any).
+/// when the scenario has any); `busy_poll` is `--busy-poll`.
 fn worker_parts(
     plan: &Plan,
     running: &RunningTarget,
-    (shard, workers): (Segment, usize),
+    (shard, workers, busy_poll): (Segment, usize, bool),
     cancel: &CancellationToken,
 ) -> anyhow::Result<(Vec<WorkerPart>, Recorders, Arc<ConnectionStats>)> {
     let requests = plan
@@ -278,6 +278,7 @@ fn worker_parts(
                 recorder: recorders.part(index).clone(),
                 timeout: plan.load.timeout,
                 cancel: cancel.clone(),
+                busy_poll,
             }),
         })
         .collect();
@@ -295,7 +296,8 @@ async fn run_target(
 ) -> anyhow::Result<(TargetSummary, StreamedFile)> {
     let shard = options.sharding.segment;
     let workers = options.generator.workers_for(&plan.load, shard);
-    let (parts, recorders, connections) = worker_parts(plan, running, (shard, workers), cancel)?;
+    let split = (shard, workers, options.generator.busy_poll);
+    let (parts, recorders, connections) = worker_parts(plan, running, split, cancel)?;
     let clients: Vec<Arc<LoadContext>> = parts.iter().map(|p| p.ctx.clone()).collect();
     let start = Instant::now() + START_LEAD;
     let start_wall = SystemTime::now() + START_LEAD;

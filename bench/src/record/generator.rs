@@ -65,10 +65,11 @@ impl CpuMeter {
         }
     }
 
-    /// The share of the CPUs kept busy since the last call, `wall` ago (0–1).
-    pub(crate) fn lap(&mut self, wall: Duration) -> f64 {
+    /// The share of the CPUs kept busy since the last call, `wall` ago (0–1), less `idle`:
+    /// the loop's turns that found nothing to do (see `Recorder::record_idle_turn`).
+    pub(crate) fn lap(&mut self, wall: Duration, idle: Duration) -> f64 {
         let now = process_cpu_time();
-        let used = now.saturating_sub(self.last);
+        let used = now.saturating_sub(self.last).saturating_sub(idle);
         self.last = now;
         self.busy += used;
         self.wall += wall;
@@ -274,9 +275,13 @@ mod tests {
         while began.elapsed() < Duration::from_millis(50) {
             spin = std::hint::black_box(spin.wrapping_add(1));
         }
-        let share = meter.lap(began.elapsed());
+        let share = meter.lap(began.elapsed(), Duration::ZERO);
         assert!(share > 0.1, "a spinning thread shows as busy: {share}");
         assert_eq!(meter.total().busiest_second, share);
+        // The loop's idle turns are left out of the busy share (here more than the CPU time
+        // used since the last lap, however busy the other tests keep this process).
+        let idle = meter.lap(Duration::from_millis(50), Duration::from_secs(3600));
+        assert_eq!(idle, 0.0, "idle turns are not busy");
         assert_eq!(
             busy_share(Duration::from_secs(3), Duration::from_secs(2), 1),
             1.0

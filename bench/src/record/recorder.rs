@@ -246,6 +246,10 @@ pub struct Recorder {
     /// Held streams open now and the most at once, shared by the recorders of one target's
     /// workers so the most at once is exact across them.
     held_gauge: Arc<OpenGauge>,
+    /// Nanoseconds the worker's loop spent in idle turns, waiting for a request due within
+    /// microseconds (the open model's spin; see [`Recorder::record_idle_turn`]), since the
+    /// ticker last took them.
+    idle_turns_ns: AtomicU64,
 }
 
 /// A count of things open now and the most open at once.
@@ -281,7 +285,21 @@ impl Recorder {
             sent_by_second: Default::default(),
             open_second: AtomicU64::new(0),
             held_gauge: Arc::default(),
+            idle_turns_ns: AtomicU64::new(0),
         }
+    }
+
+    /// A turn of the worker's loop that found nothing to do: the open model turns the loop
+    /// rather than sleep when its next request is due within microseconds, which keeps the CPU
+    /// busy without work. The CPU meter leaves these turns out of the generator's busy share.
+    pub(crate) fn record_idle_turn(&self, turn: Duration) {
+        self.idle_turns_ns
+            .fetch_add(turn.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// The idle turns since the last call.
+    pub(crate) fn take_idle_turns(&self) -> Duration {
+        Duration::from_nanos(self.idle_turns_ns.swap(0, Ordering::Relaxed))
     }
 
     /// A recorder for a run with held requests: its totals have a held part even if none

@@ -4,6 +4,7 @@
 //! the same requests would hold.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::recorder::{add_histograms, Distributions, HeldTotals, Interval, Recorder, Totals};
 
@@ -38,6 +39,12 @@ impl Recorders {
             part.take_interval(second, scratch);
             into.add(scratch);
         }
+    }
+
+    /// Every worker's idle turns of the loop since the last call (see
+    /// [`Recorder::record_idle_turn`]).
+    pub(crate) fn take_idle_turns(&self) -> Duration {
+        self.parts.iter().map(|p| p.take_idle_turns()).sum()
     }
 
     /// Whether any response so far carried `x-coldfront-cold`.

@@ -79,7 +79,7 @@ pub(crate) async fn run(
         inputs
             .recorders
             .take_interval(second, &mut interval, &mut scratch);
-        let cpu_share = cpu.lap(length);
+        let cpu_share = cpu.lap(length, inputs.recorders.take_idle_turns());
         // On stop, an empty sliver of a second adds nothing worth a row.
         let worth_a_row = !stopping || interval.completed() + interval.sent > 0;
         if worth_a_row {

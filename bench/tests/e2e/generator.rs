@@ -102,6 +102,56 @@ fn an_easy_run_is_not_generator_limited() {
     assert_eq!(summary.thresholds[0].word(), "PASS");
 }
 
+/// CPU seconds (user and system) process `pid` has used so far, from `/proc/PID/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command's closing parenthesis; utime and stime are the 12th and
+    // 13th of them, in clock ticks.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // SAFETY: sysconf reads a configuration value and has no other effect.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// `--busy-poll`: an open-model run at 200 req/s keeps its worker's CPU turning the loop
+/// between requests (the process uses most of a CPU, where sleeping it would use a few
+/// percent), yet the generator's busy share leaves those idle turns out: not limited.
+#[test]
+fn a_busy_polling_generator_spins_yet_its_idle_turns_are_not_counted_busy() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let text = ScenarioText::new("spin")
+        .target_url("t", &server.url())
+        .load("model = \"open\"")
+        .phase("duration = \"3s\"\nrate = 200")
+        .request("path = \"/ok\"");
+    let scenario = write_scenario(dir.path(), "spin", &text);
+    let out = dir.path().join("out");
+    let run = BackgroundRun::start_with(&out, &scenario, &["--busy-poll"]);
+    run.wait_for(
+        &out.join("spin").join("timeseries.csv.partial"),
+        Duration::from_secs(20),
+    );
+    let before = cpu_seconds(run.pid());
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_seconds(run.pid()) - before;
+    let status = run.wait(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        used > 0.5,
+        "a busy-polling worker keeps its CPU busy: {used:.2} s in 2 s"
+    );
+
+    let summary = &read_summary(&out.join("spin")).targets["t"];
+    assert_eq!(summary.ok, 600);
+    let generator = summary.generator.as_ref().unwrap();
+    assert!(!generator.limited, "{generator:?}");
+    assert!(
+        generator.cpu_busy < 0.5,
+        "idle turns are not busy: {generator:?}"
+    );
+}
+
 /// A raw HTTP/1.1 server that answers each connection's first request with 200 and then
 /// closes it, without `Connection: close`: every kept-alive connection a client reuses is
 /// already closed (the keep-alive race, every time).

@@ -37,6 +37,11 @@ pub(super) struct Due {
 /// A next intended time closer than this is waited for by turning the loop, not the timer.
 pub(super) const YIELD_BELOW: Duration = Duration::from_micros(50);
 
+/// A turn of the loop shorter than this, taken while waiting for a request due within
+/// [`YIELD_BELOW`], found nothing to do (a turn with nothing ready, an `epoll_wait` that
+/// returns at once, takes about a microsecond; reading one answer takes several).
+pub(super) const IDLE_TURN: Duration = Duration::from_micros(4);
+
 /// How many requests the bulk expiry handles between looks at Ctrl-C.
 pub(super) const EXPIRE_BATCH: u64 = 65_536;
 
@@ -87,10 +92,16 @@ impl OpenSchedule {
             self.waiting.set(self.waiting.get() - 1);
             return;
         }
-        if due_at.saturating_duration_since(Instant::now()) < YIELD_BELOW {
-            // Due within a few microseconds (a high rate): one more turn of the loop, which
-            // also reads what arrived, is cheaper and as exact as arming the timer.
+        let now = Instant::now();
+        if ctx.busy_poll || due_at.saturating_duration_since(now) < YIELD_BELOW {
+            // Due within a few microseconds (a high rate), or `--busy-poll`: one more turn of
+            // the loop, which also reads what arrived, is cheaper and as exact as arming the
+            // timer. A turn this short found nothing else to do: it is counted idle, not busy.
             tokio::task::yield_now().await;
+            let turn = now.elapsed();
+            if turn < IDLE_TURN {
+                ctx.recorder.record_idle_turn(turn);
+            }
         } else {
             tokio::select! {
                 _ = self.timer.sleep_until(due_at) => {}
@@ -100,12 +111,13 @@ impl OpenSchedule {
         self.sleeping.set(false);
     }
 
-    /// After a lane took a request: hand the timer to a waiting lane, or, when no lane is
-    /// left idle, start one (while the cap allows), so there is always a lane watching for
-    /// the next intended time while the others wait for answers.
+    /// After a lane took a request: hand the timer to a waiting lane (the one that freed
+    /// last, so the fewest connections carry the load and the rest stay idle), or, when no
+    /// lane is left idle, start one (while the cap allows), so there is always a lane
+    /// watching for the next intended time while the others wait for answers.
     pub(super) fn after_taking(&self, worker: &Rc<Worker>, lanes: &Rc<LaneSet>) {
         if self.waiting.get() > 0 {
-            self.turn.notify_one();
+            self.turn.notify_last();
         } else if !self.sleeping.get() && self.lanes.get() < worker.pool.cap {
             self.lanes.set(self.lanes.get() + 1);
             lanes.spawn_open(worker.clone());
@@ -143,6 +155,13 @@ impl OpenSchedule {
 
 /// One open-model lane: takes due requests until the schedule ends or the run is cancelled.
 pub(super) async fn open_lane(worker: Rc<Worker>, schedule: Rc<OpenSchedule>, lanes: Rc<LaneSet>) {
+    // A new lane is started when due requests found no lane free; that may be because
+    // answers are waiting unread while the loop was busy (or descheduled), not because the
+    // target holds every lane. One turn of the loop reads them first, so the lanes they free
+    // take those requests and a new connection is opened only if they could not: without
+    // this, each short stall of the generator opened a connection per late request, and the
+    // connects (the target accepting them) made it later still, up to the cap.
+    tokio::task::yield_now().await;
     let mut alarm = Alarm::new();
     let mut free_since = Instant::now();
     while let Some(due) = schedule.next_due(&worker, &lanes).await {

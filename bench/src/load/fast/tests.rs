@@ -117,6 +117,7 @@ fn allocations_per_request(template: &RequestTemplate) -> f64 {
         recorder: Arc::new(Recorder::new()),
         timeout: Duration::from_secs(5),
         cancel: tokio_util::sync::CancellationToken::new(),
+        busy_poll: false,
     });
     let recorder = ctx.recorder.clone();
     let per_request = runtime.block_on(async move {
