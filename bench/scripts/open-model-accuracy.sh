@@ -8,6 +8,9 @@
 #   bench/scripts/open-model-accuracy.sh          # DURATION_S=10 STEP=20000 MAX_RATE=400000
 #   STEP=50000 MAX_RATE=100000 bench/scripts/open-model-accuracy.sh   # 1k, 10k, 50k, 100k
 #
+# FLAGS adds `run` flags to every coldfront step, e.g. FLAGS=--busy-poll (the open model turns
+# its loop instead of sleeping between requests, so no wake-up from idle delays a send).
+#
 # With oha installed (`cargo install oha`; OHA=0 to leave it out), oha runs the same rates
 # after coldfront (`-q RATE --latency-correction`, OHA_CONNECTIONS=64), for a second table.
 #
@@ -20,6 +23,7 @@ DURATION_S="${DURATION_S:-10}"
 STEP="${STEP:-20000}"
 MAX_RATE="${MAX_RATE:-400000}"
 MAX_CONNECTIONS="${MAX_CONNECTIONS:-512}"
+FLAGS="${FLAGS:-}"
 TIMEOUT="${TIMEOUT:-2s}"
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -55,7 +59,8 @@ TOML
     echo "rate $rate req/s ..." >&2
     # (set -e does not apply inside a function called as an `if` condition: check by hand.)
     local rc=0
-    run_child taskset -c 0 "$COLDFRONT" run --quiet --out "$WORK/out" "$WORK/$name.toml" || rc=$?
+    # shellcheck disable=SC2086 # FLAGS is a list of flags
+    run_child taskset -c 0 "$COLDFRONT" run --quiet $FLAGS --out "$WORK/out" "$WORK/$name.toml" || rc=$?
     if [ "$rc" -ne 0 ] || [ ! -f "$WORK/out/$name/summary.json" ]; then
         printf '%8s  coldfront run failed (exit %s)  NO\n' "$rate" "$rc" >>"$ROWS"
         return 1
@@ -120,7 +125,7 @@ PY
 fi
 
 echo
-echo "== open-model accuracy: uniform arrivals, keep-alive, max_connections $MAX_CONNECTIONS, timeout $TIMEOUT, ${DURATION_S}s per rate, generator CPU 0, target CPU 1 =="
+echo "== open-model accuracy: uniform arrivals, keep-alive, max_connections $MAX_CONNECTIONS, timeout $TIMEOUT, ${DURATION_S}s per rate, generator CPU 0, target CPU 1${FLAGS:+, $FLAGS} =="
 echo "(sent/s and done/s over the planned ${DURATION_S}s; actual/s over the run's measured duration; count err = requests vs rate x duration; times in ms)"
 printf '%8s %9s %9s %9s %7s %8s %8s %8s %8s %8s %8s %7s %7s  %7s  %s\n' \
     "asked/s" "sent/s" "done/s" "actual/s" "dur_s" "count%" "lag_p50" "lag_p99" "lag_max" "lat_p50" "lat_p99" "errors" "limited" "on_time" "sustained"
