@@ -115,7 +115,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 
 /// `--busy-poll`: an open-model run at 200 req/s keeps its worker's CPU turning the loop
 /// between requests (the process uses most of a CPU, where sleeping it would use a few
-/// percent), yet the generator's busy share leaves those idle turns out: not limited.
+/// percent), yet the generator's busy share leaves those idle turns out: not limited for CPU.
 #[test]
 fn a_busy_polling_generator_spins_yet_its_idle_turns_are_not_counted_busy() {
     let server = TestServer::start(None);
@@ -145,11 +145,13 @@ fn a_busy_polling_generator_spins_yet_its_idle_turns_are_not_counted_busy() {
     let summary = &read_summary(&out.join("spin")).targets["t"];
     assert_eq!(summary.ok, 600);
     let generator = summary.generator.as_ref().unwrap();
-    assert!(!generator.limited, "{generator:?}");
     assert!(
         generator.cpu_busy < 0.5,
         "idle turns are not busy: {generator:?}"
     );
+    // (Sends may still be late here: the tests running beside this one share its CPUs.)
+    let reason = generator.reason.as_deref().unwrap_or("");
+    assert!(!reason.contains("% busy"), "{generator:?}");
 }
 
 /// A raw HTTP/1.1 server that answers each connection's first request with 200 and then
