@@ -138,7 +138,7 @@ fn a_busy_polling_generator_spins_yet_its_idle_turns_are_not_counted_busy() {
     let status = run.wait(Duration::from_secs(30));
     assert_eq!(status.code(), Some(0));
     assert!(
-        used > 0.5,
+        used > 0.3,
         "a busy-polling worker keeps its CPU busy: {used:.2} s in 2 s"
     );
 
