@@ -179,10 +179,15 @@ fn parse_request(bytes: &[u8]) -> Result<Option<RequestHead>, ()> {
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
             return Err(()); // chunked request bodies: not sent by the benchmarks
         } else if header.name.eq_ignore_ascii_case("connection") {
-            let value = header.value.to_ascii_lowercase();
-            if value.windows(5).any(|w| w == b"close") {
+            let lists = |token: &[u8]| {
+                header
+                    .value
+                    .windows(token.len())
+                    .any(|w| w.eq_ignore_ascii_case(token))
+            };
+            if lists(b"close") {
                 head.close = true;
-            } else if value.windows(10).any(|w| w == b"keep-alive") {
+            } else if lists(b"keep-alive") {
                 head.close = false;
             }
         }

@@ -141,21 +141,25 @@ async fn spawn_released(
 
 /// Sleeps until `deadline` with the thread's own timer (tokio's has 1 ms granularity), waking
 /// at least every 50 ms to notice a cancellation; the last few microseconds, shorter than a
-/// sleep's own overhead, are spun (all of it with `--busy-poll`). Returns false when
+/// sleep's own overhead, are spun (all of it with `--busy-poll`); the spin is waiting, and is
+/// recorded as idle turns so the CPU meter does not count it busy. Returns false when
 /// cancelled.
 fn sleep_until(deadline: Instant, ctx: &LoadContext) -> bool {
     const CHECK_EVERY: Duration = Duration::from_millis(50);
     const SPIN_BELOW: Duration = Duration::from_micros(20);
+    let mut spinning_since = None;
     loop {
-        if ctx.cancel.is_cancelled() {
-            return false;
-        }
         let now = Instant::now();
-        if now >= deadline {
-            return true;
+        let cancelled = ctx.cancel.is_cancelled();
+        if cancelled || now >= deadline {
+            if let Some(since) = spinning_since {
+                ctx.recorder.record_idle_turn(now - since);
+            }
+            return !cancelled;
         }
         let left = deadline - now;
         if left < SPIN_BELOW || ctx.busy_poll {
+            spinning_since.get_or_insert(now);
             std::hint::spin_loop();
         } else {
             std::thread::sleep((left - SPIN_BELOW / 2).min(CHECK_EVERY));

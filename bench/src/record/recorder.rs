@@ -290,8 +290,9 @@ impl Recorder {
     }
 
     /// A turn of the worker's loop that found nothing to do: the open model turns the loop
-    /// rather than sleep when its next request is due within microseconds, which keeps the CPU
-    /// busy without work. The CPU meter leaves these turns out of the generator's busy share.
+    /// (or, off the fast path, its dispatcher spins) rather than sleep when its next request
+    /// is due within microseconds or with `--busy-poll`, which keeps the CPU busy without
+    /// work. The CPU meter leaves these turns out of the generator's busy share.
     pub(crate) fn record_idle_turn(&self, turn: Duration) {
         self.idle_turns_ns
             .fetch_add(turn.as_nanos() as u64, Ordering::Relaxed);
