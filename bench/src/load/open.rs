@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify};
 
 use super::schedule::{ArrivalSchedule, Segment, SegmentSchedule};
-use super::timer::precise_timer_slack;
+use super::timer::{precise_timer_slack, WakeMargin};
 use super::{DriveReport, LoadContext, INTERRUPT_GRACE};
 use crate::scenario::LoadPlan;
 
@@ -102,9 +102,10 @@ fn dispatch(
     due: mpsc::UnboundedSender<Due>,
 ) {
     precise_timer_slack();
+    let mut margin = WakeMargin::new();
     for arrival in schedule {
         let intended_at = start + arrival.at;
-        if !sleep_until(intended_at, ctx) {
+        if !sleep_until(intended_at, ctx, &mut margin) {
             return;
         }
         ctx.recorder.record_sent(arrival.at.as_secs());
@@ -140,11 +141,13 @@ async fn spawn_released(
 }
 
 /// Sleeps until `deadline` with the thread's own timer (tokio's has 1 ms granularity), waking
-/// at least every 50 ms to notice a cancellation; the last few microseconds, shorter than a
-/// sleep's own overhead, are spun (all of it with `--busy-poll`); the spin is waiting, and is
-/// recorded as idle turns so the CPU meter does not count it busy. Returns false when
+/// at least every 50 ms to notice a cancellation. The last stretch, the `margin` this
+/// machine's wake-ups need (at least 20 µs, a sleep's own overhead), is spun, yielding the CPU
+/// to any other thread that wants it (and, when one took it, sleeping to the deadline for a
+/// while); all of it with `--busy-poll`. The spin is waiting, and
+/// is recorded as idle turns so the CPU meter does not count it busy. Returns false when
 /// cancelled.
-fn sleep_until(deadline: Instant, ctx: &LoadContext) -> bool {
+fn sleep_until(deadline: Instant, ctx: &LoadContext, margin: &mut WakeMargin) -> bool {
     const CHECK_EVERY: Duration = Duration::from_millis(50);
     const SPIN_BELOW: Duration = Duration::from_micros(20);
     let mut spinning_since = None;
@@ -158,11 +161,19 @@ fn sleep_until(deadline: Instant, ctx: &LoadContext) -> bool {
             return !cancelled;
         }
         let left = deadline - now;
-        if left < SPIN_BELOW || ctx.busy_poll {
+        let spin_below = margin.get(now).max(SPIN_BELOW);
+        if left < spin_below || ctx.busy_poll {
             spinning_since.get_or_insert(now);
-            std::hint::spin_loop();
+            if left >= SPIN_BELOW && !ctx.busy_poll {
+                std::thread::yield_now();
+                margin.spun(now.elapsed(), Instant::now());
+            } else {
+                std::hint::spin_loop();
+            }
         } else {
-            std::thread::sleep((left - SPIN_BELOW / 2).min(CHECK_EVERY));
+            let nap = (left - spin_below).min(CHECK_EVERY);
+            std::thread::sleep(nap);
+            margin.record(now.elapsed().saturating_sub(nap));
         }
     }
 }

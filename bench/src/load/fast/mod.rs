@@ -6,12 +6,14 @@
 //!   (up to the worker's share of `max_connections`); the closed model has one per worker of
 //!   its concurrency.
 //! - **The open model's schedule is pulled.** A free lane takes the next request whose
-//!   intended time has come. One idle lane sleeps on a [`PreciseTimer`] until the next
-//!   intended time (or, when it is only microseconds away, turns the loop once more, so at
-//!   high rates the schedule is checked on every turn); the others wait their turn. A request no lane was free for is taken the
-//!   moment one frees. When every connection the cap allows was busy, that wait is the
-//!   target's and the send lag runs from when the lane freed; otherwise the generator could
-//!   have used another connection, and the send lag runs from the intended time.
+//!   intended time has come. One idle lane sleeps on a [`PreciseTimer`] until a margin before
+//!   the next intended time ([`WakeMargin`](super::timer::WakeMargin), what this machine's
+//!   wake-ups need), then turns the loop until it comes; when it is only microseconds away it
+//!   just turns the loop, so at high rates the schedule is checked on every turn. The other
+//!   idle lanes wait their turn. A request no lane was free for is taken the moment one frees.
+//!   When every connection the cap allows was busy, that wait is the target's and the send
+//!   lag runs from when the lane freed; otherwise the generator could have used another
+//!   connection, and the send lag runs from the intended time.
 //! - **Far behind, in bulk.** Requests whose deadline passed before any lane could take them
 //!   are counted as client timeouts in bulk, one histogram update per run of them, so memory
 //!   stays constant however far behind the generator is.
@@ -170,6 +172,7 @@ async fn drive_local(
             let schedule = Rc::new(OpenSchedule {
                 schedule: RefCell::new(SegmentSchedule::new(whole, segment).peekable()),
                 timer,
+                margin: RefCell::default(),
                 sleeping: Cell::new(false),
                 waiting: Cell::new(0),
                 turn: Notify::new(),

@@ -12,13 +12,15 @@ use tokio::sync::Notify;
 use super::worker::{Alarm, Worker};
 use super::LaneSet;
 use crate::load::schedule::{Arrival, SegmentSchedule};
-use crate::load::timer::PreciseTimer;
+use crate::load::timer::{PreciseTimer, WakeMargin};
 use crate::load::LoadContext;
 
 /// The open model's side of a worker: its segment of the schedule, pulled by free lanes.
 pub(super) struct OpenSchedule {
     pub(super) schedule: RefCell<Peekable<SegmentSchedule>>,
     pub(super) timer: PreciseTimer,
+    /// How early the sleeping lane wakes before an intended time, learnt from its sleeps.
+    pub(super) margin: RefCell<WakeMargin>,
     /// An idle lane is sleeping on the timer for the next intended time.
     pub(super) sleeping: Cell<bool>,
     /// Idle lanes waiting their turn, and their wake-up.
@@ -93,18 +95,31 @@ impl OpenSchedule {
             return;
         }
         let now = Instant::now();
-        if ctx.busy_poll || due_at.saturating_duration_since(now) < YIELD_BELOW {
-            // Due within a few microseconds (a high rate), or `--busy-poll`: one more turn of
-            // the loop, which also reads what arrived, is cheaper and as exact as arming the
-            // timer. A turn this short found nothing else to do: it is counted idle, not busy.
+        let left = due_at.saturating_duration_since(now);
+        let margin = self.margin.borrow().get(now);
+        if ctx.busy_poll || left < YIELD_BELOW.max(margin) {
+            // Due within a few microseconds (a high rate), within the margin this machine's
+            // wake-ups need, or `--busy-poll`: one more turn of the loop, which also reads
+            // what arrived, is as exact as the timer and needs no wake-up. A turn this short
+            // found nothing else to do: it is counted idle, not busy.
+            let through_margin = left >= YIELD_BELOW && !ctx.busy_poll;
+            if through_margin {
+                // Any other thread that wants this CPU goes first.
+                std::thread::yield_now();
+            }
             tokio::task::yield_now().await;
             let turn = now.elapsed();
             if turn < IDLE_TURN {
                 ctx.recorder.record_idle_turn(turn);
+            } else if through_margin {
+                self.margin.borrow_mut().spun(turn, now + turn);
             }
         } else {
+            let wake_at = due_at - margin;
             tokio::select! {
-                _ = self.timer.sleep_until(due_at) => {}
+                _ = self.timer.sleep_until(wake_at) => {
+                    self.margin.borrow_mut().record(wake_at.elapsed());
+                }
                 () = ctx.cancel.cancelled() => {}
             }
         }
