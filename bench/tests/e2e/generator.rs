@@ -322,6 +322,40 @@ fn a_run_far_beyond_the_generators_capacity_stays_small_and_stops_on_ctrl_c() {
     );
 }
 
+/// A schedule far beyond what the target answers: the backlog reaches the timeout within a
+/// second, and from then on the oldest due request is always about to expire. A lane must not
+/// take one with next to no time left (it would hold the lane until its deadline, and every
+/// request after it would be as doomed: nothing but timeouts, with the generator idle). Every
+/// second keeps answering requests, and every request is accounted for.
+#[test]
+fn a_generator_a_whole_timeout_behind_keeps_answering_requests() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let text = ScenarioText::new("behind")
+        .target_url("t", &server.url())
+        .load("model = \"open\"\nmax_connections = 8\ntimeout = \"300ms\"")
+        .phase("duration = \"4s\"\nrate = 300000")
+        .request("path = \"/ok\"");
+    let scenario = write_scenario(dir.path(), "behind", &text);
+    let out = dir.path().join("out");
+    let run = run_coldfront_with(&out, &[&scenario], &["--generator-cpus", "0"]);
+    assert!(
+        matches!(run.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let dir = out.join("behind");
+    let summary = &read_summary(&dir).targets["t"];
+    assert_eq!((summary.sent, summary.requests), (1_200_000, 1_200_000));
+    let rows = read_series(&dir);
+    let answered: Vec<u64> = rows.iter().map(|row| row.ok).collect();
+    assert!(answered.len() >= 4, "{answered:?}");
+    assert!(
+        answered[..4].iter().all(|&ok| ok > 100),
+        "requests answered per second: {answered:?}"
+    );
+}
+
 /// Two workers (`--generator-cpus 0,1`) send what one (`--generator-cpus 0`) sends: request
 /// `seq` goes to worker `seq mod 2` at its own intended time, so the run's sends are the same
 /// and every second holds the same number, give or take a late request at a boundary, for

@@ -44,6 +44,14 @@ pub(super) const YIELD_BELOW: Duration = Duration::from_micros(50);
 /// returns at once, takes about a microsecond; reading one answer takes several).
 pub(super) const IDLE_TURN: Duration = Duration::from_micros(4);
 
+/// A due request with less time than this left before its deadline is not sent but expired
+/// with the others: 1 ms, or a tenth of the timeout if that is shorter. Sent, it could only
+/// race its deadline (a lane's deadline timer has tokio's 1 ms granularity), holding its lane
+/// and, when the deadline passes on the wire, costing its connection.
+pub(super) fn too_late_to_send(timeout: Duration) -> Duration {
+    (timeout / 10).min(Duration::from_millis(1))
+}
+
 /// How many requests the bulk expiry handles between looks at Ctrl-C.
 pub(super) const EXPIRE_BATCH: u64 = 65_536;
 
@@ -68,8 +76,9 @@ impl OpenSchedule {
                 self.wait_for(due_at, ctx).await;
                 continue;
             }
-            if due_at + ctx.timeout <= now {
-                self.expire(worker, now);
+            let too_late = too_late_to_send(ctx.timeout);
+            if due_at + ctx.timeout <= now + too_late {
+                self.expire(worker, now + too_late);
                 continue;
             }
             self.schedule.borrow_mut().next();
@@ -139,15 +148,15 @@ impl OpenSchedule {
         }
     }
 
-    /// Requests whose deadline passed before a lane could take them: client timeouts counted
-    /// in bulk. They are the generator's lateness when it had lanes to spare, else the
-    /// target's (every connection was busy).
-    pub(super) fn expire(&self, worker: &Worker, now: Instant) {
+    /// Requests whose deadline passes before `by` (see [`too_late_to_send`]), not taken by a
+    /// lane: client timeouts counted in bulk. They are the generator's lateness when it had
+    /// lanes to spare, else the target's (every connection was busy).
+    pub(super) fn expire(&self, worker: &Worker, by: Instant) {
         let ctx = &worker.ctx;
         let late = self.lanes.get() < worker.pool.cap;
         let mut schedule = self.schedule.borrow_mut();
         let (mut second, mut in_second, mut total) = (None, 0u64, 0u64);
-        while let Some(next) = schedule.next_if(|a| worker.start + a.at + ctx.timeout <= now) {
+        while let Some(next) = schedule.next_if(|a| worker.start + a.at + ctx.timeout <= by) {
             let this_second = next.at.as_secs();
             if second != Some(this_second) {
                 if let Some(s) = second {

@@ -1,8 +1,13 @@
 //! The fast path's connections: a worker's pool of HTTP/1.1 connections to the target, each
 //! counted open from its connect to its drop, never more open than the worker's cap.
+//!
+//! Room under the cap is a [`Slot`], taken when a connect begins and given back when it is
+//! dropped: with the failed connect, or with the connection, wherever that happens (given back
+//! closed, or dropped with a request whose deadline passed on the wire).
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +26,8 @@ pub(super) struct Connection {
     /// keep-alive race, not the target refusing the request).
     pub(super) used: bool,
     pub(super) stats: Arc<ConnectionStats>,
+    /// Given back (after the counters) when the connection is dropped.
+    _slot: Slot,
 }
 
 impl Drop for Connection {
@@ -29,12 +36,29 @@ impl Drop for Connection {
     }
 }
 
+/// How many of the pool's connections are open or connecting, and who waits for room.
+struct Slots {
+    open: Cell<usize>,
+    /// Notified when a connection is freed: given back idle, or its slot given back.
+    freed: Notify,
+}
+
+/// Room for one connection under the cap, held from the start of its connect; dropping it
+/// gives the room back.
+struct Slot(Rc<Slots>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.open.set(self.0.open.get() - 1);
+        self.0.freed.notify_one();
+    }
+}
+
 /// The worker's connections to the target: idle ones to reuse, and a cap on how many are open.
 pub(super) struct Pool {
     pub(super) idle: RefCell<Vec<Connection>>,
-    pub(super) open: Cell<usize>,
+    slots: Rc<Slots>,
     pub(super) cap: usize,
-    pub(super) freed: Notify,
     pub(super) addrs: Vec<SocketAddr>,
     pub(super) stats: Arc<ConnectionStats>,
     pub(super) keep_alive: bool,
@@ -45,9 +69,11 @@ impl Pool {
     pub(super) fn new(client: &Client, keep_alive: bool) -> Self {
         Pool {
             idle: RefCell::new(Vec::new()),
-            open: Cell::new(0),
+            slots: Rc::new(Slots {
+                open: Cell::new(0),
+                freed: Notify::new(),
+            }),
             cap: client.max_connections(),
-            freed: Notify::new(),
             addrs: client.endpoint().addrs.clone(),
             stats: client.connection_stats().clone(),
             keep_alive,
@@ -62,10 +88,10 @@ impl Pool {
                 self.stats.reused.fetch_add(1, Ordering::Relaxed);
                 return Ok((connection, None));
             }
-            if self.open.get() < self.cap {
+            if self.slots.open.get() < self.cap {
                 return self.connect().await.map(|(c, t)| (c, Some(t)));
             }
-            self.freed.notified().await;
+            self.slots.freed.notified().await;
         }
     }
 
@@ -74,22 +100,21 @@ impl Pool {
         &self,
     ) -> Result<(Connection, Option<Duration>), Failure> {
         loop {
-            if self.open.get() < self.cap {
+            if self.slots.open.get() < self.cap {
                 return self.connect().await.map(|(c, t)| (c, Some(t)));
             }
             let idle = self.idle.borrow_mut().pop();
             match idle {
-                Some(idle) => {
-                    drop(idle);
-                    self.closed();
-                }
-                None => self.freed.notified().await,
+                Some(idle) => drop(idle),
+                None => self.slots.freed.notified().await,
             }
         }
     }
 
-    pub(super) async fn connect(&self) -> Result<(Connection, Duration), Failure> {
-        self.open.set(self.open.get() + 1);
+    /// A new connection in a slot taken now (given back if the connect fails or is dropped).
+    async fn connect(&self) -> Result<(Connection, Duration), Failure> {
+        self.slots.open.set(self.slots.open.get() + 1);
+        let slot = Slot(self.slots.clone());
         let began = Instant::now();
         let mut last = None;
         for addr in &self.addrs {
@@ -101,34 +126,26 @@ impl Pool {
                         http: Http1Connection::new(stream),
                         used: false,
                         stats: self.stats.clone(),
+                        _slot: slot,
                     };
                     return Ok((connection, began.elapsed()));
                 }
                 Err(error) => last = Some(error),
             }
         }
-        self.closed();
         self.stats.failed.fetch_add(1, Ordering::Relaxed);
         Err(Failure::Tcp(last.unwrap_or_else(|| {
             std::io::Error::other("no address to connect to")
         })))
     }
 
-    /// Returns a connection after a request: kept for the next if it may be reused.
+    /// Returns a connection after a request: kept for the next if it may be reused, else
+    /// closed (its slot is then free).
     pub(super) fn give_back(&self, mut connection: Connection, reusable: bool) {
         if reusable && self.keep_alive {
             connection.used = true;
             self.idle.borrow_mut().push(connection);
-            self.freed.notify_one();
-        } else {
-            drop(connection);
-            self.closed();
+            self.slots.freed.notify_one();
         }
-    }
-
-    /// One connection fewer open (dropped, or its connect failed).
-    pub(super) fn closed(&self) {
-        self.open.set(self.open.get() - 1);
-        self.freed.notify_one();
     }
 }
