@@ -356,6 +356,32 @@ fn a_generator_a_whole_timeout_behind_keeps_answering_requests() {
     );
 }
 
+/// Requests that time out on the wire cost their connections, not the room for them: with
+/// `max_connections = 2` and one request in ten outlasting the timeout, the closed model goes
+/// on sending after the first two timeouts. Before, each dropped connection kept its place
+/// under the cap; after two, every request waited for a connection until its deadline (23
+/// answered and 40 timeouts in the 2 s, against about 300 answered now).
+#[test]
+fn connections_dropped_at_a_deadline_give_their_room_back() {
+    let server = TestServer::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let text = ScenarioText::new("dropped")
+        .target_url("t", &server.url())
+        .load("model = \"closed\"\nmax_connections = 2\ntimeout = \"100ms\"")
+        .phase("duration = \"2s\"\nconcurrency = 2")
+        .request("path = \"/sleep/300\"\nweight = 1")
+        .request("path = \"/ok\"\nweight = 9");
+    let scenario = write_scenario(dir.path(), "dropped", &text);
+    let out = dir.path().join("out");
+    let run = run_coldfront_with(&out, &[&scenario], &["--generator-cpus", "0"]);
+    assert_exit(&run, 0);
+    let summary = &read_summary(&out.join("dropped")).targets["t"];
+    let timeouts = summary.errors[&coldfront::model::Outcome::ClientTimeout];
+    assert!(timeouts >= 4, "{summary:?}");
+    assert!(summary.ok > 5 * timeouts, "{summary:?}");
+    assert_eq!(summary.connections.max_open, 2);
+}
+
 /// Two workers (`--generator-cpus 0,1`) send what one (`--generator-cpus 0`) sends: request
 /// `seq` goes to worker `seq mod 2` at its own intended time, so the run's sends are the same
 /// and every second holds the same number, give or take a late request at a boundary, for
