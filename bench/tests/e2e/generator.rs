@@ -1,7 +1,8 @@
 //! The generator measuring itself and its fast path: a generator made late on purpose is
 //! marked `generator.limited`, says so, and a verdict its delay decided is inconclusive (exit
 //! 3); an easy run is not marked. Then the fast path's own rules: stale keep-alive retries,
-//! exact connection counts, bulk-expired requests, a run far beyond capacity.
+//! exact connection counts, bulk-expired requests, connections dropped at a deadline, a run a
+//! whole timeout behind, a run far beyond capacity.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
