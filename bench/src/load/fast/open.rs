@@ -45,11 +45,15 @@ pub(super) const YIELD_BELOW: Duration = Duration::from_micros(50);
 pub(super) const IDLE_TURN: Duration = Duration::from_micros(4);
 
 /// A due request with less time than this left before its deadline is not sent but expired
-/// with the others: 1 ms, or a tenth of the timeout if that is shorter. Sent, it could only
-/// race its deadline (a lane's deadline timer has tokio's 1 ms granularity), holding its lane
-/// and, when the deadline passes on the wire, costing its connection.
-pub(super) fn too_late_to_send(timeout: Duration) -> Duration {
-    (timeout / 10).min(Duration::from_millis(1))
+/// with the others: less than the fastest answer lately (see
+/// [`FastestAnswer`](super::worker::FastestAnswer)), and never less than 1 ms (or a tenth of
+/// the timeout if that is shorter). Sent, it could only race its deadline (a lane's deadline
+/// timer has tokio's 1 ms granularity), holding its lane and, when the deadline passed on the
+/// wire, costing its connection: once the generator was a timeout behind, every request a lane
+/// took was that close to its deadline.
+pub(super) fn too_late_to_send(timeout: Duration, fastest: Option<Duration>) -> Duration {
+    let floor = (timeout / 10).min(Duration::from_millis(1));
+    fastest.map_or(floor, |fastest| fastest.max(floor))
 }
 
 /// How many requests the bulk expiry handles between looks at Ctrl-C.
@@ -76,7 +80,7 @@ impl OpenSchedule {
                 self.wait_for(due_at, ctx).await;
                 continue;
             }
-            let too_late = too_late_to_send(ctx.timeout);
+            let too_late = too_late_to_send(ctx.timeout, worker.fastest.get(now));
             if due_at + ctx.timeout <= now + too_late {
                 self.expire(worker, now + too_late);
                 continue;

@@ -1,6 +1,7 @@
 //! One request on the fast path: a worker's requests as bytes and its pool, the exchange with
 //! its one retry on a stale connection, the sample it records, and a lane's deadline timer.
 
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,6 +18,54 @@ pub(super) struct Worker {
     pub(super) requests: Vec<RequestBytes>,
     pub(super) pool: Pool,
     pub(super) start: Instant,
+    /// The fastest answer lately: how much time a request needs left to be worth sending.
+    pub(super) fastest: FastestAnswer,
+}
+
+/// The shortest service time (send to answer) of the requests answered in the latest second
+/// that had any, or in this one so far: once a request has less time left than even that,
+/// sending it could only cost a connection.
+pub(super) struct FastestAnswer {
+    window_start: Cell<Instant>,
+    this_window: Cell<Option<Duration>>,
+    last_window: Cell<Option<Duration>>,
+}
+
+impl FastestAnswer {
+    const WINDOW: Duration = Duration::from_secs(1);
+
+    fn new(now: Instant) -> Self {
+        FastestAnswer {
+            window_start: Cell::new(now),
+            this_window: Cell::new(None),
+            last_window: Cell::new(None),
+        }
+    }
+
+    /// A request was answered `took` after it was sent, at `now`.
+    pub(super) fn record(&self, took: Duration, now: Instant) {
+        self.roll(now);
+        let fastest = self.this_window.get().map_or(took, |f| f.min(took));
+        self.this_window.set(Some(fastest));
+    }
+
+    /// The fastest answer of this window and the last that had any; `None` before any.
+    pub(super) fn get(&self, now: Instant) -> Option<Duration> {
+        self.roll(now);
+        match (self.this_window.get(), self.last_window.get()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn roll(&self, now: Instant) {
+        if now.saturating_duration_since(self.window_start.get()) >= Self::WINDOW {
+            if let Some(fastest) = self.this_window.take() {
+                self.last_window.set(Some(fastest));
+            }
+            self.window_start.set(now);
+        }
+    }
 }
 
 impl Worker {
@@ -33,6 +82,7 @@ impl Worker {
             requests,
             pool,
             start,
+            fastest: FastestAnswer::new(start),
         })
     }
 
@@ -69,6 +119,9 @@ impl Worker {
             Some(Ok(head)) => {
                 sample.outcome = Outcome::from_status(head.status);
                 sample.cold = head.cold;
+                if let Some(sent_at) = sent_at {
+                    self.fastest.record(done_at - sent_at, done_at);
+                }
             }
             Some(Err(failure)) => {
                 sample.outcome = failure.outcome;
@@ -175,5 +228,44 @@ impl Alarm {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::open::too_late_to_send;
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn the_fastest_answer_is_kept_through_a_second_without_any() {
+        let start = Instant::now();
+        let fastest = FastestAnswer::new(start);
+        assert_eq!(fastest.get(start), None);
+        fastest.record(100 * MS, start + 10 * MS);
+        fastest.record(120 * MS, start + 20 * MS);
+        assert_eq!(fastest.get(start + 30 * MS), Some(100 * MS));
+        // Seconds with no answer at all (every request timed out) keep the last one known.
+        assert_eq!(fastest.get(start + 3_000 * MS), Some(100 * MS));
+        // A faster target is believed at once; a slower one once its second has passed.
+        fastest.record(2 * MS, start + 3_100 * MS);
+        assert_eq!(fastest.get(start + 3_100 * MS), Some(2 * MS));
+        fastest.record(50 * MS, start + 4_200 * MS);
+        assert_eq!(fastest.get(start + 4_200 * MS), Some(2 * MS));
+        assert_eq!(fastest.get(start + 5_300 * MS), Some(50 * MS));
+    }
+
+    #[test]
+    fn a_request_needs_at_least_the_fastest_answer_and_a_millisecond_left() {
+        let second = 1_000 * MS;
+        assert_eq!(too_late_to_send(second, None), MS);
+        assert_eq!(too_late_to_send(second, Some(MS / 10)), MS);
+        assert_eq!(too_late_to_send(second, Some(100 * MS)), 100 * MS);
+        assert_eq!(
+            too_late_to_send(5 * MS, None),
+            MS / 2,
+            "a tenth of a short timeout"
+        );
     }
 }
